@@ -1,0 +1,223 @@
+"""Immutable events. The state of an account is the fold of its events, in order.
+
+Every event carries ``ts_event`` (when it happened, as its source reports) and
+``ts_recv`` (when the engine received it), both integer nanoseconds UTC.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import msgspec
+
+from alphintra.domain.enums import (
+    ContingencyType,
+    LiquiditySide,
+    OrderSide,
+    OrderType,
+    SignalAction,
+    TimeInForce,
+    TrailingOffsetType,
+    TradingState,
+)
+from alphintra.domain.identifiers import (
+    AccountId,
+    ClientOrderId,
+    InstrumentId,
+    ModelId,
+    OrderListId,
+    SignalId,
+    TradeId,
+    VenueId,
+    VenueOrderId,
+)
+from alphintra.domain.values import Currency, Price, Quantity
+
+
+class Event(msgspec.Struct, frozen=True, kw_only=True, tag=True, gc=False):
+    """Base of every event."""
+
+    account_id: AccountId
+    ts_event: int
+    ts_recv: int
+
+
+class OrderEvent(Event, frozen=True, kw_only=True, gc=False):
+    """An event about one order."""
+
+    client_order_id: ClientOrderId
+
+
+class OrderInitialized(OrderEvent, frozen=True, kw_only=True, gc=False):
+    """An order was created with this full specification."""
+
+    instrument_id: InstrumentId
+    side: OrderSide
+    order_type: OrderType
+    quantity: Quantity
+    price: Price | None = None
+    """Limit price (LIMIT, STOP_LIMIT, limit-if-touched, ICEBERG)."""
+    trigger_price: Price | None = None
+    """Stop or touch price (STOP, STOP_LIMIT, TAKE_PROFIT, TRAILING_STOP)."""
+    trailing_offset: Decimal | None = None
+    trailing_offset_type: TrailingOffsetType | None = None
+    display_quantity: Quantity | None = None
+    time_in_force: TimeInForce = TimeInForce.GTC
+    expire_ts: int | None = None
+    reduce_only: bool = False
+    post_only: bool = False
+    contingency: ContingencyType = ContingencyType.NONE
+    order_list_id: OrderListId | None = None
+    parent_id: ClientOrderId | None = None
+    linked_ids: tuple[ClientOrderId, ...] = ()
+    signal_id: SignalId | None = None
+    emulated: bool = False
+    """True when the engine, not the venue, works this order's trigger or slicing."""
+    venue: VenueId | None = None
+
+
+class OrderDenied(OrderEvent, frozen=True, kw_only=True, gc=False):
+    """Risk stopped the order before it reached a venue."""
+
+    reason_code: str
+    reason: str
+
+
+class OrderSubmitted(OrderEvent, frozen=True, kw_only=True, gc=False):
+    """The order is durable and released to its venue."""
+
+    venue: VenueId
+
+
+class OrderAccepted(OrderEvent, frozen=True, kw_only=True, gc=False):
+    """The venue acknowledged the order."""
+
+    venue_order_id: VenueOrderId
+
+
+class OrderRejected(OrderEvent, frozen=True, kw_only=True, gc=False):
+    """The venue refused the order."""
+
+    reason: str
+
+
+class OrderPendingCancel(OrderEvent, frozen=True, kw_only=True, gc=False):
+    """A cancel request was sent."""
+
+
+class OrderPendingModify(OrderEvent, frozen=True, kw_only=True, gc=False):
+    """A modify request was sent."""
+
+
+class OrderCancelRejected(OrderEvent, frozen=True, kw_only=True, gc=False):
+    """The venue refused a cancel request; the order stays as it was."""
+
+    reason: str
+
+
+class OrderModifyRejected(OrderEvent, frozen=True, kw_only=True, gc=False):
+    """The venue refused a modify request; the order stays as it was."""
+
+    reason: str
+
+
+class OrderModified(OrderEvent, frozen=True, kw_only=True, gc=False):
+    """Quantity, price or trigger price changed (also a trailing stop moving)."""
+
+    quantity: Quantity | None = None
+    price: Price | None = None
+    trigger_price: Price | None = None
+
+
+class OrderCancelled(OrderEvent, frozen=True, kw_only=True, gc=False):
+    """The order will not fill any further."""
+
+    reason: str = ""
+
+
+class OrderExpired(OrderEvent, frozen=True, kw_only=True, gc=False):
+    """The order's time in force ran out."""
+
+
+class OrderTriggered(OrderEvent, frozen=True, kw_only=True, gc=False):
+    """A stop or touch price traded; the order now works as market or limit."""
+
+
+class OrderFilled(OrderEvent, frozen=True, kw_only=True, gc=False):
+    """Part or all of the order traded."""
+
+    venue: VenueId
+    venue_order_id: VenueOrderId
+    trade_id: TradeId
+    instrument_id: InstrumentId
+    side: OrderSide
+    last_quantity: Quantity
+    last_price: Decimal
+    fee: Decimal
+    fee_currency: Currency
+    liquidity: LiquiditySide
+
+
+class AccountFunded(Event, frozen=True, kw_only=True, gc=False):
+    """Cash was deposited (negative: withdrawn)."""
+
+    currency: Currency
+    amount: Decimal
+
+
+class AccountOpened(Event, frozen=True, kw_only=True, gc=False):
+    """The account exists, with this base (reporting) currency."""
+
+    base_currency: Currency
+
+
+class TradingStateChanged(Event, frozen=True, kw_only=True, gc=False):
+    """Trading state changed to ``state``, for ``reason``."""
+
+    state: TradingState
+    reason: str
+
+
+class SignalReceived(Event, frozen=True, kw_only=True, gc=False):
+    """A model's trading signal arrived."""
+
+    signal_id: SignalId
+    model_id: ModelId
+    instrument_id: InstrumentId
+    action: SignalAction
+    confidence: Decimal
+    quantity: Decimal | None = None
+
+
+class MarkUpdated(Event, frozen=True, kw_only=True, gc=False):
+    """A mark price snapshot: written with snapshots so that replay restores marks."""
+
+    instrument_id: InstrumentId
+    mark: Decimal
+
+
+OrderEvents = (
+    OrderInitialized
+    | OrderDenied
+    | OrderSubmitted
+    | OrderAccepted
+    | OrderRejected
+    | OrderPendingCancel
+    | OrderPendingModify
+    | OrderCancelRejected
+    | OrderModifyRejected
+    | OrderModified
+    | OrderCancelled
+    | OrderExpired
+    | OrderTriggered
+    | OrderFilled
+)
+
+AnyEvent = (
+    OrderEvents
+    | AccountFunded
+    | AccountOpened
+    | TradingStateChanged
+    | SignalReceived
+    | MarkUpdated
+)
