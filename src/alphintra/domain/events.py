@@ -158,6 +158,19 @@ class OrderFilled(OrderEvent, frozen=True, kw_only=True, gc=False):
     liquidity: LiquiditySide
 
 
+class OrderChildFilled(OrderEvent, frozen=True, kw_only=True, gc=False):
+    """A child of an execution parent (iceberg slice, algo child) filled.
+
+    The parent tracks progress only: positions, cash and fees are booked from the
+    child's own ``OrderFilled``.
+    """
+
+    child_order_id: ClientOrderId
+    trade_id: TradeId
+    last_quantity: Quantity
+    last_price: Decimal
+
+
 class AccountFunded(Event, frozen=True, kw_only=True, gc=False):
     """Cash was deposited (negative: withdrawn)."""
 
@@ -211,6 +224,7 @@ OrderEvents = (
     | OrderExpired
     | OrderTriggered
     | OrderFilled
+    | OrderChildFilled
 )
 
 AnyEvent = (

@@ -20,6 +20,7 @@ from alphintra.domain.enums import (
 )
 from alphintra.domain.events import (
     OrderAccepted,
+    OrderChildFilled,
     OrderCancelled,
     OrderCancelRejected,
     OrderDenied,
@@ -139,6 +140,12 @@ TRANSITIONS: Final[dict[tuple[OrderStatus, type[OrderEvent]], Target]] = {
     (S.EXPIRED, OrderFilled): BY_FILL,
 }
 
+# A parent's progress from its children's fills moves it exactly as its own fills would.
+TRANSITIONS.update(
+    {(state, OrderChildFilled): target for (state, kind), target in list(TRANSITIONS.items())
+     if kind is OrderFilled}
+)
+
 _PENDING_STATES = frozenset({S.PENDING_CANCEL, S.PENDING_MODIFY})
 
 
@@ -239,7 +246,7 @@ class Order:
         target = TRANSITIONS.get((state, type(event)))
         if target is None:
             raise InvalidTransition(self.client_order_id, state, type(event).__name__)
-        if type(event) is OrderFilled:
+        if type(event) is OrderFilled or type(event) is OrderChildFilled:
             if event.trade_id in self.trade_ids:
                 return False
             filled = self.filled_quantity + event.last_quantity
@@ -252,7 +259,7 @@ class Order:
             self.trade_ids.add(event.trade_id)
             self.filled_quantity = filled
             self.avg_price_notional += event.last_quantity * event.last_price
-            if self.venue_order_id is None:
+            if self.venue_order_id is None and type(event) is OrderFilled:
                 self.venue_order_id = event.venue_order_id
             if filled == self.quantity:
                 target = S.FILLED

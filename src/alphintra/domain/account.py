@@ -1,0 +1,168 @@
+"""The state of one account: the fold of its events.
+
+The live engine and journal replay both build state only through
+``AccountState.apply``, so replaying the journal reproduces the live state exactly.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from alphintra.domain.enums import OrderType, TradingState
+from alphintra.domain.events import (
+    AccountFunded,
+    AccountOpened,
+    Event,
+    MarkUpdated,
+    OrderEvent,
+    OrderFilled,
+    OrderInitialized,
+    SignalReceived,
+    TradingStateChanged,
+)
+from alphintra.domain.identifiers import AccountId, ClientOrderId, InstrumentId, SignalId
+from alphintra.domain.orders import Order
+from alphintra.domain.positions import Position
+from alphintra.domain.values import ZERO, Currency
+
+
+class UnknownOrderError(KeyError):
+    """An event names an order the account does not know."""
+
+
+def is_execution_parent(order: Order) -> bool:
+    """Return True for a parent whose children carry the real fills (emulated iceberg)."""
+    return order.emulated and order.order_type is OrderType.ICEBERG
+
+
+class AccountState:
+    """Orders, positions, cash and trading state of one account."""
+
+    __slots__ = (
+        "account_id",
+        "base_currency",
+        "cash",
+        "event_count",
+        "fees",
+        "marks",
+        "multipliers",
+        "open_orders",
+        "orders",
+        "positions",
+        "quote_currencies",
+        "signals",
+        "trading_state",
+    )
+
+    def __init__(
+        self,
+        account_id: AccountId,
+        multipliers: dict[InstrumentId, Decimal],
+        quote_currencies: dict[InstrumentId, Currency],
+    ) -> None:
+        self.account_id = account_id
+        self.multipliers = multipliers
+        self.quote_currencies = quote_currencies
+        self.base_currency: Currency = "USD"
+        self.orders: dict[ClientOrderId, Order] = {}
+        self.open_orders: dict[ClientOrderId, Order] = {}
+        self.positions: dict[InstrumentId, Position] = {}
+        self.cash: dict[Currency, Decimal] = {}
+        self.fees: dict[Currency, Decimal] = {}
+        self.marks: dict[InstrumentId, Decimal] = {}
+        self.signals: dict[SignalId, SignalReceived] = {}
+        self.trading_state = TradingState.ACTIVE
+        self.event_count = 0
+
+    def apply(self, event: Event) -> bool:
+        """Fold one event into the state; return False when it changed nothing (duplicate)."""
+        self.event_count += 1
+        if isinstance(event, OrderEvent):
+            return self._apply_order_event(event)
+        if type(event) is AccountFunded:
+            self.cash[event.currency] = self.cash.get(event.currency, ZERO) + event.amount
+        elif type(event) is TradingStateChanged:
+            self.trading_state = event.state
+        elif type(event) is MarkUpdated:
+            self.marks[event.instrument_id] = event.mark
+        elif type(event) is SignalReceived:
+            self.signals[event.signal_id] = event
+        elif type(event) is AccountOpened:
+            self.base_currency = event.base_currency
+        return True
+
+    def _apply_order_event(self, event: OrderEvent) -> bool:
+        if type(event) is OrderInitialized:
+            order = Order(event)
+            self.orders[event.client_order_id] = order
+            self.open_orders[event.client_order_id] = order
+            return True
+        order = self.orders.get(event.client_order_id)
+        if order is None:
+            raise UnknownOrderError(
+                f"{type(event).__name__} names unknown order {event.client_order_id!r}"
+            )
+        changed = order.apply(event)
+        if order.status.is_closed:
+            self.open_orders.pop(order.client_order_id, None)
+        if changed and type(event) is OrderFilled:
+            self._book_fill(event)
+        return changed
+
+    def _book_fill(self, fill: OrderFilled) -> None:
+        instrument_id = fill.instrument_id
+        position = self.positions.get(instrument_id)
+        multiplier = self.multipliers[instrument_id]
+        quote = self.quote_currencies[instrument_id]
+        if position is None:
+            position = Position(self.account_id, instrument_id, multiplier, quote)
+            self.positions[instrument_id] = position
+        signed = fill.last_quantity if fill.side.sign > 0 else -fill.last_quantity
+        position.apply_fill(fill.trade_id, signed, fill.last_price, fill.ts_event)
+        cash = self.cash
+        cash[quote] = cash.get(quote, ZERO) - signed * fill.last_price * multiplier
+        if fill.fee:
+            fee_currency = fill.fee_currency
+            cash[fee_currency] = cash.get(fee_currency, ZERO) - fill.fee
+            self.fees[fee_currency] = self.fees.get(fee_currency, ZERO) + fill.fee
+
+    def position_quantity(self, instrument_id: InstrumentId) -> Decimal:
+        """Return the signed position in ``instrument_id`` (zero when none)."""
+        position = self.positions.get(instrument_id)
+        return position.quantity if position is not None else ZERO
+
+    def fingerprint(self) -> tuple[object, ...]:
+        """Return a comparable summary of everything that must survive a replay."""
+        return (
+            self.base_currency,
+            self.trading_state,
+            sorted(self.cash.items()),
+            sorted(self.fees.items()),
+            sorted(
+                (
+                    o.client_order_id,
+                    o.status,
+                    o.quantity,
+                    o.filled_quantity,
+                    o.avg_price_notional,
+                    o.price,
+                    o.trigger_price,
+                    o.venue_order_id,
+                    tuple(sorted(o.trade_ids)),
+                )
+                for o in self.orders.values()
+            ),
+            sorted(
+                (
+                    p.instrument_id,
+                    p.quantity,
+                    p.open_cost,
+                    p.realized_pnl,
+                    p.opened_ts,
+                    tuple(sorted(p.trade_ids)),
+                )
+                for p in self.positions.values()
+            ),
+            sorted(self.open_orders),
+            sorted(self.signals),
+        )
