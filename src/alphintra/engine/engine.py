@@ -47,6 +47,7 @@ from alphintra.domain.events import (
     OrderPendingModify,
     OrderSubmitted,
     OrderTriggered,
+    SignalReceived,
     TradingStateChanged,
 )
 from alphintra.domain.identifiers import (
@@ -61,6 +62,7 @@ from alphintra.domain.instruments import Instrument, InstrumentRuleError
 from alphintra.domain.market import MarketData, closing_mid
 from alphintra.domain.orders import InvalidTransition, Order, OverfillError
 from alphintra.domain.registry import InstrumentRegistry
+from alphintra.domain.signals import TradingSignal
 from alphintra.domain.values import Currency, Price, Quantity
 from alphintra.engine.clock import Clock
 from alphintra.orders.emulator import MoveTrigger, OrderEmulator, Release
@@ -68,6 +70,7 @@ from alphintra.orders.factory import OrderValidationError, build_order, check_br
 from alphintra.portfolio.fx import FxRates
 from alphintra.portfolio.valuation import PortfolioValue, value_account
 from alphintra.risk.pretrade import RiskLimits, check_order
+from alphintra.signals.translation import signal_to_request
 from alphintra.venues.capabilities import VenueCapabilities
 
 EMULATOR_VENUE_ORDER_ID = VenueOrderId("EMULATED")
@@ -507,6 +510,39 @@ class TradingEngine:
             raise UnknownOrderError(f"unknown order {client_order_id!r}")
         return order
 
+    def process_signal(self, signal: TradingSignal, quantity: Decimal | None = None) -> list[Order]:
+        """Turn a sized signal into orders; a repeated signal ID returns its orders.
+
+        Raise ``SignalRejected`` or ``OrderValidationError`` when the signal cannot
+        become an order; nothing is recorded then.
+        """
+        if signal.signal_id in self.state.signals:
+            return [o for o in self.state.orders.values() if o.signal_id == signal.signal_id]
+        position = self.state.position_quantity(signal.instrument_id)
+        request = signal_to_request(signal, quantity or signal.quantity, position)
+        if isinstance(request, BracketRequest):
+            self.instrument(signal.instrument_id)
+            check_bracket_prices(request, self.state.marks.get(signal.instrument_id))
+        ts = self.clock.now_ns()
+        self._emit(
+            SignalReceived(
+                account_id=self.account_id,
+                ts_event=signal.ts,
+                ts_recv=ts,
+                signal_id=signal.signal_id,
+                model_id=signal.model_id,
+                instrument_id=signal.instrument_id,
+                action=signal.action,
+                confidence=signal.confidence,
+                quantity=quantity or signal.quantity,
+            )
+        )
+        if request is None:
+            return []
+        if isinstance(request, BracketRequest):
+            return self.submit_bracket(request)
+        return [self.submit(request)]
+
     # Inputs ---------------------------------------------------------------------
 
     def on_market_data(self, data: MarketData) -> None:
@@ -604,7 +640,16 @@ class TradingEngine:
         return parent is not None and is_execution_parent(parent)
 
     def _activate_children(self, entry: Order) -> None:
-        filled = Quantity(entry.filled_quantity)
+        # Protect what the entry opened: in a netting account an entry that first
+        # closed an opposite position leaves less than its fill to protect.
+        held = self.state.position_quantity(entry.instrument_id) * entry.side.sign
+        filled = Quantity(max(min(entry.filled_quantity, held), Decimal(0)))
+        if not filled:
+            for child_id in entry.linked_ids:
+                child = self.state.orders[child_id]
+                if child.status is OrderStatus.NEW:
+                    self._emit(self._cancelled(child, self.clock.now_ns(), "nothing to protect"))
+            return
         for child_id in entry.linked_ids:
             child = self.state.orders[child_id]
             if child.status is OrderStatus.NEW:

@@ -1,0 +1,126 @@
+"""``alphintra backtest``: load inputs, run with a progress bar, write the outputs."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from alphintra.backtest.output import write_outputs
+from alphintra.backtest.runner import (
+    BacktestInputError,
+    BacktestSettings,
+    run_backtest,
+    validate_signals,
+)
+from alphintra.backtest.signal_file import SignalFileError, load_signals
+from alphintra.domain.identifiers import InstrumentId
+from alphintra.domain.market import MarketData
+from alphintra.domain.registry import InstrumentRegistry
+from alphintra.domain.values import ValueRangeError
+from alphintra.marketdata.csv_bars import MarketDataFileError, load_bars
+from alphintra.store.journal import JournalUrlError, open_journal
+from alphintra.venues.simulated.matching import SimulatedVenueConfig
+
+EXIT_OK = 0
+EXIT_BAD_INPUT = 2
+
+
+def load_registry(path: Path | None) -> InstrumentRegistry:
+    """Load an instrument file (YAML or JSON), or return the defaults-only registry."""
+    if path is None:
+        return InstrumentRegistry()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise BacktestInputError(f"{path}: cannot read the instrument file: {exc}") from None
+    try:
+        data: Any = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (ValueError, yaml.YAMLError) as exc:
+        raise BacktestInputError(f"{path}: not valid YAML or JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise BacktestInputError(f"{path}: expected a mapping with an 'instruments' key")
+    try:
+        return InstrumentRegistry.from_mapping(data)
+    except ValueRangeError as exc:
+        raise BacktestInputError(f"{path}: {exc}") from None
+
+
+def run_backtest_command(args: argparse.Namespace) -> int:
+    """Run ``alphintra backtest`` with parsed arguments; return the exit code."""
+    err = Console(stderr=True)
+    try:
+        registry = load_registry(args.instruments)
+        data: dict[str, list[MarketData]] = {}
+        for symbol, path in args.data:
+            if symbol in data:
+                raise BacktestInputError(f"--data: symbol {symbol} is given twice")
+            if not path.is_file():
+                raise BacktestInputError(f"{path}: no such data file (for {symbol})")
+            registry.get(symbol)
+            data[symbol] = list(load_bars(path, InstrumentId(symbol)))
+        if not args.signals.is_file():
+            raise BacktestInputError(f"{args.signals}: no such signal file")
+        signals = load_signals(args.signals)
+        validate_signals(signals, data, registry, str(args.signals))
+        if args.starting_cash <= 0:
+            raise BacktestInputError(
+                f"--starting-cash must be positive, got {args.starting_cash}"
+            )
+        if args.latency_ms < 0:
+            raise BacktestInputError(f"--latency-ms must not be negative, got {args.latency_ms}")
+        journal = open_journal(args.journal)
+    except (
+        BacktestInputError,
+        SignalFileError,
+        MarketDataFileError,
+        JournalUrlError,
+        ValueRangeError,
+        KeyError,
+    ) as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+        return EXIT_BAD_INPUT
+    settings = BacktestSettings(
+        starting_cash=args.starting_cash,
+        currency=args.currency.upper(),
+        venue=SimulatedVenueConfig(
+            taker_fee_bps=args.fees_bps,
+            maker_fee_bps=args.maker_fees_bps if args.maker_fees_bps is not None else args.fees_bps,
+            commission_per_unit=args.commission_per_unit,
+            trade_half_spread=args.half_spread,
+            partial_fills=args.partial_fills,
+            latency_ns=args.latency_ms * 1_000_000,
+        ),
+    )
+    total = sum(len(series) for series in data.values()) + len(signals)
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        disable=args.quiet or args.json,
+        transient=False,
+    ) as progress:
+        task = progress.add_task("backtest", total=total)
+        result = run_backtest(
+            data, signals, registry, journal, settings,
+            progress=lambda n: progress.advance(task, n),
+        )
+    summary = write_outputs(result, args.out, title=f"Backtest: {', '.join(sorted(data))}")
+    if args.json:
+        sys.stdout.write(json.dumps(summary) + "\n")
+    else:
+        err.print(
+            f"final equity {summary['finalEquity']} {summary['currency']}, "
+            f"return {float(summary['totalReturn']) * 100:.3f}%, "
+            f"{summary['orders']} orders, {summary['fills']} fills -> {args.out}",
+            highlight=False,
+        )
+    return EXIT_OK

@@ -1,0 +1,109 @@
+"""The ``alphintra`` command line.
+
+Exit codes: 0 success, 1 unexpected failure, 2 bad usage or bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from alphintra import __version__
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_BAD_INPUT = 2
+
+
+def _decimal(text: str) -> Decimal:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"not a decimal number: {text!r}") from None
+    if not value.is_finite():
+        raise argparse.ArgumentTypeError(f"must be finite, got {text!r}")
+    return value
+
+
+def _data_spec(text: str) -> tuple[str, Path]:
+    symbol, sep, path = text.partition("=")
+    if not sep or not symbol or not path:
+        raise argparse.ArgumentTypeError(f"expected SYMBOL=PATH, got {text!r}")
+    return symbol.strip().upper(), Path(path)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="alphintra", description="Alphintra trading engine: backtests and the service."
+    )
+    parser.add_argument("--version", action="version", version=f"alphintra {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    backtest = commands.add_parser(
+        "backtest",
+        help="run signals against historical data on the simulated venue",
+        description=(
+            "Run a JSON Lines signal file against CSV market data on the simulated venue "
+            "and write orders.csv, fills.csv, positions.csv, equity.csv, summary.json "
+            "and report.html into the output folder."
+        ),
+    )
+    backtest.add_argument(
+        "--data", action="append", type=_data_spec, required=True, metavar="SYMBOL=PATH",
+        help="market data CSV for a symbol (repeatable)",
+    )
+    backtest.add_argument("--signals", type=Path, required=True, help="JSON Lines signal file")
+    backtest.add_argument("--out", type=Path, required=True, help="output folder")
+    backtest.add_argument("--starting-cash", type=_decimal, default=Decimal(1_000_000))
+    backtest.add_argument("--currency", default="USD", help="account base currency")
+    backtest.add_argument(
+        "--fees-bps", type=_decimal, default=Decimal(0),
+        help="taker fee in basis points of notional (also the maker fee unless given)",
+    )
+    backtest.add_argument("--maker-fees-bps", type=_decimal, default=None)
+    backtest.add_argument("--commission-per-unit", type=_decimal, default=Decimal(0))
+    backtest.add_argument(
+        "--half-spread", type=_decimal, default=Decimal(0),
+        help="price added for buys and subtracted for sells on trade bars",
+    )
+    backtest.add_argument(
+        "--partial-fills", action="store_true",
+        help="limit each fill to the size shown in the data",
+    )
+    backtest.add_argument(
+        "--latency-ms", type=int, default=0, help="simulated delay before an order can fill"
+    )
+    backtest.add_argument("--instruments", type=Path, help="instrument file (YAML or JSON)")
+    backtest.add_argument(
+        "--journal", default="memory://",
+        help="journal URL: memory:// (default), sqlite:///path.db or postgresql://...",
+    )
+    backtest.add_argument("--json", action="store_true", help="print the summary as JSON")
+    backtest.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the process exit code."""
+    args = build_parser().parse_args(argv)
+    if args.command == "backtest":
+        from alphintra.app.backtest_command import run_backtest_command
+
+        return run_backtest_command(args)
+    return EXIT_BAD_INPUT  # pragma: no cover - argparse requires a command
+
+
+def entry() -> None:
+    """Console-script entry point."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry()
+
+
+__all__ = ["EXIT_BAD_INPUT", "EXIT_FAILURE", "EXIT_OK", "build_parser", "json", "main"]

@@ -1,0 +1,232 @@
+"""Backtests: the live engine driven by historical data and the simulated venue.
+
+Inputs are processed in timestamp order. At equal timestamps, signals come before
+market data, so a signal stamped at a bar's start can fill at that bar's open.
+After every input the engine's journal is committed and its venue commands are
+handed to the simulated venue, whose reports go straight back into the engine.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from alphintra.backtest.signal_file import NumberedSignal
+from alphintra.domain.commands import OrderRequest
+from alphintra.domain.enums import OrderType, SignalAction
+from alphintra.domain.events import Event, OrderDenied, OrderFilled
+from alphintra.domain.identifiers import AccountId, ClientOrderId, VenueId
+from alphintra.domain.market import MarketData
+from alphintra.domain.registry import InstrumentRegistry, UnknownInstrumentError
+from alphintra.domain.signals import TradingSignal
+from alphintra.domain.values import ZERO, Currency
+from alphintra.engine.clock import SimulatedClock
+from alphintra.engine.engine import EventJournal, TradingEngine
+from alphintra.orders.factory import OrderValidationError, build_order, check_bracket_prices
+from alphintra.risk.pretrade import RiskLimits
+from alphintra.signals.translation import SignalRejected, signal_to_request
+from alphintra.venues.simulated.matching import SimulatedVenue, SimulatedVenueConfig
+
+BACKTEST_ACCOUNT = AccountId("BACKTEST")
+
+
+class BacktestInputError(ValueError):
+    """An input file is unusable; the message names the file, line and problem."""
+
+
+@dataclass(frozen=True, slots=True)
+class BacktestSettings:
+    """Account, venue and risk settings of one backtest."""
+
+    starting_cash: Decimal = Decimal(1_000_000)
+    currency: Currency = "USD"
+    venue: SimulatedVenueConfig = field(default_factory=SimulatedVenueConfig)
+    limits: RiskLimits = field(default_factory=RiskLimits)
+
+
+@dataclass(slots=True)
+class BacktestResult:
+    """Everything a backtest produced, for the writers in ``output.py``."""
+
+    engine: TradingEngine
+    equity: list[tuple[int, Decimal, Decimal]]
+    """(timestamp, equity, cash) after each timestamp of market data."""
+    fills: list[OrderFilled]
+    denials: list[OrderDenied]
+    starting_equity: Decimal
+
+
+def _timeline(
+    data: Mapping[str, Sequence[MarketData]], signals: Sequence[NumberedSignal]
+) -> Iterator[tuple[int, int, int, object]]:
+    # (timestamp, kind, tie-break, item): kind 0 = signal, 1 = market data.
+    streams: list[Iterator[tuple[int, int, int, object]]] = [
+        ((s.signal.ts, 0, i, s) for i, s in enumerate(signals))
+    ]
+    for index, series in enumerate(data.values()):
+        streams.append(((bar.ts, 1, index, bar) for bar in series))
+    return heapq.merge(*streams, key=lambda item: (item[0], item[1], item[2]))
+
+
+def validate_signals(
+    signals: Sequence[NumberedSignal],
+    data: Mapping[str, Sequence[MarketData]],
+    registry: InstrumentRegistry,
+    signal_path: str,
+) -> None:
+    """Refuse signals for unknown symbols, with no later data, or with invalid orders."""
+    last_ts = {symbol: series[-1].ts for symbol, series in data.items() if series}
+    for line, signal in signals:
+        where = f"{signal_path}:{line}"
+        symbol = signal.instrument_id
+        try:
+            instrument = registry.get(symbol)
+        except UnknownInstrumentError as exc:
+            raise BacktestInputError(f"{where}: {exc}") from None
+        if symbol not in data:
+            raise BacktestInputError(
+                f"{where}: no --data file for symbol {symbol!r} (given: {sorted(data)})"
+            )
+        if signal.ts > last_ts[symbol]:
+            raise BacktestInputError(
+                f"{where}: signal {signal.signal_id} at {signal.ts} ns has no {symbol} data "
+                "at or after its timestamp"
+            )
+        try:
+            for request in _requests_for(signal):
+                build_order(
+                    request,
+                    instrument,
+                    account_id=BACKTEST_ACCOUNT,
+                    client_order_id=ClientOrderId(f"validate-{signal.signal_id}"),
+                    venue=VenueId("SIM"),
+                    native_types=frozenset(OrderType),
+                    ts=signal.ts,
+                )
+        except (SignalRejected, OrderValidationError) as exc:
+            raise BacktestInputError(f"{where}: {exc}") from None
+
+
+def _requests_for(signal: TradingSignal) -> list[OrderRequest]:
+    """Return every order request a signal could produce, for validation up front."""
+    # A position large enough for any close, so CLOSE_* signals are validated too.
+    held = signal.quantity if signal.quantity is not None else Decimal(1)
+    position = held if signal.action is SignalAction.CLOSE_LONG else -held
+    request = signal_to_request(signal, signal.quantity, position)
+    if request is None:
+        return []
+    if isinstance(request, OrderRequest):
+        return [request]
+    check_bracket_prices(request, None)
+    entry = request.entry
+    requests = [entry]
+    if request.stop_loss is not None:
+        requests.append(
+            OrderRequest(
+                instrument_id=entry.instrument_id,
+                side=entry.side.opposite,
+                order_type=OrderType.STOP,
+                quantity=entry.quantity,
+                trigger_price=request.stop_loss,
+            )
+        )
+    if request.take_profit is not None:
+        requests.append(
+            OrderRequest(
+                instrument_id=entry.instrument_id,
+                side=entry.side.opposite,
+                order_type=OrderType.LIMIT,
+                quantity=entry.quantity,
+                price=request.take_profit,
+            )
+        )
+    return requests
+
+
+def run_backtest(
+    data: Mapping[str, Sequence[MarketData]],
+    signals: Sequence[NumberedSignal],
+    registry: InstrumentRegistry,
+    journal: EventJournal,
+    settings: BacktestSettings,
+    progress: Callable[[int], None] | None = None,
+) -> BacktestResult:
+    """Run the signals against the data and return the result.
+
+    ``progress`` is called with the number of inputs processed since its last call.
+    """
+    for symbol in data:
+        registry.get(symbol)
+    clock = SimulatedClock()
+    venue = SimulatedVenue(settings.venue, registry.known())
+    engine = TradingEngine(
+        account_id=BACKTEST_ACCOUNT,
+        registry=registry,
+        journal=journal,
+        clock=clock,
+        venues={venue.venue_id: venue.capabilities},
+        default_venue=venue.venue_id,
+        limits=settings.limits,
+    )
+    fills: list[OrderFilled] = []
+    denials: list[OrderDenied] = []
+
+    def collect(event: Event) -> None:
+        if type(event) is OrderFilled:
+            fills.append(event)
+        elif type(event) is OrderDenied:
+            denials.append(event)
+
+    engine.subscribe(collect)
+    first_ts = min(
+        [series[0].ts for series in data.values() if series] + [s.signal.ts for s in signals]
+    )
+    clock.advance_to(first_ts)
+    engine.open_account(settings.currency, {settings.currency: settings.starting_cash})
+
+    def dispatch() -> None:
+        commands = engine.flush()
+        while commands:
+            for command in commands:
+                for report in venue.handle(command):
+                    engine.on_venue_event(report)
+            commands = engine.flush()
+
+    equity: list[tuple[int, Decimal, Decimal]] = []
+    pending_ts: int | None = None
+    processed = 0
+    for ts, kind, _, item in _timeline(data, signals):
+        if pending_ts is not None and ts != pending_ts:
+            value = engine.valuation()
+            equity.append((pending_ts, value.total, value.cash))
+            pending_ts = None
+        clock.advance_to(ts)
+        if kind == 0:
+            assert isinstance(item, NumberedSignal)
+            engine.process_signal(item.signal)
+        else:
+            bar: MarketData = item  # type: ignore[assignment]
+            for report in venue.on_market_data(bar):
+                engine.on_venue_event(report)
+            engine.on_market_data(bar)
+            pending_ts = ts
+        dispatch()
+        processed += 1
+        if progress is not None and processed % 1000 == 0:
+            progress(1000)
+    if pending_ts is not None:
+        value = engine.valuation()
+        equity.append((pending_ts, value.total, value.cash))
+    if progress is not None:
+        progress(processed % 1000)
+    engine.flush()
+    return BacktestResult(
+        engine=engine,
+        equity=equity,
+        fills=fills,
+        denials=denials,
+        starting_equity=settings.starting_cash if equity else ZERO,
+    )
+
