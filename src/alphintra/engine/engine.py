@@ -608,6 +608,16 @@ class TradingEngine:
     # Contingencies and execution parents ---------------------------------------
 
     def _after_fill(self, order: Order, fill: OrderFilled) -> None:
+        if not self.state.position_quantity(fill.instrument_id):
+            # A flat position needs no protection: reduce-only orders would only
+            # ever open a new one if they stayed.
+            for other in tuple(self.state.open_orders.values()):
+                if (
+                    other.reduce_only
+                    and other.instrument_id == fill.instrument_id
+                    and other is not order
+                ):
+                    self.cancel(other.client_order_id, "position is flat")
         if order.parent_id is not None:
             parent = self.state.orders.get(order.parent_id)
             if parent is not None and is_execution_parent(parent):
