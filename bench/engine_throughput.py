@@ -119,16 +119,31 @@ def run(mode: str, n: int, journal: Journal, risk: bool) -> dict[str, object]:
                 engine.cancel(resting)
                 resting = None
             if i % 2 == 0:
-                submit(OrderRequest(instrument_id=EURUSD, side=buy, order_type=limit,
-                                    quantity=QUANTITY, price=tick.ask))
+                submit(
+                    OrderRequest(
+                        instrument_id=EURUSD,
+                        side=buy,
+                        order_type=limit,
+                        quantity=QUANTITY,
+                        price=tick.ask,
+                    )
+                )
             else:
-                order = submit(OrderRequest(instrument_id=EURUSD, side=buy, order_type=limit,
-                                            quantity=QUANTITY, price=tick.bid - PASSIVE_OFFSET))
+                order = submit(
+                    OrderRequest(
+                        instrument_id=EURUSD,
+                        side=buy,
+                        order_type=limit,
+                        quantity=QUANTITY,
+                        price=tick.bid - PASSIVE_OFFSET,
+                    )
+                )
                 resting = order.client_order_id
         else:
             side = sell if flip and i % 2 else buy
-            submit(OrderRequest(instrument_id=EURUSD, side=side, order_type=market,
-                                quantity=QUANTITY))
+            submit(
+                OrderRequest(instrument_id=EURUSD, side=side, order_type=market, quantity=QUANTITY)
+            )
         commands = flush()
         while commands:
             for command in commands:

@@ -70,9 +70,7 @@ def run_backtest_command(args: argparse.Namespace) -> int:
         signals = load_signals(args.signals)
         validate_signals(signals, data, registry, str(args.signals))
         if args.starting_cash <= 0:
-            raise BacktestInputError(
-                f"--starting-cash must be positive, got {args.starting_cash}"
-            )
+            raise BacktestInputError(f"--starting-cash must be positive, got {args.starting_cash}")
         if args.latency_ms < 0:
             raise BacktestInputError(f"--latency-ms must not be negative, got {args.latency_ms}")
         journal = open_journal(args.journal)
@@ -110,7 +108,11 @@ def run_backtest_command(args: argparse.Namespace) -> int:
     ) as progress:
         task = progress.add_task("backtest", total=total)
         result = run_backtest(
-            data, signals, registry, journal, settings,
+            data,
+            signals,
+            registry,
+            journal,
+            settings,
             progress=lambda n: progress.advance(task, n),
         )
     summary = write_outputs(result, args.out, title=f"Backtest: {', '.join(sorted(data))}")

@@ -53,7 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     backtest.add_argument(
-        "--data", action="append", type=_data_spec, required=True, metavar="SYMBOL=PATH",
+        "--data",
+        action="append",
+        type=_data_spec,
+        required=True,
+        metavar="SYMBOL=PATH",
         help="market data CSV for a symbol (repeatable)",
     )
     backtest.add_argument("--signals", type=Path, required=True, help="JSON Lines signal file")
@@ -61,17 +65,22 @@ def build_parser() -> argparse.ArgumentParser:
     backtest.add_argument("--starting-cash", type=_decimal, default=Decimal(1_000_000))
     backtest.add_argument("--currency", default="USD", help="account base currency")
     backtest.add_argument(
-        "--fees-bps", type=_decimal, default=Decimal(0),
+        "--fees-bps",
+        type=_decimal,
+        default=Decimal(0),
         help="taker fee in basis points of notional (also the maker fee unless given)",
     )
     backtest.add_argument("--maker-fees-bps", type=_decimal, default=None)
     backtest.add_argument("--commission-per-unit", type=_decimal, default=Decimal(0))
     backtest.add_argument(
-        "--half-spread", type=_decimal, default=Decimal(0),
+        "--half-spread",
+        type=_decimal,
+        default=Decimal(0),
         help="price added for buys and subtracted for sells on trade bars",
     )
     backtest.add_argument(
-        "--partial-fills", action="store_true",
+        "--partial-fills",
+        action="store_true",
         help="limit each fill to the size shown in the data",
     )
     backtest.add_argument(
@@ -79,7 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     backtest.add_argument("--instruments", type=Path, help="instrument file (YAML or JSON)")
     backtest.add_argument(
-        "--journal", default="memory://",
+        "--journal",
+        default="memory://",
         help="journal URL: memory:// (default), sqlite:///path.db or postgresql://...",
     )
     backtest.add_argument("--json", action="store_true", help="print the summary as JSON")

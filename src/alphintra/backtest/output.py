@@ -67,41 +67,98 @@ def write_outputs(result: BacktestResult, out_dir: Path, title: str) -> dict[str
     engine = result.engine
     _write_csv(
         out_dir / "orders.csv",
-        ["timestamp", "order_id", "signal_id", "symbol", "side", "type", "quantity", "price",
-         "trigger_price", "status", "filled_quantity", "average_price", "parent_id",
-         "time_in_force"],
         [
-            [iso(o.ts_init), o.client_order_id, o.signal_id or "", o.instrument_id, o.side,
-             o.order_type, o.quantity, o.price or "", o.trigger_price or "", o.status,
-             o.filled_quantity, o.average_price if o.average_price is not None else "",
-             o.parent_id or "", o.time_in_force]
+            "timestamp",
+            "order_id",
+            "signal_id",
+            "symbol",
+            "side",
+            "type",
+            "quantity",
+            "price",
+            "trigger_price",
+            "status",
+            "filled_quantity",
+            "average_price",
+            "parent_id",
+            "time_in_force",
+        ],
+        [
+            [
+                iso(o.ts_init),
+                o.client_order_id,
+                o.signal_id or "",
+                o.instrument_id,
+                o.side,
+                o.order_type,
+                o.quantity,
+                o.price or "",
+                o.trigger_price or "",
+                o.status,
+                o.filled_quantity,
+                o.average_price if o.average_price is not None else "",
+                o.parent_id or "",
+                o.time_in_force,
+            ]
             for o in engine.state.orders.values()
         ],
     )
     orders = engine.state.orders
     fill_rows = [
-        [iso(f.ts_event), f.client_order_id, orders[f.client_order_id].signal_id or "",
-         f.instrument_id, f.side, f.last_quantity, f.last_price, f.fee, f.liquidity]
+        [
+            iso(f.ts_event),
+            f.client_order_id,
+            orders[f.client_order_id].signal_id or "",
+            f.instrument_id,
+            f.side,
+            f.last_quantity,
+            f.last_price,
+            f.fee,
+            f.liquidity,
+        ]
         for f in result.fills
     ]
     _write_csv(
         out_dir / "fills.csv",
-        ["timestamp", "order_id", "signal_id", "symbol", "side", "quantity", "price", "fee",
-         "liquidity"],
+        [
+            "timestamp",
+            "order_id",
+            "signal_id",
+            "symbol",
+            "side",
+            "quantity",
+            "price",
+            "fee",
+            "liquidity",
+        ],
         fill_rows,
     )
     marks = engine.state.marks
     _write_csv(
         out_dir / "positions.csv",
-        ["symbol", "side", "quantity", "average_price", "mark", "market_value",
-         "unrealized_pnl", "realized_pnl", "currency"],
         [
-            [p.instrument_id, "LONG" if p.quantity > 0 else "SHORT" if p.quantity < 0 else "FLAT",
-             abs(p.quantity), p.average_price if p.average_price is not None else "",
-             marks.get(p.instrument_id, ""),
-             p.market_value(marks[p.instrument_id]) if p.instrument_id in marks else "",
-             p.unrealized_pnl(marks[p.instrument_id]) if p.instrument_id in marks else "",
-             p.realized_pnl, p.currency]
+            "symbol",
+            "side",
+            "quantity",
+            "average_price",
+            "mark",
+            "market_value",
+            "unrealized_pnl",
+            "realized_pnl",
+            "currency",
+        ],
+        [
+            [
+                p.instrument_id,
+                "LONG" if p.quantity > 0 else "SHORT" if p.quantity < 0 else "FLAT",
+                abs(p.quantity),
+                p.average_price if p.average_price is not None else "",
+                marks.get(p.instrument_id, ""),
+                p.market_value(marks[p.instrument_id]) if p.instrument_id in marks else "",
+                p.unrealized_pnl(marks[p.instrument_id]) if p.instrument_id in marks else "",
+                p.realized_pnl,
+                p.currency,
+            ]
             for p in engine.state.positions.values()
         ],
     )
@@ -110,8 +167,10 @@ def write_outputs(result: BacktestResult, out_dir: Path, title: str) -> dict[str
     _write_csv(
         out_dir / "equity.csv",
         ["timestamp", "equity", "cash", "drawdown"],
-        [[iso(ts), equity, cash, dd]
-         for (ts, equity, cash), dd in zip(result.equity, drawdowns, strict=True)],
+        [
+            [iso(ts), equity, cash, dd]
+            for (ts, equity, cash), dd in zip(result.equity, drawdowns, strict=True)
+        ],
     )
     summary = summarize_result(result)
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
@@ -132,8 +191,14 @@ def write_outputs(result: BacktestResult, out_dir: Path, title: str) -> dict[str
         equity=curve,
         drawdown=drawdowns,
         fills=[
-            {"ts_ns": f.ts_event, "symbol": f.instrument_id, "side": str(f.side),
-             "qty": f.last_quantity, "price": f.last_price, "fee": f.fee}
+            {
+                "ts_ns": f.ts_event,
+                "symbol": f.instrument_id,
+                "side": str(f.side),
+                "qty": f.last_quantity,
+                "price": f.last_price,
+                "fee": f.fee,
+            }
             for f in result.fills[:200]
         ],
     )

@@ -66,7 +66,7 @@ def _timeline(
         ((s.signal.ts, 0, i, s) for i, s in enumerate(signals))
     ]
     for index, series in enumerate(data.values()):
-        streams.append(((bar.ts, 1, index, bar) for bar in series))
+        streams.append((bar.ts, 1, index, bar) for bar in series)
     return heapq.merge(*streams, key=lambda item: (item[0], item[1], item[2]))
 
 
@@ -229,4 +229,3 @@ def run_backtest(
         denials=denials,
         starting_equity=settings.starting_cash if equity else ZERO,
     )
-

@@ -93,9 +93,9 @@ class AccountState:
 
     def _apply_order_event(self, event: OrderEvent) -> bool:
         if type(event) is OrderInitialized:
-            order = Order(event)
-            self.orders[event.client_order_id] = order
-            self.open_orders[event.client_order_id] = order
+            created = Order(event)
+            self.orders[event.client_order_id] = created
+            self.open_orders[event.client_order_id] = created
             return True
         order = self.orders.get(event.client_order_id)
         if order is None:

@@ -17,8 +17,8 @@ from alphintra.domain.enums import (
     OrderType,
     SignalAction,
     TimeInForce,
-    TrailingOffsetType,
     TradingState,
+    TrailingOffsetType,
 )
 from alphintra.domain.identifiers import (
     AccountId,
@@ -228,10 +228,5 @@ OrderEvents = (
 )
 
 AnyEvent = (
-    OrderEvents
-    | AccountFunded
-    | AccountOpened
-    | TradingStateChanged
-    | SignalReceived
-    | MarkUpdated
+    OrderEvents | AccountFunded | AccountOpened | TradingStateChanged | SignalReceived | MarkUpdated
 )

@@ -61,7 +61,10 @@ def is_point_in_time(data: MarketData) -> bool:
 
 
 def trailing_stop_price(
-    instrument: Instrument, side: OrderSide, extreme: Decimal, offset: Decimal,
+    instrument: Instrument,
+    side: OrderSide,
+    extreme: Decimal,
+    offset: Decimal,
     offset_type: TrailingOffsetType,
 ) -> Price:
     """Return the stop for a trailing order given the best price seen, rounded away."""

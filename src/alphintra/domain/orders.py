@@ -20,9 +20,9 @@ from alphintra.domain.enums import (
 )
 from alphintra.domain.events import (
     OrderAccepted,
-    OrderChildFilled,
     OrderCancelled,
     OrderCancelRejected,
+    OrderChildFilled,
     OrderDenied,
     OrderEvent,
     OrderExpired,
@@ -53,9 +53,7 @@ class InvalidTransition(Exception):
     """An event arrived that the order's current state does not allow."""
 
     def __init__(self, client_order_id: str, state: OrderStatus, event: str) -> None:
-        super().__init__(
-            f"order {client_order_id}: event {event} is not allowed in state {state}"
-        )
+        super().__init__(f"order {client_order_id}: event {event} is not allowed in state {state}")
         self.state = state
         self.event = event
 
@@ -142,8 +140,11 @@ TRANSITIONS: Final[dict[tuple[OrderStatus, type[OrderEvent]], Target]] = {
 
 # A parent's progress from its children's fills moves it exactly as its own fills would.
 TRANSITIONS.update(
-    {(state, OrderChildFilled): target for (state, kind), target in list(TRANSITIONS.items())
-     if kind is OrderFilled}
+    {
+        (state, OrderChildFilled): target
+        for (state, kind), target in list(TRANSITIONS.items())
+        if kind is OrderFilled
+    }
 )
 
 _PENDING_STATES = frozenset({S.PENDING_CANCEL, S.PENDING_MODIFY})

@@ -26,9 +26,48 @@ class UnknownInstrumentError(KeyError):
 
 
 FIAT = frozenset(
-    "USD EUR GBP JPY CHF AUD NZD CAD SEK NOK DKK HKD SGD CNH MXN ZAR TRY PLN HUF CZK".split()
+    [
+        "USD",
+        "EUR",
+        "GBP",
+        "JPY",
+        "CHF",
+        "AUD",
+        "NZD",
+        "CAD",
+        "SEK",
+        "NOK",
+        "DKK",
+        "HKD",
+        "SGD",
+        "CNH",
+        "MXN",
+        "ZAR",
+        "TRY",
+        "PLN",
+        "HUF",
+        "CZK",
+    ]
 )
-CRYPTO = frozenset("BTC ETH LTC XRP SOL ADA DOGE DOT BNB AVAX LINK BCH XLM TRX MATIC".split())
+CRYPTO = frozenset(
+    [
+        "BTC",
+        "ETH",
+        "LTC",
+        "XRP",
+        "SOL",
+        "ADA",
+        "DOGE",
+        "DOT",
+        "BNB",
+        "AVAX",
+        "LINK",
+        "BCH",
+        "XLM",
+        "TRX",
+        "MATIC",
+    ]
+)
 STABLE_QUOTES = ("USDT", "USDC", "USD", "EUR", "BTC")
 METALS = {"XAU": "0.001", "XAG": "0.0001", "XPT": "0.01", "XPD": "0.01"}
 INDEX_CFDS = {
@@ -46,7 +85,7 @@ US_EQUITY_HOURS = TradingHours(
     timezone="America/New_York",
     sessions=(TradingSession(frozenset({1, 2, 3, 4, 5}), time(9, 30), time(16, 0)),),
 )
-ETFS = frozenset("SPY QQQ IWM EEM USO GLD TLT DIA VTI XLF XLE".split())
+ETFS = frozenset(["SPY", "QQQ", "IWM", "EEM", "USO", "GLD", "TLT", "DIA", "VTI", "XLF", "XLE"])
 
 
 def default_instrument(symbol: str) -> Instrument:
@@ -56,36 +95,78 @@ def default_instrument(symbol: str) -> Instrument:
     if s in INDEX_CFDS:
         quote, tick = INDEX_CFDS[s]
         return Instrument(
-            iid, s, AssetClass.INDEX, InstrumentKind.CFD, s[: -len(quote)], quote,
-            Decimal(tick), Decimal("0.1"), min_quantity=Decimal("0.1"),
+            iid,
+            s,
+            AssetClass.INDEX,
+            InstrumentKind.CFD,
+            s[: -len(quote)],
+            quote,
+            Decimal(tick),
+            Decimal("0.1"),
+            min_quantity=Decimal("0.1"),
         )
     if s in COMMODITY_CFDS:
         return Instrument(
-            iid, s, AssetClass.COMMODITY, InstrumentKind.CFD, s[:-3], "USD",
-            Decimal(COMMODITY_CFDS[s]), Decimal(1), min_quantity=Decimal(1),
+            iid,
+            s,
+            AssetClass.COMMODITY,
+            InstrumentKind.CFD,
+            s[:-3],
+            "USD",
+            Decimal(COMMODITY_CFDS[s]),
+            Decimal(1),
+            min_quantity=Decimal(1),
         )
     if len(s) == 6 and s[:3] in METALS:
         return Instrument(
-            iid, s, AssetClass.COMMODITY, InstrumentKind.CFD, s[:3], s[3:],
-            Decimal(METALS[s[:3]]), Decimal(1), min_quantity=Decimal(1),
+            iid,
+            s,
+            AssetClass.COMMODITY,
+            InstrumentKind.CFD,
+            s[:3],
+            s[3:],
+            Decimal(METALS[s[:3]]),
+            Decimal(1),
+            min_quantity=Decimal(1),
         )
     if len(s) == 6 and s[:3] in FIAT and s[3:] in FIAT:
         tick = "0.001" if "JPY" in s or "HUF" in s else "0.00001"
         return Instrument(
-            iid, s, AssetClass.FX, InstrumentKind.SPOT, s[:3], s[3:],
-            Decimal(tick), Decimal(1), min_quantity=Decimal(1),
+            iid,
+            s,
+            AssetClass.FX,
+            InstrumentKind.SPOT,
+            s[:3],
+            s[3:],
+            Decimal(tick),
+            Decimal(1),
+            min_quantity=Decimal(1),
         )
     for quote in STABLE_QUOTES:
         base = s[: -len(quote)]
         if s.endswith(quote) and base in CRYPTO:
             return Instrument(
-                iid, s, AssetClass.CRYPTO, InstrumentKind.SPOT, base, quote,
-                Decimal("0.01"), Decimal("0.00000001"), min_notional=Decimal(1),
+                iid,
+                s,
+                AssetClass.CRYPTO,
+                InstrumentKind.SPOT,
+                base,
+                quote,
+                Decimal("0.01"),
+                Decimal("0.00000001"),
+                min_notional=Decimal(1),
             )
     if 1 <= len(s) <= 5 and s.isalpha():
         return Instrument(
-            iid, s, AssetClass.EQUITY, InstrumentKind.ETF if s in ETFS else InstrumentKind.STOCK,
-            s, "USD", Decimal("0.01"), Decimal(1), min_quantity=Decimal(1),
+            iid,
+            s,
+            AssetClass.EQUITY,
+            InstrumentKind.ETF if s in ETFS else InstrumentKind.STOCK,
+            s,
+            "USD",
+            Decimal("0.01"),
+            Decimal(1),
+            min_quantity=Decimal(1),
             trading_hours=US_EQUITY_HOURS,
         )
     raise UnknownInstrumentError(
@@ -95,8 +176,18 @@ def default_instrument(symbol: str) -> Instrument:
 
 
 _FIELDS = {
-    "venue_symbol", "asset_class", "kind", "base_currency", "quote_currency", "tick_size",
-    "lot_size", "min_quantity", "min_notional", "multiplier", "venue", "sector",
+    "venue_symbol",
+    "asset_class",
+    "kind",
+    "base_currency",
+    "quote_currency",
+    "tick_size",
+    "lot_size",
+    "min_quantity",
+    "min_notional",
+    "multiplier",
+    "venue",
+    "sector",
     "trading_hours",
 }
 
@@ -169,7 +260,9 @@ class InstrumentRegistry:
         self._use_defaults = use_defaults
 
     @classmethod
-    def from_mapping(cls, data: Mapping[str, Any], *, use_defaults: bool = True) -> InstrumentRegistry:
+    def from_mapping(
+        cls, data: Mapping[str, Any], *, use_defaults: bool = True
+    ) -> InstrumentRegistry:
         """Build from ``{"instruments": {SYMBOL: {...}}}`` as read from YAML or JSON."""
         unknown = set(data) - {"instruments"}
         if unknown:

@@ -34,12 +34,14 @@ from alphintra.domain.enums import (
 from alphintra.domain.events import (
     AccountFunded,
     AccountOpened,
+    AnyEvent,
     Event,
     OrderAccepted,
     OrderCancelled,
     OrderChildFilled,
     OrderDenied,
     OrderEvent,
+    OrderEvents,
     OrderFilled,
     OrderInitialized,
     OrderModified,
@@ -80,7 +82,7 @@ _FX_SOURCES = frozenset({AssetClass.FX, AssetClass.CRYPTO})
 class EventJournal(Protocol):
     """Where the engine appends its events (see ``alphintra.store``)."""
 
-    def append(self, event: Event) -> object:
+    def append(self, event: AnyEvent) -> object:
         """Buffer one event."""
         ...
 
@@ -149,7 +151,7 @@ class TradingEngine:
             self._quote_currencies[instrument.id] = instrument.quote_currency
         return instrument
 
-    def _emit(self, event: Event) -> bool:
+    def _emit(self, event: AnyEvent) -> bool:
         changed = self.state.apply(event)
         if changed:
             self.journal.append(event)
@@ -164,7 +166,7 @@ class TradingEngine:
         self._outbox = []
         return outbox
 
-    def restore(self, events: list[Event]) -> None:
+    def restore(self, events: list[AnyEvent]) -> None:
         """Rebuild state from journaled events (replay); nothing is re-journaled."""
         for event in events:
             if type(event) is OrderInitialized:
@@ -175,8 +177,10 @@ class TradingEngine:
             self.state.apply(event)
         self._id_seq = len(self._inits)
         for order in self.state.open_orders.values():
-            if order.emulated and order.order_type is not OrderType.ICEBERG and (
-                order.status is OrderStatus.ACCEPTED
+            if (
+                order.emulated
+                and order.order_type is not OrderType.ICEBERG
+                and (order.status is OrderStatus.ACCEPTED)
             ):
                 self.emulator.track(order, self.instrument(order.instrument_id))
 
@@ -473,12 +477,12 @@ class TradingEngine:
             )
         if new_price is not None and order.price is None:
             raise OrderValidationError("INVALID_MODIFY", f"{order.order_type} has no price")
-        if new_trigger is not None and order.trigger_price is None and (
-            order.order_type is not OrderType.TRAILING_STOP
+        if (
+            new_trigger is not None
+            and order.trigger_price is None
+            and (order.order_type is not OrderType.TRAILING_STOP)
         ):
-            raise OrderValidationError(
-                "INVALID_MODIFY", f"{order.order_type} has no trigger price"
-            )
+            raise OrderValidationError("INVALID_MODIFY", f"{order.order_type} has no trigger price")
         ts = self.clock.now_ns()
         if order.status is OrderStatus.NEW or (
             order.emulated and order.status is OrderStatus.ACCEPTED
@@ -585,7 +589,7 @@ class TradingEngine:
         )
         self._outbox.append(SubmitToVenue(venue=order.venue or self.default_venue, order=released))
 
-    def on_venue_event(self, event: OrderEvent) -> bool:
+    def on_venue_event(self, event: OrderEvents) -> bool:
         """Apply one execution report; return False when it was a duplicate or invalid.
 
         An invalid report (unknown order, illegal transition, overfill) leaves the state
@@ -633,9 +637,13 @@ class TradingEngine:
             for child_id in order.linked_ids:
                 child = self.state.orders[child_id]
                 if child.status is OrderStatus.NEW:
-                    self._emit(self._cancelled(child, self.clock.now_ns(), "parent closed unfilled"))
-        if order.parent_id is not None and self._is_slice(order) and order.status is not (
-            OrderStatus.FILLED
+                    self._emit(
+                        self._cancelled(child, self.clock.now_ns(), "parent closed unfilled")
+                    )
+        if (
+            order.parent_id is not None
+            and self._is_slice(order)
+            and order.status is not (OrderStatus.FILLED)
         ):
             parent = self.state.orders[order.parent_id]
             if parent.is_open:

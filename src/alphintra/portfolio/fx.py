@@ -28,7 +28,7 @@ class FxRates:
         direct = self._direct(source, target)
         if direct is not None:
             return direct
-        for (base, quote) in list(self._rates):
+        for base, quote in list(self._rates):
             for middle in (base, quote):
                 if middle in (source, target):
                     continue

@@ -16,9 +16,7 @@ class VenueCapabilities:
     """
 
     order_types: frozenset[OrderType]
-    times_in_force: frozenset[TimeInForce] = field(
-        default_factory=lambda: frozenset(TimeInForce)
-    )
+    times_in_force: frozenset[TimeInForce] = field(default_factory=lambda: frozenset(TimeInForce))
     native_oco: bool = False
     supports_modify: bool = True
     supports_reduce_only: bool = True

@@ -90,7 +90,7 @@ SIMULATED_CAPABILITIES = VenueCapabilities(
 class SimulatedVenueConfig:
     """Fees, spread, partial fills and latency of the simulated venue."""
 
-    venue_id: VenueId = VenueId("SIM")
+    venue_id: VenueId = VenueId("SIM")  # noqa: RUF009 - NewType, no call at runtime cost
     maker_fee_bps: Decimal = ZERO
     taker_fee_bps: Decimal = ZERO
     commission_per_unit: Decimal = ZERO
@@ -252,9 +252,7 @@ class SimulatedVenue:
         if working is None:
             reason = "order is not open at the venue"
         elif command.quantity is not None and command.quantity <= working.filled:
-            reason = (
-                f"new quantity {command.quantity} is not above the filled {working.filled}"
-            )
+            reason = f"new quantity {command.quantity} is not above the filled {working.filled}"
         if reason is not None or working is None:
             return [
                 OrderModifyRejected(
@@ -301,9 +299,9 @@ class SimulatedVenue:
         for w in tuple(working):
             order = w.order
             tif = order.time_in_force
-            if (tif is TimeInForce.DAY and ts // NANOS_PER_DAY > order.ts_event // NANOS_PER_DAY) or (
-                tif is TimeInForce.GTD and order.expire_ts is not None and ts >= order.expire_ts
-            ):
+            if (
+                tif is TimeInForce.DAY and ts // NANOS_PER_DAY > order.ts_event // NANOS_PER_DAY
+            ) or (tif is TimeInForce.GTD and order.expire_ts is not None and ts >= order.expire_ts):
                 self._remove(w)
                 reports.append(
                     OrderExpired(
@@ -366,9 +364,7 @@ class SimulatedVenue:
                 )
         return reports
 
-    def _evaluate(
-        self, w: _Working, data: MarketData, reports: list[OrderEvent]
-    ) -> _Match | None:
+    def _evaluate(self, w: _Working, data: MarketData, reports: list[OrderEvent]) -> _Match | None:
         order = w.order
         buy = order.side is OrderSide.BUY
         first = not w.evaluated
@@ -455,12 +451,12 @@ class SimulatedVenue:
             order.trailing_offset_type,
         )
 
-    def _ratchet(
-        self, w: _Working, extreme: Decimal, ts: int, reports: list[OrderEvent]
-    ) -> None:
+    def _ratchet(self, w: _Working, extreme: Decimal, ts: int, reports: list[OrderEvent]) -> None:
         buy = w.order.side is OrderSide.BUY
         current = w.extreme
-        if current is not None and ((buy and extreme >= current) or (not buy and extreme <= current)):
+        if current is not None and (
+            (buy and extreme >= current) or (not buy and extreme <= current)
+        ):
             return
         w.extreme = extreme
         stop = self._trail(w, extreme)
@@ -506,11 +502,7 @@ class SimulatedVenue:
                 reports.append(self._cancelled(sibling, ts, "OCO sibling filled"))
             else:
                 sibling.quantity = remaining
-                reports.append(
-                    self._modified(
-                        sibling, ts, quantity=Quantity(remaining)
-                    )
-                )
+                reports.append(self._modified(sibling, ts, quantity=Quantity(remaining)))
         return reports
 
     # Reports --------------------------------------------------------------------------
