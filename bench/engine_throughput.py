@@ -98,7 +98,7 @@ def run(mode: str, n: int, journal: Journal, risk: bool) -> dict[str, object]:
         limits=limits,
     )
     engine.open_account("USD", {"USD": Decimal(1_000_000_000)})
-    engine.flush()
+    engine.flush(force=True)
     ticks = make_ticks(n)
     handle = venue.handle
     on_report = engine.on_venue_event

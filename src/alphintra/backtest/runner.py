@@ -221,7 +221,7 @@ def run_backtest(
         equity.append((pending_ts, value.total, value.cash))
     if progress is not None:
         progress(processed % 1000)
-    engine.flush()
+    engine.flush(force=True)
     return BacktestResult(
         engine=engine,
         equity=equity,

@@ -90,6 +90,11 @@ class EventJournal(Protocol):
         """Make every buffered event durable."""
         ...
 
+    @property
+    def pending(self) -> int:
+        """Return the number of buffered events not yet durable."""
+        ...
+
 
 class RejectedReport(msgspec.Struct, frozen=True):
     """A venue report the engine could not apply; state was left unchanged."""
@@ -134,6 +139,7 @@ class TradingEngine:
         self._id_prefix = id_prefix
         self._id_seq = 0
         self.rejected_reports: list[RejectedReport] = []
+        self.group_commit_events = 512
 
     # Wiring ---------------------------------------------------------------------
 
@@ -159,10 +165,19 @@ class TradingEngine:
                 listener(event)
         return changed
 
-    def flush(self) -> list[VenueCommand]:
-        """Make the journal durable, then return the venue commands it now allows."""
-        self.journal.commit()
+    def flush(self, *, force: bool = False) -> list[VenueCommand]:
+        """Return the venue commands that may now be sent, committing the journal first.
+
+        The journal is committed whenever a command waits (the write-ahead rule), when
+        ``force`` is set, or when many events are buffered. Events with no command
+        behind them (fills, acknowledgements) ride along with the next commit: group
+        commit, which a crash can cost only what the venue can be asked for again.
+        """
         outbox = self._outbox
+        if outbox or force or self.journal.pending >= self.group_commit_events:
+            self.journal.commit()
+        if not outbox:
+            return outbox
         self._outbox = []
         return outbox
 

@@ -1,0 +1,71 @@
+"""Run Alphintra and NautilusTrader side by side and print the throughput ratios.
+
+Usage: compare.py [--n 10000] [--repeats 3] [--journals memory,sqlite] [--modes market,limit]
+
+Each repetition runs NautilusTrader and then every Alphintra configuration on the
+same workload, one after another, so the machine's load affects both alike. The
+table reports medians and the ratio of medians. NautilusTrader is installed into a
+venv outside the project by ../shared/bench/run_nautilus.sh on first use.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+NAUTILUS = HERE.parent.parent / "shared" / "bench" / "run_nautilus.sh"
+
+
+def _run(command: list[str]) -> dict[str, object]:
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    result: dict[str, object] = json.loads(output.strip().splitlines()[-1])
+    return result
+
+
+def _rate(result: dict[str, object]) -> float:
+    value = result["orders_per_s"]
+    assert isinstance(value, int | float)
+    return float(value)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the comparison and print a Markdown table."""
+    parser = argparse.ArgumentParser(description="Alphintra vs NautilusTrader throughput")
+    parser.add_argument("--n", type=int, default=10_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--modes", default="market,limit,market_flip")
+    parser.add_argument("--journals", default="memory,sqlite")
+    parser.add_argument("--risk-ratio", action="store_true", help="also run with risk off")
+    args = parser.parse_args(argv)
+    ours = [sys.executable, str(HERE / "engine_throughput.py")]
+    print("| workload | configuration | median orders/s | ratio to NautilusTrader |")
+    print("|---|---|---:|---:|")
+    for mode in args.modes.split(","):
+        samples: dict[str, list[float]] = {}
+        for _ in range(args.repeats):
+            if NAUTILUS.exists():
+                nautilus = _run(["bash", str(NAUTILUS), mode, str(args.n)])
+                samples.setdefault("NautilusTrader 1.221.0", []).append(_rate(nautilus))
+            for journal in args.journals.split(","):
+                result = _run([*ours, mode, str(args.n), "--journal", journal])
+                samples.setdefault(f"alphintra, {journal} journal", []).append(_rate(result))
+                if args.risk_ratio:
+                    result = _run([*ours, mode, str(args.n), "--journal", journal, "--no-risk"])
+                    samples.setdefault(f"alphintra, {journal} journal, risk off", []).append(
+                        _rate(result)
+                    )
+        baseline = statistics.median(samples.get("NautilusTrader 1.221.0", [0.0]))
+        for name, values in samples.items():
+            median = statistics.median(values)
+            ratio = f"{median / baseline:.1f}x" if baseline else "n/a"
+            print(f"| {mode} {args.n} | {name} | {median:,.0f} | {ratio} |", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
