@@ -1,0 +1,185 @@
+"""Check a stream's hash chain: detect edited, removed, reordered or inserted events.
+
+The verifier reads the stored rows, never the journal's in-memory heads, and checks
+for every event, in seq order:
+
+1. its seq is the next one (a gap means events were removed, or renumbered);
+2. its ``prev_hash`` equals the hash of the event before it (zeros for seq 1);
+3. its stored hash equals the hash recomputed from its prev hash, account, seq,
+   type and payload (a mismatch means the content or the hash itself was altered);
+4. its payload decodes to an event of the stored type, for this account.
+
+Then every snapshot must point at an event that is still there, with the same hash:
+that catches events removed from the end of a stream up to a snapshot. What a chain
+cannot catch alone is a consistent rewrite of everything after some point, or the
+removal of the newest events past the last snapshot: for that, compare the head with
+one recorded elsewhere (``expected_head``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from alphintra.domain.identifiers import AccountId
+from alphintra.store.codec import EventDecodeError, decode_event, event_type_of
+from alphintra.store.journal import ZERO_HASH, Journal, StreamHead, chain_hash
+
+__all__ = ["ProblemKind", "VerificationProblem", "VerificationReport", "verify", "verify_all"]
+
+
+class ProblemKind(StrEnum):
+    SEQ_GAP = "SEQ_GAP"
+    """The next stored seq is not the expected one: events were removed or renumbered."""
+    PREV_HASH_MISMATCH = "PREV_HASH_MISMATCH"
+    """The event does not point at the event before it: reordered, removed or replaced."""
+    HASH_MISMATCH = "HASH_MISMATCH"
+    """The stored hash is not the hash of the stored content: one of them was edited."""
+    BAD_PAYLOAD = "BAD_PAYLOAD"
+    """The payload does not decode to an event of the stored type and account."""
+    SNAPSHOT_MISMATCH = "SNAPSHOT_MISMATCH"
+    """A snapshot points at an event that is missing or has another hash."""
+    HEAD_MISMATCH = "HEAD_MISMATCH"
+    """The stream does not end at the expected head."""
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationProblem:
+    """The first problem found in a stream: where, what kind, and a readable description."""
+
+    seq: int
+    kind: ProblemKind
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationReport:
+    """The outcome of verifying one stream."""
+
+    account_id: AccountId
+    checked: int
+    """Events whose chain links were checked (up to and including a problem event)."""
+    head: StreamHead
+    """The last event that passed every check: seq and hash (``(0, zeros)`` if none)."""
+    problem: VerificationProblem | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Return True when no problem was found."""
+        return self.problem is None
+
+    def __str__(self) -> str:
+        if self.problem is None:
+            return (
+                f"account {self.account_id!r}: OK, {self.checked} event(s), head seq "
+                f"{self.head.seq} hash {self.head.hash.hex()}"
+            )
+        return (
+            f"account {self.account_id!r}: FAILED at seq {self.problem.seq} "
+            f"({self.problem.kind}): {self.problem.description}"
+        )
+
+
+def verify(
+    journal: Journal,
+    account_id: AccountId,
+    *,
+    expected_head: tuple[int, bytes] | None = None,
+) -> VerificationReport:
+    """Verify the durable stream of ``account_id``; stop at the first problem.
+
+    ``expected_head`` is a ``(seq, hash)`` recorded outside this database; when given,
+    the stream must end exactly there.
+    """
+    expected_seq = 1
+    prev = ZERO_HASH
+    checked = 0
+    snapshot_seqs = {info.seq: info.event_hash for info in journal.snapshots(account_id)}
+    seen_at_snapshots: dict[int, bytes] = {}
+
+    def report(seq: int, kind: ProblemKind, description: str) -> VerificationReport:
+        problem = VerificationProblem(seq, kind, description)
+        return VerificationReport(account_id, checked, StreamHead(expected_seq - 1, prev), problem)
+
+    for row in journal.read_rows(account_id):
+        checked += 1
+        if row.seq != expected_seq:
+            missing = (
+                f"seq {expected_seq}"
+                if row.seq == expected_seq + 1
+                else f"seqs {expected_seq}..{row.seq - 1}"
+            )
+            return report(
+                row.seq,
+                ProblemKind.SEQ_GAP,
+                f"expected seq {expected_seq} but the next stored event is seq {row.seq}: "
+                f"{missing} missing (removed or renumbered)",
+            )
+        if row.prev_hash != prev:
+            return report(
+                row.seq,
+                ProblemKind.PREV_HASH_MISMATCH,
+                f"prev_hash {row.prev_hash.hex()} does not match the hash {prev.hex()} of "
+                f"seq {row.seq - 1}: events were reordered, removed or replaced",
+            )
+        recomputed = chain_hash(row.prev_hash, row.account_id, row.seq, row.event_type, row.payload)
+        if row.hash != recomputed:
+            return report(
+                row.seq,
+                ProblemKind.HASH_MISMATCH,
+                f"stored hash {row.hash.hex()} differs from the hash {recomputed.hex()} of the "
+                f"stored content: the {row.event_type} payload, its type or the hash was edited",
+            )
+        problem = _payload_problem(row.payload, row.event_type, account_id)
+        if problem is not None:
+            return report(row.seq, ProblemKind.BAD_PAYLOAD, problem)
+        if row.seq in snapshot_seqs:
+            seen_at_snapshots[row.seq] = row.hash
+        prev = row.hash
+        expected_seq += 1
+
+    last = expected_seq - 1
+    for seq, event_hash in sorted(snapshot_seqs.items()):
+        found = seen_at_snapshots.get(seq)
+        if found is None:
+            return report(
+                seq,
+                ProblemKind.SNAPSHOT_MISMATCH,
+                f"a snapshot was taken at seq {seq} but the stream ends at seq {last}: "
+                f"events {last + 1}..{seq} were removed",
+            )
+        if found != event_hash:
+            return report(
+                seq,
+                ProblemKind.SNAPSHOT_MISMATCH,
+                f"the snapshot at seq {seq} recorded event hash {event_hash.hex()} but the "
+                f"event now hashes to {found.hex()}: the stream was rewritten up to there",
+            )
+    if expected_head is not None:
+        want_seq, want_hash = expected_head
+        if (want_seq, want_hash) != (last, prev):
+            return report(
+                last,
+                ProblemKind.HEAD_MISMATCH,
+                f"expected the stream to end at seq {want_seq} with hash {want_hash.hex()}, "
+                f"but it ends at seq {last} with hash {prev.hex()}",
+            )
+    return VerificationReport(account_id, checked, StreamHead(last, prev))
+
+
+def verify_all(journal: Journal) -> list[VerificationReport]:
+    """Verify every stream in the journal; return one report per account, sorted by id."""
+    return [verify(journal, account_id) for account_id in journal.accounts()]
+
+
+def _payload_problem(payload: bytes, event_type: str, account_id: AccountId) -> str | None:
+    try:
+        event = decode_event(payload)
+    except EventDecodeError as exc:
+        return f"payload does not decode: {exc}"
+    decoded_type = event_type_of(event)
+    if decoded_type != event_type:
+        return f"payload is a {decoded_type} but the row says {event_type}"
+    if event.account_id != account_id:
+        return f"payload belongs to account {event.account_id!r}, not {account_id!r}"
+    return None
