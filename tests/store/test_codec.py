@@ -23,7 +23,7 @@ from alphintra.store.codec import (
     encode_event,
     event_type_of,
 )
-from tests.store.factories import every_event_type
+from store.factories import every_event_type
 
 EVENT_CLASSES: tuple[type[Event], ...] = typing.get_args(AnyEvent)
 
@@ -82,9 +82,11 @@ def test_codec_any_event_round_trips_equal_with_identical_bytes(event: AnyEvent)
 @pytest.mark.parametrize("cls", EVENT_CLASSES, ids=lambda cls: cls.__name__)
 @settings(max_examples=30)
 @given(data=st.data())
-def test_codec_each_event_type_round_trips_field_types(cls: type[Event], data: st.DataObject) -> None:
+def test_codec_each_event_type_round_trips_field_types(
+    cls: type[Event], data: st.DataObject
+) -> None:
     event = data.draw(_event_strategy(cls))
-    decoded = decode_event(encode_event(event))  # type: ignore[arg-type]
+    decoded = decode_event(encode_event(event))
     assert decoded == event
     for f in msgspec.structs.fields(cls):
         original, restored = getattr(event, f.name), getattr(decoded, f.name)
@@ -111,7 +113,8 @@ def test_codec_encoding_is_compact_json_tagged_by_type() -> None:
     payload = encode_event(every_event_type("A")[-1])
     assert payload.startswith(b'{"type":"OrderFilled","account_id":"A",')
     assert b'"last_quantity":"1000.00"' in payload
-    assert b" " not in payload.replace(b" ", b"", 0)[:20]
+    assert b'": ' not in payload
+    assert b'", "' not in payload
 
 
 def test_codec_event_type_of_non_event_raises_naming_type() -> None:
@@ -136,6 +139,6 @@ def test_codec_decode_bad_price_raises_naming_value() -> None:
 def test_codec_encode_unknown_field_type_raises() -> None:
     fill = every_event_type("A")[-1]
     assert isinstance(fill, OrderFilled)
-    broken = msgspec.structs.replace(fill, fee=object())  # type: ignore[arg-type]
+    broken = msgspec.structs.replace(fill, fee=object())
     with pytest.raises(EventEncodeError, match="cannot encode OrderFilled"):
         encode_event(broken)

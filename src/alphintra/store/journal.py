@@ -176,6 +176,12 @@ class SnapshotInfo(NamedTuple):
     event_hash: bytes
 
 
+def check_after_seq(after_seq: object) -> None:
+    """Raise ``ValueError`` unless ``after_seq`` is a non-negative int."""
+    if type(after_seq) is not int or after_seq < 0:
+        raise ValueError(f"after_seq must be a non-negative int, got {after_seq!r}")
+
+
 def record_of(row: EventRow) -> JournalRecord:
     """Decode a stored row into a record."""
     return JournalRecord(
@@ -241,7 +247,10 @@ class Journal(ABC):
         """Write every buffered event in one transaction; return the new head seq per account.
 
         Only accounts in the batch appear in the result; an empty buffer returns ``{}``.
-        On failure nothing of the batch is stored and the buffer is discarded.
+        On failure the buffer is discarded and, for ``DuplicateFillError`` and
+        ``JournalConflictError``, nothing of the batch is stored. If the connection
+        fails during the commit the outcome is unknown: call ``head()``, which then
+        re-reads the store, to learn whether the batch landed.
         """
         if not self._rows:
             return {}

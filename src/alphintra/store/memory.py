@@ -21,6 +21,7 @@ from alphintra.store.journal import (
     Row,
     SnapshotInfo,
     StreamHead,
+    check_after_seq,
 )
 
 __all__ = ["MemoryJournal"]
@@ -71,6 +72,7 @@ class MemoryJournal(Journal):
 
     def read_rows(self, account_id: AccountId, after_seq: int = 0) -> Iterator[EventRow]:
         """Yield the stored rows of a stream after ``after_seq``, in seq order, undecoded."""
+        check_after_seq(after_seq)
         stream = self._streams.get(account_id, [])
         # Seqs are consecutive from 1, but bisect keeps this right for any stored stream.
         start = bisect_right(stream, after_seq, key=_seq_of)

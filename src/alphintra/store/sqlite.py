@@ -114,6 +114,9 @@ class SqliteJournal(SqlJournal):
                     conn.execute("ROLLBACK")
                 raise
             self._check_format(repr(self.path))
+        except sqlite3.Error as exc:
+            conn.close()
+            raise JournalError(f"cannot open SQLite journal {self.path!r}: {exc}") from exc
         except BaseException:
             conn.close()
             raise
