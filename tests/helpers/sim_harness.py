@@ -102,7 +102,6 @@ class SimHarness:
         submit_ts = ts_ns(submit_at)
         end = bisect_left(self._times, submit_ts + 1)
         self.cursor = max(0, end - warmup_bars)
-        self.clock.advance_to(self.bars[self.cursor].ts)
         while self.cursor < end:
             self.step()
         self.clock.advance_to(submit_ts)
@@ -130,10 +129,6 @@ class SimHarness:
                 return
             self.step()
         raise AssertionError(f"order {order.client_order_id} still {order.status}")
-
-    def at(self, timestamp: str) -> None:
-        """Move the clock to ``timestamp`` (between bars) without processing data."""
-        self.clock.advance_to(ts_ns(timestamp))
 
     def dispatch(self) -> None:
         """Hand the engine's venue commands to the venue until none are left."""
@@ -216,10 +211,3 @@ class SimHarness:
     def position(self) -> Decimal:
         """Return the signed position in the harness's instrument."""
         return self.engine.state.position_quantity(self.instrument_id)
-
-    def bar_index(self, timestamp: str) -> int:
-        """Return the index of the bar stamped exactly ``timestamp``."""
-        ts = ts_ns(timestamp)
-        index = bisect_left(self._times, ts)
-        assert index < len(self._times) and self._times[index] == ts, f"no bar at {timestamp}"
-        return index

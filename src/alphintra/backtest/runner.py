@@ -14,19 +14,17 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from alphintra.backtest.signal_file import NumberedSignal
-from alphintra.domain.commands import OrderRequest
-from alphintra.domain.enums import OrderType, SignalAction
+from alphintra.domain.enums import OrderType
 from alphintra.domain.events import Event, OrderDenied, OrderFilled
 from alphintra.domain.identifiers import AccountId, ClientOrderId, VenueId
 from alphintra.domain.market import MarketData
 from alphintra.domain.registry import InstrumentRegistry, UnknownInstrumentError
-from alphintra.domain.signals import TradingSignal
 from alphintra.domain.values import ZERO, Currency
 from alphintra.engine.clock import SimulatedClock
 from alphintra.engine.engine import EventJournal, TradingEngine
-from alphintra.orders.factory import OrderValidationError, build_order, check_bracket_prices
+from alphintra.orders.factory import OrderValidationError, build_order
 from alphintra.risk.pretrade import RiskLimits
-from alphintra.signals.translation import SignalRejected, signal_to_request
+from alphintra.signals.translation import SignalRejected, validation_requests
 from alphintra.venues.simulated.matching import SimulatedVenue, SimulatedVenueConfig
 
 BACKTEST_ACCOUNT = AccountId("BACKTEST")
@@ -95,7 +93,7 @@ def validate_signals(
                 "at or after its timestamp"
             )
         try:
-            for request in _requests_for(signal):
+            for request in validation_requests(signal, signal.quantity):
                 build_order(
                     request,
                     instrument,
@@ -107,42 +105,6 @@ def validate_signals(
                 )
         except (SignalRejected, OrderValidationError) as exc:
             raise BacktestInputError(f"{where}: {exc}") from None
-
-
-def _requests_for(signal: TradingSignal) -> list[OrderRequest]:
-    """Return every order request a signal could produce, for validation up front."""
-    # A position large enough for any close, so CLOSE_* signals are validated too.
-    held = signal.quantity if signal.quantity is not None else Decimal(1)
-    position = held if signal.action is SignalAction.CLOSE_LONG else -held
-    request = signal_to_request(signal, signal.quantity, position)
-    if request is None:
-        return []
-    if isinstance(request, OrderRequest):
-        return [request]
-    check_bracket_prices(request, None)
-    entry = request.entry
-    requests = [entry]
-    if request.stop_loss is not None:
-        requests.append(
-            OrderRequest(
-                instrument_id=entry.instrument_id,
-                side=entry.side.opposite,
-                order_type=OrderType.STOP,
-                quantity=entry.quantity,
-                trigger_price=request.stop_loss,
-            )
-        )
-    if request.take_profit is not None:
-        requests.append(
-            OrderRequest(
-                instrument_id=entry.instrument_id,
-                side=entry.side.opposite,
-                order_type=OrderType.LIMIT,
-                quantity=entry.quantity,
-                price=request.take_profit,
-            )
-        )
-    return requests
 
 
 def run_backtest(

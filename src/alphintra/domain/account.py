@@ -18,6 +18,7 @@ from alphintra.domain.events import (
     OrderFilled,
     OrderInitialized,
     SignalReceived,
+    SignalRejected,
     TradingStateChanged,
 )
 from alphintra.domain.identifiers import AccountId, ClientOrderId, InstrumentId, SignalId
@@ -50,6 +51,7 @@ class AccountState:
         "orders",
         "positions",
         "quote_currencies",
+        "signal_rejections",
         "signals",
         "trading_state",
     )
@@ -71,6 +73,7 @@ class AccountState:
         self.fees: dict[Currency, Decimal] = {}
         self.marks: dict[InstrumentId, Decimal] = {}
         self.signals: dict[SignalId, SignalReceived] = {}
+        self.signal_rejections: dict[SignalId, SignalRejected] = {}
         self.trading_state = TradingState.ACTIVE
         self.event_count = 0
 
@@ -87,6 +90,8 @@ class AccountState:
             self.marks[event.instrument_id] = event.mark
         elif type(event) is SignalReceived:
             self.signals[event.signal_id] = event
+        elif type(event) is SignalRejected:
+            self.signal_rejections[event.signal_id] = event
         elif type(event) is AccountOpened:
             self.base_currency = event.base_currency
         return True
@@ -118,7 +123,11 @@ class AccountState:
             position = Position(self.account_id, instrument_id, multiplier, quote)
             self.positions[instrument_id] = position
         signed = fill.last_quantity if fill.side.sign > 0 else -fill.last_quantity
-        position.apply_fill(fill.trade_id, signed, fill.last_price, fill.ts_event)
+        realized = position.apply_fill(
+            fill.venue, fill.trade_id, signed, fill.last_price, fill.ts_event
+        )
+        if realized is None:
+            return  # the position already holds this (venue, trade ID): book no cash twice
         cash = self.cash
         cash[quote] = cash.get(quote, ZERO) - signed * fill.last_price * multiplier
         if fill.fee:

@@ -202,6 +202,28 @@ class SignalReceived(Event, frozen=True, kw_only=True, gc=False):
     quantity: Decimal | None = None
 
 
+class SignalRejected(Event, frozen=True, kw_only=True, gc=False):
+    """A received signal could not become an order (sizing, no position to close...)."""
+
+    signal_id: SignalId
+    reason_code: str
+    reason: str
+
+
+class AuditRecorded(Event, frozen=True, kw_only=True, gc=False):
+    """A person or program changed something: who, what, from where, old and new values.
+
+    Values are JSON text with secrets removed.
+    """
+
+    actor: str
+    action: str
+    address: str
+    target: str
+    old_value: str = ""
+    new_value: str = ""
+
+
 class MarkUpdated(Event, frozen=True, kw_only=True, gc=False):
     """A mark price snapshot: written with snapshots so that replay restores marks."""
 

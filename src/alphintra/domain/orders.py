@@ -84,6 +84,10 @@ TRANSITIONS: Final[dict[tuple[OrderStatus, type[OrderEvent]], Target]] = {
     (S.SUBMITTED, OrderExpired): S.EXPIRED,
     (S.SUBMITTED, OrderPendingCancel): S.PENDING_CANCEL,
     (S.SUBMITTED, OrderTriggered): S.TRIGGERED,
+    # A venue may repeat its acknowledgement (after a reconnect or a resubmission of
+    # an order it lost in a restart): nothing changes.
+    (S.ACCEPTED, OrderAccepted): S.ACCEPTED,
+    (S.PARTIALLY_FILLED, OrderAccepted): S.PARTIALLY_FILLED,
     (S.ACCEPTED, OrderPendingCancel): S.PENDING_CANCEL,
     (S.ACCEPTED, OrderPendingModify): S.PENDING_MODIFY,
     (S.ACCEPTED, OrderModified): S.ACCEPTED,
@@ -240,16 +244,22 @@ class Order:
     def apply(self, event: OrderEvent) -> bool:
         """Apply ``event``; return False when it is a duplicate fill that changes nothing.
 
+        A fill whose trade ID the order already holds is a duplicate in any state.
+
         Raise ``InvalidTransition`` for a move outside the table and ``OverfillError``
         for a fill beyond the order's quantity. Neither leaves the order changed.
         """
         state = self.status
+        # A repeated fill report is a no-op in every state, a filled order included:
+        # venues resend execution reports (after a reconnect, for example).
+        if (
+            type(event) is OrderFilled or type(event) is OrderChildFilled
+        ) and event.trade_id in self.trade_ids:
+            return False
         target = TRANSITIONS.get((state, type(event)))
         if target is None:
             raise InvalidTransition(self.client_order_id, state, type(event).__name__)
         if type(event) is OrderFilled or type(event) is OrderChildFilled:
-            if event.trade_id in self.trade_ids:
-                return False
             filled = self.filled_quantity + event.last_quantity
             if filled > self.quantity:
                 raise OverfillError(
@@ -278,6 +288,10 @@ class Order:
             self.venue = event.venue
         if target is RESTORE:
             target = self.status_before_pending
+            if self.filled_quantity:
+                # A fill crossed the request in flight: the order it returns to is
+                # partially filled now, whatever it was before the request.
+                target = S.PARTIALLY_FILLED
         elif target in _PENDING_STATES and state not in _PENDING_STATES:
             self.status_before_pending = state
         assert isinstance(target, OrderStatus)

@@ -3,15 +3,34 @@
 The position keeps its signed open cost exactly (the sum of signed quantity × price
 of the open lots), so that realised plus unrealised P&L always equals the change in
 mark-to-market value: the one division, when part of a position is closed, is
-booked identically on both sides.
+rounded to a fixed number of places (``COST_PLACES``, or the open cost's own places
+when it has more) and then booked identically on both sides. A quotient carried at
+full context precision would not do: the sums it then enters need more digits than
+the context holds, and round, so the identity would drift in the last digit.
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Decimal, getcontext
+from typing import Final
 
-from alphintra.domain.identifiers import AccountId, InstrumentId, TradeId
+from alphintra.domain.identifiers import AccountId, InstrumentId, TradeId, VenueId
 from alphintra.domain.values import ZERO, Currency
+
+COST_PLACES: Final = 12
+"""Decimal places the cost of a partially closed lot is rounded to."""
+
+
+def _round_cost(value: Decimal, like: Decimal) -> Decimal:
+    """Round a closed lot's cost to ``COST_PLACES`` (or ``like``'s places, if more)."""
+    exponent = value.as_tuple().exponent
+    like_exponent = like.as_tuple().exponent
+    assert isinstance(exponent, int) and isinstance(like_exponent, int)
+    target = min(like_exponent, -COST_PLACES)
+    # Beyond the context precision quantize would fail: such amounts stay as computed.
+    if exponent >= target or value.adjusted() - target >= getcontext().prec - 1:
+        return value
+    return value.quantize(Decimal(1).scaleb(target))
 
 
 class Position:
@@ -49,7 +68,8 @@ class Position:
         self.realized_pnl: Decimal = ZERO
         self.opened_ts: int | None = None
         self.ts_last: int = 0
-        self.trade_ids: set[TradeId] = set()
+        self.trade_ids: set[tuple[VenueId, TradeId]] = set()
+        """Fills applied, by (venue, trade ID): trade IDs are unique per venue only."""
 
     @property
     def average_price(self) -> Decimal | None:
@@ -67,12 +87,21 @@ class Position:
         return self.quantity * mark * self.multiplier
 
     def apply_fill(
-        self, trade_id: TradeId, signed_quantity: Decimal, price: Decimal, ts: int
+        self,
+        venue: VenueId,
+        trade_id: TradeId,
+        signed_quantity: Decimal,
+        price: Decimal,
+        ts: int,
     ) -> Decimal | None:
-        """Apply a fill; return the P&L it realised, or None for a duplicate trade ID."""
-        if trade_id in self.trade_ids:
+        """Apply a fill; return the P&L it realised, or None for a duplicate.
+
+        A duplicate is a fill whose (venue, trade ID) the position already holds.
+        """
+        key = (venue, trade_id)
+        if key in self.trade_ids:
             return None
-        self.trade_ids.add(trade_id)
+        self.trade_ids.add(key)
         self.ts_last = ts
         quantity = self.quantity
         realized = ZERO
@@ -82,7 +111,7 @@ class Position:
             if closing == -quantity:
                 removed_cost = self.open_cost
             else:
-                removed_cost = self.open_cost * (-closing) / quantity
+                removed_cost = _round_cost(self.open_cost * (-closing) / quantity, self.open_cost)
             realized = (-closing * price - removed_cost) * self.multiplier
             self.realized_pnl += realized
             self.open_cost -= removed_cost

@@ -35,6 +35,7 @@ from alphintra.domain.events import (
     AccountFunded,
     AccountOpened,
     AnyEvent,
+    AuditRecorded,
     Event,
     OrderAccepted,
     OrderCancelled,
@@ -50,6 +51,7 @@ from alphintra.domain.events import (
     OrderSubmitted,
     OrderTriggered,
     SignalReceived,
+    SignalRejected,
     TradingStateChanged,
 )
 from alphintra.domain.identifiers import (
@@ -182,7 +184,11 @@ class TradingEngine:
         return outbox
 
     def restore(self, events: list[AnyEvent]) -> None:
-        """Rebuild state from journaled events (replay); nothing is re-journaled."""
+        """Rebuild state from journaled events (replay); nothing is re-journaled.
+
+        A later call continues from the state an earlier one (or a snapshot) left.
+        """
+        released: dict[ClientOrderId, None] = {}  # emulated orders, in the emulator's order
         for event in events:
             if type(event) is OrderInitialized:
                 self.instrument(event.instrument_id)
@@ -190,13 +196,25 @@ class TradingEngine:
             elif type(event) is OrderFilled:
                 self.instrument(event.instrument_id)
             self.state.apply(event)
-        self._id_seq = len(self._inits)
-        for order in self.state.open_orders.values():
-            if (
-                order.emulated
-                and order.order_type is not OrderType.ICEBERG
-                and (order.status is OrderStatus.ACCEPTED)
-            ):
+            if type(event) is OrderSubmitted:
+                # The order as released: a bracket child goes out resized, on its entry's fill.
+                order = self.state.orders[event.client_order_id]
+                self._inits[order.client_order_id] = msgspec.structs.replace(
+                    self._inits[order.client_order_id],
+                    quantity=order.quantity,
+                    price=order.price,
+                    trigger_price=order.trigger_price,
+                    ts_event=event.ts_event,
+                )
+            elif type(event) is OrderAccepted and event.venue_order_id == EMULATOR_VENUE_ORDER_ID:
+                released[event.client_order_id] = None
+        # Never reissue a journaled ID, though IDs drawn for failed requests left no event.
+        prefix = f"{self._id_prefix}-"
+        numbers = [i.removeprefix(prefix) for i in self._inits if i.startswith(prefix)]
+        self._id_seq = max([self._id_seq, *(int(n) for n in numbers if n.isdigit())])
+        for client_order_id in released:
+            order = self.state.orders[client_order_id]
+            if order.order_type is not OrderType.ICEBERG and order.status is OrderStatus.ACCEPTED:
                 self.emulator.track(order, self.instrument(order.instrument_id))
 
     # Account --------------------------------------------------------------------
@@ -323,6 +341,11 @@ class TradingEngine:
             )
         )
         if not order.emulated:
+            if order.contingency is ContingencyType.OCO and not self._venue_handles_oco(order):
+                # The engine works this OCO link itself; the venue must not also do so.
+                init = msgspec.structs.replace(
+                    init, contingency=ContingencyType.NONE, order_list_id=None
+                )
             self._outbox.append(SubmitToVenue(venue=venue, order=init))
             return
         self._emit(
@@ -562,6 +585,57 @@ class TradingEngine:
             return self.submit_bracket(request)
         return [self.submit(request)]
 
+    def reject_signal(self, signal: TradingSignal, code: str, reason: str) -> None:
+        """Record a signal that cannot become an order (sizing failed, nothing to close)."""
+        ts = self.clock.now_ns()
+        if signal.signal_id not in self.state.signals:
+            self._emit(
+                SignalReceived(
+                    account_id=self.account_id,
+                    ts_event=signal.ts,
+                    ts_recv=ts,
+                    signal_id=signal.signal_id,
+                    model_id=signal.model_id,
+                    instrument_id=signal.instrument_id,
+                    action=signal.action,
+                    confidence=signal.confidence,
+                    quantity=signal.quantity,
+                )
+            )
+        self._emit(
+            SignalRejected(
+                account_id=self.account_id,
+                ts_event=ts,
+                ts_recv=ts,
+                signal_id=signal.signal_id,
+                reason_code=code,
+                reason=reason,
+            )
+        )
+
+    def record(self, event: AuditRecorded) -> None:
+        """Append an audit record to the account's stream."""
+        self._emit(event)
+
+    def resubmit_after_restart(self, client_order_id: ClientOrderId) -> None:
+        """Send a working order again, under the same ID, to a venue that lost it.
+
+        Only the quantity still working is sent, so the venue cannot overfill it.
+        """
+        order = self._order(client_order_id)
+        init = self._inits[client_order_id]
+        leaves = order.quantity - order.filled_quantity
+        released = msgspec.structs.replace(
+            init,
+            quantity=Quantity(leaves),
+            price=order.price,
+            trigger_price=order.trigger_price,
+            ts_event=self.clock.now_ns(),
+        )
+        self._outbox.append(
+            SubmitToVenue(venue=order.venue or self.default_venue, order=released)
+        )
+
     # Inputs ---------------------------------------------------------------------
 
     def on_market_data(self, data: MarketData) -> None:
@@ -599,6 +673,9 @@ class TradingEngine:
             trailing_offset=None,
             trailing_offset_type=None,
             emulated=False,
+            # An emulated member means the engine works the OCO link, not the venue.
+            contingency=ContingencyType.NONE,
+            order_list_id=None,
             ts_event=ts,
             ts_recv=ts,
         )
@@ -629,12 +706,21 @@ class TradingEngine:
     def _after_fill(self, order: Order, fill: OrderFilled) -> None:
         if not self.state.position_quantity(fill.instrument_id):
             # A flat position needs no protection: reduce-only orders would only
-            # ever open a new one if they stayed.
+            # ever open a new one if they stayed. A venue with native OCO cancels the
+            # siblings of a filled member itself; a second cancel would be refused.
+            cancelled_by_venue = (
+                order.linked_ids
+                if order.status is OrderStatus.FILLED
+                and order.contingency is ContingencyType.OCO
+                and self._venue_handles_oco(order)
+                else ()
+            )
             for other in tuple(self.state.open_orders.values()):
                 if (
                     other.reduce_only
                     and other.instrument_id == fill.instrument_id
                     and other is not order
+                    and other.client_order_id not in cancelled_by_venue
                 ):
                     self.cancel(other.client_order_id, "position is flat")
         if order.parent_id is not None:
@@ -688,8 +774,14 @@ class TradingEngine:
             if child.status is OrderStatus.NEW:
                 if child.quantity != filled:
                     self._emit(self._modified(child, self.clock.now_ns(), filled, None, None))
+                # Release the child as it stands now: resized, and with any price or
+                # trigger change made while it waited for its entry.
                 init = msgspec.structs.replace(
-                    self._inits[child_id], quantity=filled, ts_event=self.clock.now_ns()
+                    self._inits[child_id],
+                    quantity=filled,
+                    price=child.price,
+                    trigger_price=child.trigger_price,
+                    ts_event=self.clock.now_ns(),
                 )
                 self._inits[child_id] = init
                 self._risk_and_release(child, init, self.instrument(child.instrument_id))

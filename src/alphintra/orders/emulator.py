@@ -71,6 +71,10 @@ class OrderEmulator:
                 factor = (1 + offset / 100) if order.side is OrderSide.BUY else (1 - offset / 100)
                 self._extremes[order.client_order_id] = order.trigger_price / factor
 
+    def tracked(self) -> list[ClientOrderId]:
+        """Return the watched orders' IDs; per instrument, in the order they are checked."""
+        return [order_id for book in self._orders.values() for order_id in book]
+
     def untrack(self, order: Order) -> None:
         """Stop watching ``order``."""
         book = self._orders.get(order.instrument_id)
@@ -101,13 +105,14 @@ class OrderEmulator:
             offset = order.trailing_offset
             assert offset is not None and order.trailing_offset_type is not None
             instrument = self._instruments[order.instrument_id]
+            initial: Price | None = None
             if trigger is None:
-                # First data point: the stop starts from the price the order would trade.
+                # First data point: the stop starts from the price the order would trade,
+                # then the data point is checked and trails it like any later one.
                 self._extremes[order.client_order_id] = r.open
-                stop = trailing_stop_price(
+                trigger = initial = trailing_stop_price(
                     instrument, order.side, r.open, offset, order.trailing_offset_type
                 )
-                return MoveTrigger(order.client_order_id, stop)
             if (buy and r.high >= trigger) or (not buy and r.low <= trigger):
                 return Release(order.client_order_id, OrderType.MARKET)
             extreme = self._extremes.get(order.client_order_id)
@@ -119,7 +124,7 @@ class OrderEmulator:
                 )
                 if (buy and stop < trigger) or (not buy and stop > trigger):
                     return MoveTrigger(order.client_order_id, stop)
-            return None
+            return MoveTrigger(order.client_order_id, initial) if initial is not None else None
         assert trigger is not None
         if order_type is OrderType.TAKE_PROFIT:
             touched = r.low <= trigger if buy else r.high >= trigger

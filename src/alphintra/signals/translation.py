@@ -14,6 +14,7 @@ from alphintra.domain.commands import BracketRequest, OrderRequest
 from alphintra.domain.enums import OrderSide, OrderType, SignalAction
 from alphintra.domain.signals import TradingSignal
 from alphintra.domain.values import ZERO
+from alphintra.orders.factory import check_bracket_prices
 
 
 class SignalRejected(ValueError):
@@ -71,3 +72,43 @@ def signal_to_request(
     if signal.stop_loss is None and signal.take_profit is None:
         return entry
     return BracketRequest(entry=entry, stop_loss=signal.stop_loss, take_profit=signal.take_profit)
+
+
+def validation_requests(signal: TradingSignal, quantity: Decimal | None) -> list[OrderRequest]:
+    """Return every order request ``signal`` could produce, to validate it up front.
+
+    Raise ``SignalRejected`` or ``OrderValidationError`` for a signal that can never
+    become a valid order (a stop loss on the wrong side, for example).
+    """
+    # A position large enough for any close, so CLOSE_* signals are validated too.
+    held = quantity if quantity is not None else Decimal(1)
+    position = held if signal.action is SignalAction.CLOSE_LONG else -held
+    request = signal_to_request(signal, quantity, position)
+    if request is None:
+        return []
+    if isinstance(request, OrderRequest):
+        return [request]
+    check_bracket_prices(request, None)
+    entry = request.entry
+    requests = [entry]
+    if request.stop_loss is not None:
+        requests.append(
+            OrderRequest(
+                instrument_id=entry.instrument_id,
+                side=entry.side.opposite,
+                order_type=OrderType.STOP,
+                quantity=entry.quantity,
+                trigger_price=request.stop_loss,
+            )
+        )
+    if request.take_profit is not None:
+        requests.append(
+            OrderRequest(
+                instrument_id=entry.instrument_id,
+                side=entry.side.opposite,
+                order_type=OrderType.LIMIT,
+                quantity=entry.quantity,
+                price=request.take_profit,
+            )
+        )
+    return requests

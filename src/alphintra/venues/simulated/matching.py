@@ -21,7 +21,10 @@ Rules (the README states them too, and tests check them against hand-computed fi
   the stop is taken (the conservative choice) and the others are cancelled.
 * Fees: maker and taker rates in basis points of notional plus a per-unit commission,
   in the quote currency. Partial fills, when enabled, are limited by the size shown
-  in the data point (a size of 0 means none was reported: unlimited).
+  in the data point, rounded down to the lot size (a size of 0 means none was
+  reported: unlimited). Once part of a stop or if-touched order has filled, it has
+  triggered: its remainder trades as a market order (or rests as its limit) from the
+  next data point.
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ from alphintra.domain.events import (
     OrderAccepted,
     OrderCancelled,
     OrderCancelRejected,
-    OrderEvent,
+    OrderEvents,
     OrderExpired,
     OrderFilled,
     OrderInitialized,
@@ -161,7 +164,7 @@ class SimulatedVenue:
 
     # Commands -------------------------------------------------------------------
 
-    def handle(self, command: VenueCommand) -> list[OrderEvent]:
+    def handle(self, command: VenueCommand) -> list[OrderEvents]:
         """Process one command and return the execution reports it produced."""
         if type(command) is SubmitToVenue:
             return self._submit(command.order)
@@ -170,7 +173,7 @@ class SimulatedVenue:
         assert type(command) is ModifyAtVenue
         return self._modify(command)
 
-    def _submit(self, order: OrderInitialized) -> list[OrderEvent]:
+    def _submit(self, order: OrderInitialized) -> list[OrderEvents]:
         reason = self._refusal(order)
         if reason is not None:
             return [
@@ -185,7 +188,7 @@ class SimulatedVenue:
         self._order_seq += 1
         venue_order_id = VenueOrderId(f"{self.venue_id}-{self._order_seq}")
         working = _Working(order, venue_order_id, order.ts_event + self.config.latency_ns)
-        reports: list[OrderEvent] = [
+        reports: list[OrderEvents] = [
             OrderAccepted(
                 account_id=order.account_id,
                 client_order_id=order.client_order_id,
@@ -207,7 +210,8 @@ class SimulatedVenue:
                     )
                 )
                 return reports
-            reference = executable_range(last, order.side is OrderSide.BUY).open
+            buy = order.side is OrderSide.BUY
+            reference = executable_range(last, buy, self.config.trade_half_spread).open
             working.extreme = reference
             stop = self._trail(working, reference)
             working.trigger_price = stop
@@ -231,7 +235,7 @@ class SimulatedVenue:
             return "GTD order without an expire time"
         return None
 
-    def _cancel(self, command: CancelAtVenue) -> list[OrderEvent]:
+    def _cancel(self, command: CancelAtVenue) -> list[OrderEvents]:
         working = self._by_id.get(command.client_order_id)
         if working is None:
             return [
@@ -246,7 +250,7 @@ class SimulatedVenue:
         self._remove(working)
         return [self._cancelled(working, command.ts, "cancelled by request")]
 
-    def _modify(self, command: ModifyAtVenue) -> list[OrderEvent]:
+    def _modify(self, command: ModifyAtVenue) -> list[OrderEvents]:
         working = self._by_id.get(command.client_order_id)
         reason: str | None = None
         if working is None:
@@ -281,7 +285,7 @@ class SimulatedVenue:
 
     # Market data ------------------------------------------------------------------
 
-    def on_market_data(self, data: MarketData) -> list[OrderEvent]:
+    def on_market_data(self, data: MarketData) -> list[OrderEvents]:
         """Match working orders against one data point; return the reports produced."""
         instrument_id = data.instrument_id
         self._last_data[instrument_id] = data
@@ -294,8 +298,8 @@ class SimulatedVenue:
             reports.extend(self._match(instrument_id, data, eligible))
         return reports
 
-    def _expire(self, working: list[_Working], ts: int) -> list[OrderEvent]:
-        reports: list[OrderEvent] = []
+    def _expire(self, working: list[_Working], ts: int) -> list[OrderEvents]:
+        reports: list[OrderEvents] = []
         for w in tuple(working):
             order = w.order
             tif = order.time_in_force
@@ -315,8 +319,8 @@ class SimulatedVenue:
 
     def _match(
         self, instrument_id: InstrumentId, data: MarketData, candidates: tuple[_Working, ...]
-    ) -> list[OrderEvent]:
-        reports: list[OrderEvent] = []
+    ) -> list[OrderEvents]:
+        reports: list[OrderEvents] = []
         matches: list[_Match] = []
         for w in candidates:
             match = self._evaluate(w, data, reports)
@@ -327,10 +331,12 @@ class SimulatedVenue:
         buy_left: Decimal | None = None
         sell_left: Decimal | None = None
         if self.config.partial_fills:
+            # A fill is on the instrument's lot grid: the size shown is rounded down.
+            instrument = self._instruments[instrument_id]
             buy_size = executable_range(data, True).size
             sell_size = executable_range(data, False).size
-            buy_left = buy_size if buy_size > 0 else None
-            sell_left = sell_size if sell_size > 0 else None
+            buy_left = instrument.round_quantity_down(buy_size) if buy_size > 0 else None
+            sell_left = instrument.round_quantity_down(sell_size) if sell_size > 0 else None
         for match in matches:
             w = match.working
             if w.order.client_order_id not in self._by_id:
@@ -347,6 +353,7 @@ class SimulatedVenue:
             if match.triggered_now:
                 reports.append(self._triggered(w, data.ts))
             if quantity > 0:
+                w.triggered = True  # once part of it has traded, an order has triggered
                 if available is not None:
                     if buy:
                         buy_left = available - quantity
@@ -364,14 +371,16 @@ class SimulatedVenue:
                 )
         return reports
 
-    def _evaluate(self, w: _Working, data: MarketData, reports: list[OrderEvent]) -> _Match | None:
+    def _evaluate(self, w: _Working, data: MarketData, reports: list[OrderEvents]) -> _Match | None:
         order = w.order
         buy = order.side is OrderSide.BUY
         first = not w.evaluated
         w.evaluated = True
         r = executable_range(data, buy, self.config.trade_half_spread)
         order_type = order.order_type
-        if order_type is OrderType.MARKET:
+        if order_type is OrderType.MARKET or (w.triggered and w.price is None):
+            # A stop or if-touched order without a limit works as a market order once
+            # it has triggered (its remainder after a partial fill).
             return _Match(w, r.open, LiquiditySide.TAKER, False)
         if order_type is OrderType.LIMIT or w.triggered:
             return self._evaluate_limit(w, r.open, r.high, r.low, first, data.ts, reports)
@@ -411,7 +420,7 @@ class SimulatedVenue:
         low: Decimal,
         first: bool,
         ts: int,
-        reports: list[OrderEvent],
+        reports: list[OrderEvents],
     ) -> _Match | None:
         limit = w.price
         assert limit is not None, "limit orders carry a price"
@@ -451,7 +460,7 @@ class SimulatedVenue:
             order.trailing_offset_type,
         )
 
-    def _ratchet(self, w: _Working, extreme: Decimal, ts: int, reports: list[OrderEvent]) -> None:
+    def _ratchet(self, w: _Working, extreme: Decimal, ts: int, reports: list[OrderEvents]) -> None:
         buy = w.order.side is OrderSide.BUY
         current = w.extreme
         if current is not None and (
@@ -466,7 +475,7 @@ class SimulatedVenue:
             reports.append(self._modified(w, ts, trigger_price=stop))
 
     def _resolve_oco(
-        self, matches: list[_Match], ts: int, reports: list[OrderEvent]
+        self, matches: list[_Match], ts: int, reports: list[OrderEvents]
     ) -> list[_Match]:
         by_list: dict[OrderListId, list[_Match]] = {}
         for match in matches:
@@ -484,14 +493,14 @@ class SimulatedVenue:
                     dropped.add(id(m))
         return [m for m in matches if id(m) not in dropped]
 
-    def _after_fill(self, w: _Working, quantity: Decimal, ts: int) -> list[OrderEvent]:
+    def _after_fill(self, w: _Working, quantity: Decimal, ts: int) -> list[OrderEvents]:
         order = w.order
         done = w.filled >= w.quantity
         if done:
             self._remove(w)
         if order.contingency is not ContingencyType.OCO or order.order_list_id is None:
             return []
-        reports: list[OrderEvent] = []
+        reports: list[OrderEvents] = []
         for sibling in tuple(self._working.get(order.instrument_id, ())):
             sibling_order = sibling.order
             if sibling is w or sibling_order.order_list_id != order.order_list_id:
