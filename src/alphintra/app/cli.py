@@ -94,6 +94,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     backtest.add_argument("--json", action="store_true", help="print the summary as JSON")
     backtest.add_argument("--quiet", action="store_true", help="no progress bar")
+    serve = commands.add_parser(
+        "serve", help="run the trading service (REST, WebSocket, metrics)",
+        description="Run the trading service. Settings come from ALPHINTRA_* variables, "
+        "DATABASE_URL and an optional --config file.",
+    )
+    serve.add_argument("--config", type=Path, help="settings file (JSON or YAML)")
+    serve.add_argument("--host", default=None)
+    serve.add_argument("--port", type=int, default=None)
+    serve.add_argument("--demo", action="store_true", default=None,
+                       help="demo mode: default secrets, demo user, key and account")
     return parser
 
 
@@ -104,6 +114,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         from alphintra.app.backtest_command import run_backtest_command
 
         return run_backtest_command(args)
+    if args.command == "serve":
+        import os
+
+        from alphintra.app.config import ConfigError, load_settings
+        from alphintra.app.server import serve
+
+        try:
+            settings = load_settings(args.config, host=args.host, port=args.port, demo=args.demo)
+            return serve(settings, dict(os.environ))
+        except ConfigError as exc:
+            sys.stderr.write(f"error: {exc}\n")
+            return EXIT_BAD_INPUT
     return EXIT_BAD_INPUT  # pragma: no cover - argparse requires a command
 
 

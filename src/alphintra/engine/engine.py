@@ -8,9 +8,10 @@ durable first and only then hands them out (the write-ahead rule).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Protocol
+from typing import Concatenate, ParamSpec, Protocol, TypeVar
 
 import msgspec
 
@@ -79,6 +80,8 @@ from alphintra.venues.capabilities import VenueCapabilities
 
 EMULATOR_VENUE_ORDER_ID = VenueOrderId("EMULATED")
 _FX_SOURCES = frozenset({AssetClass.FX, AssetClass.CRYPTO})
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 
 class EventJournal(Protocol):
@@ -103,6 +106,24 @@ class RejectedReport(msgspec.Struct, frozen=True):
 
     event: OrderEvent
     error: str
+
+
+def _ids_back_on_refusal(
+    method: Callable[Concatenate[TradingEngine, _P], _R],
+) -> Callable[Concatenate[TradingEngine, _P], _R]:
+    # Give back the client order IDs a refused request drew: every ID the engine issues
+    # is then journaled, and a replay continues the numbering exactly.
+    @functools.wraps(method)
+    def guarded(engine: TradingEngine, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        id_seq, recorded = engine._id_seq, len(engine._inits)
+        try:
+            return method(engine, *args, **kwargs)
+        except OrderValidationError:
+            if len(engine._inits) == recorded:
+                engine._id_seq = id_seq
+            raise
+
+    return guarded
 
 
 class TradingEngine:
@@ -216,6 +237,9 @@ class TradingEngine:
             order = self.state.orders[client_order_id]
             if order.order_type is not OrderType.ICEBERG and order.status is OrderStatus.ACCEPTED:
                 self.emulator.track(order, self.instrument(order.instrument_id))
+        for client_order_id in self.emulator.tracked():  # released or closed since tracked
+            if (order := self.state.orders[client_order_id]).status is not OrderStatus.ACCEPTED:
+                self.emulator.untrack(order)
 
     # Account --------------------------------------------------------------------
 
@@ -268,6 +292,7 @@ class TradingEngine:
             )
         return venue
 
+    @_ids_back_on_refusal
     def submit(self, request: OrderRequest) -> Order:
         """Validate, risk-check and release one order; return it (possibly DENIED).
 
@@ -362,6 +387,7 @@ class TradingEngine:
         else:
             self.emulator.track(order, instrument)
 
+    @_ids_back_on_refusal
     def submit_bracket(self, request: BracketRequest) -> list[Order]:
         """Submit an entry with a stop-loss and/or take-profit that activate on its fills.
 

@@ -1,0 +1,486 @@
+"""The HTTP API: REST, WebSocket and metrics, over the trading service.
+
+Handlers are thin: they authenticate, translate the request body into a domain
+request, call one service method and translate the result back.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Query, Request, WebSocket, WebSocketDisconnect
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+
+from alphintra.api import views
+from alphintra.api.auth import Authenticator, AuthError, Principal
+from alphintra.api.metrics import Metrics
+from alphintra.api.schemas import (
+    AccountIn,
+    AccountView,
+    BatchItemError,
+    EmergencyStopIn,
+    EmergencyStopResult,
+    OrderIn,
+    OrderList,
+    OrderPatch,
+    OrderView,
+    PortfolioPoint,
+    PortfolioView,
+    PositionView,
+    Problem,
+    RiskLimitsBody,
+    SignalBatchIn,
+    SignalBatchResult,
+    SignalIn,
+    SignalResult,
+    SignalView,
+    TradeList,
+)
+from alphintra.domain.commands import OrderRequest
+from alphintra.domain.enums import OrderStatus, TrailingOffsetType
+from alphintra.domain.identifiers import AccountId, ClientOrderId, InstrumentId, ModelId, SignalId
+from alphintra.domain.signals import TradingSignal
+from alphintra.risk.pretrade import RiskLimits
+from alphintra.security import Permission
+from alphintra.api.portal import Portal
+from alphintra.service.trading import ServiceError, SignalOutcome
+
+MAX_BODY_BYTES = 1 << 20
+API = "/api/v1"
+
+
+def problem(status: int, code: str, detail: str, errors: list[dict[str, Any]] | None = None) -> JSONResponse:
+    """Return an RFC 9457 problem response."""
+    body = Problem(
+        title=code.replace("_", " ").capitalize(), status=status, code=code, detail=detail, errors=errors
+    )
+    return JSONResponse(
+        body.model_dump(exclude_none=True), status_code=status, media_type="application/problem+json"
+    )
+
+
+class BodyLimit(BaseHTTPMiddleware):
+    """Refuse bodies over 1 MiB before reading them."""
+
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        length = request.headers.get("content-length")
+        if length is not None:
+            try:
+                size = int(length)
+            except ValueError:
+                return problem(400, "BAD_CONTENT_LENGTH", f"invalid Content-Length {length!r}")
+            if size > MAX_BODY_BYTES:
+                return problem(
+                    413, "BODY_TOO_LARGE", f"body of {size} bytes exceeds the {MAX_BODY_BYTES} limit"
+                )
+        return await call_next(request)
+
+
+def _signal_of(body: SignalIn, now_ns: int) -> TradingSignal:
+    ts = int(body.timestamp.timestamp() * 1e9) if body.timestamp is not None else now_ns
+    return TradingSignal(
+        signal_id=SignalId(body.signalId),
+        model_id=ModelId(body.modelId),
+        instrument_id=InstrumentId(body.symbol.upper()),
+        action=body.action,
+        confidence=body.confidence,
+        ts=ts,
+        quantity=body.quantity,
+        entry_price=body.entryPrice,
+        price_target=body.priceTarget,
+        stop_loss=body.stopLoss,
+        take_profit=body.takeProfit,
+        order_type=body.orderType,
+        time_in_force=body.timeInForce,
+        account_id=AccountId(body.accountId) if body.accountId else None,
+        target_weights=(
+            {InstrumentId(k.upper()): v for k, v in body.targetWeights.items()}
+            if body.targetWeights
+            else None
+        ),
+        metadata=body.metadata,
+    )
+
+
+def _result(outcome: SignalOutcome) -> SignalResult:
+    return SignalResult(
+        signalId=outcome.signal_id,
+        status=outcome.status,  # type: ignore[arg-type]
+        reasonCode=outcome.reason_code,
+        reason=outcome.reason,
+        orderIds=list(outcome.order_ids),
+        duplicate=outcome.duplicate,
+    )
+
+
+async def _principal(request: Request) -> Principal:
+    context: ApiContext = request.app.state.context
+    return await context.auth.authenticate(request.headers, context.portal)
+
+
+def _require(permission: Permission) -> Callable[[Request], Awaitable[Principal]]:
+    async def check(request: Request) -> Principal:
+        who = await _principal(request)
+        who.require(permission)
+        return who
+
+    return check
+
+
+Reader = Annotated[Principal, Depends(_require(Permission.READ))]
+Trader = Annotated[Principal, Depends(_require(Permission.TRADE))]
+RiskOfficer = Annotated[Principal, Depends(_require(Permission.MANAGE_RISK))]
+AccountAdmin = Annotated[Principal, Depends(_require(Permission.MANAGE_ACCOUNTS))]
+
+
+@dataclass(slots=True)
+class ApiContext:
+    """What the handlers need: the portal (service plus directory) and the authenticator."""
+
+    portal: Portal
+    auth: Authenticator
+    metrics: Metrics
+
+
+def create_app(context: ApiContext, lifespan: Callable[[FastAPI], Any] | None = None) -> FastAPI:
+    """Build the FastAPI application."""
+
+    @asynccontextmanager
+    async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if lifespan is not None:
+            async with lifespan(app):
+                yield
+        else:
+            yield
+
+    app = FastAPI(
+        title="Alphintra trading engine",
+        version="0.1.0",
+        description="Signals in, orders out: REST, WebSocket and metrics.",
+        lifespan=_lifespan,
+        responses={
+            400: {"model": Problem},
+            401: {"model": Problem},
+            403: {"model": Problem},
+            404: {"model": Problem},
+            409: {"model": Problem},
+            413: {"model": Problem},
+            422: {"model": Problem},
+        },
+    )
+    app.add_middleware(BodyLimit)
+    app.state.context = context
+    portal, auth, metrics = context.portal, context.auth, context.metrics
+    service = portal.service
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = []
+        for error in exc.errors():
+            value = error.get("input")
+            errors.append(
+                {
+                    "field": ".".join(str(p) for p in error.get("loc", ())),
+                    "message": error.get("msg", ""),
+                    "received": value if isinstance(value, str | int | float | bool | None) else repr(value)[:200],
+                }
+            )
+        first = errors[0] if errors else {"field": "body", "message": "invalid", "received": None}
+        detail = f"{first['field']}: {first['message']} (got {first['received']!r})"
+        metrics.rejected(None)
+        return problem(422, "VALIDATION_ERROR", detail, errors)
+
+    @app.exception_handler(ServiceError)
+    async def _service_error(request: Request, exc: ServiceError) -> JSONResponse:
+        return problem(exc.status, exc.code, exc.detail)
+
+    @app.exception_handler(AuthError)
+    async def _auth_error(request: Request, exc: AuthError) -> JSONResponse:
+        response = problem(exc.status, exc.code, exc.detail)
+        if exc.status == 401:
+            response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(exc.status_code, "HTTP_ERROR")
+        return problem(exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:  # pragma: no cover
+        return problem(500, "INTERNAL_ERROR", f"unexpected {type(exc).__name__}; see the server log")
+
+    def client_address(request: Request) -> str:
+        return request.client.host if request.client else "unknown"
+
+    # Health and metrics ----------------------------------------------------------
+
+    @app.get("/healthz", tags=["health"])
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"], responses={503: {"model": Problem}})
+    async def readyz() -> JSONResponse:
+        checks = portal.readiness()
+        ready = all(checks.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "not ready", "checks": checks},
+            status_code=200 if ready else 503,
+        )
+
+    @app.get("/metrics", tags=["health"], response_class=Response)
+    async def metrics_endpoint() -> Response:
+        body, content_type = metrics.render(portal)
+        return Response(body, media_type=content_type)
+
+    # Signals -------------------------------------------------------------------------
+
+    @app.post(f"{API}/signals", response_model=SignalResult, tags=["signals"])
+    async def post_signal(body: SignalIn, who: Trader, request: Request) -> SignalResult:
+        account = who.account_for(body.accountId)
+        outcome = await service.submit_signal(
+            account, _signal_of(body, service.clock.now_ns()), who.accounts
+        )
+        metrics.signal(body.action.value, outcome)
+        if not outcome.duplicate:
+            portal.note_arrival(account, outcome.signal_id)
+        return _result(outcome)
+
+    @app.post(f"{API}/signals/batch", response_model=SignalBatchResult, tags=["signals"])
+    async def post_signals(body: SignalBatchIn, who: Trader) -> SignalBatchResult:
+        now = service.clock.now_ns()
+        by_account: dict[str, list[tuple[int, TradingSignal]]] = {}
+        for index, item in enumerate(body.signals):
+            by_account.setdefault(who.account_for(item.accountId), []).append(
+                (index, _signal_of(item, now))
+            )
+        results: list[SignalResult | BatchItemError | None] = [None] * len(body.signals)
+        for account, items in by_account.items():
+            outcomes = await service.submit_signals(account, [s for _, s in items], who.accounts)
+            for (index, signal), outcome in zip(items, outcomes, strict=True):
+                if isinstance(outcome, ServiceError):
+                    results[index] = BatchItemError(
+                        signalId=signal.signal_id, status="INVALID", code=outcome.code, detail=outcome.detail
+                    )
+                    metrics.rejected(None)
+                else:
+                    results[index] = _result(outcome)
+                    metrics.signal(signal.action.value, outcome)
+        return SignalBatchResult(results=[r for r in results if r is not None])
+
+    @app.get(f"{API}/signals/{{signal_id}}", response_model=SignalView, tags=["signals"])
+    async def get_signal(signal_id: str, who: Reader) -> SignalView:
+        return portal.signal_view(signal_id, who.accounts)
+
+    # Orders --------------------------------------------------------------------------
+
+    @app.post(f"{API}/orders", response_model=OrderView, tags=["orders"])
+    async def post_order(body: OrderIn, who: Trader, request: Request) -> OrderView:
+        account = who.account_for(body.accountId)
+        expire = int(body.expireTime.timestamp() * 1e9) if body.expireTime is not None else None
+        request_ = OrderRequest(
+            instrument_id=InstrumentId(body.symbol.upper()),
+            side=body.side,
+            order_type=body.type,
+            quantity=body.quantity,
+            price=body.price,
+            trigger_price=body.stopPrice,
+            trailing_offset=body.trailingOffset,
+            trailing_offset_type=TrailingOffsetType(body.trailingOffsetType)
+            if body.trailingOffsetType
+            else None,
+            display_quantity=body.displayQuantity,
+            time_in_force=body.timeInForce,
+            expire_ts=expire,
+            reduce_only=body.reduceOnly,
+            post_only=body.postOnly,
+            client_order_id=ClientOrderId(body.clientOrderId) if body.clientOrderId else None,
+        )
+        order = await service.place_order(
+            account, request_, who.accounts, stop_loss=body.stopLoss, take_profit=body.takeProfit
+        )
+        metrics.order(portal, account, order)
+        return views.order_view(account, order)
+
+    @app.get(f"{API}/orders", response_model=OrderList, tags=["orders"])
+    async def list_orders(
+        who: Reader,
+        status: Annotated[OrderStatus | None, Query()] = None,
+        symbol: Annotated[str | None, Query(max_length=32)] = None,
+        fromTime: Annotated[datetime | None, Query()] = None,  # noqa: N803 - API field name
+        toTime: Annotated[datetime | None, Query()] = None,  # noqa: N803
+        accountId: Annotated[str | None, Query(max_length=128)] = None,  # noqa: N803
+        offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    ) -> OrderList:
+        return portal.list_orders(
+            who.accounts, accountId, status, symbol, fromTime, toTime, offset, limit
+        )
+
+    @app.get(f"{API}/orders/{{order_id}}", response_model=OrderView, tags=["orders"])
+    async def get_order(order_id: str, who: Reader) -> OrderView:
+        runtime, order = service.find_order(order_id, who.accounts)
+        return views.order_view(runtime.engine.account_id, order)
+
+    @app.delete(f"{API}/orders/{{order_id}}", response_model=OrderView, tags=["orders"])
+    async def delete_order(order_id: str, who: Trader, request: Request) -> OrderView:
+        runtime, order = service.find_order(order_id, who.accounts)
+        before = order.status.value
+        await service.cancel_order(order_id, who.accounts)
+        await service.audit(
+            runtime.engine.account_id, actor=who.user_id, action="order.cancel",
+            address=client_address(request), target=order_id, old_value=before,
+            new_value=order.status.value,
+        )
+        return views.order_view(runtime.engine.account_id, order)
+
+    @app.patch(f"{API}/orders/{{order_id}}", response_model=OrderView, tags=["orders"])
+    async def patch_order(order_id: str, body: OrderPatch, who: Trader, request: Request) -> OrderView:
+        runtime, order = service.find_order(order_id, who.accounts)
+        before = json.dumps(
+            {"quantity": str(order.quantity), "price": str(order.price), "stopPrice": str(order.trigger_price)}
+        )
+        await service.modify_order(
+            order_id, who.accounts, quantity=body.quantity, price=body.price, trigger_price=body.stopPrice
+        )
+        await service.audit(
+            runtime.engine.account_id, actor=who.user_id, action="order.modify",
+            address=client_address(request), target=order_id, old_value=before,
+            new_value=body.model_dump_json(exclude_none=True),
+        )
+        return views.order_view(runtime.engine.account_id, order)
+
+    @app.get(f"{API}/trades", response_model=TradeList, tags=["orders"])
+    async def list_trades(
+        who: Reader,
+        symbol: Annotated[str | None, Query(max_length=32)] = None,
+        accountId: Annotated[str | None, Query(max_length=128)] = None,  # noqa: N803
+        offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    ) -> TradeList:
+        return portal.list_trades(who.accounts, accountId, symbol, offset, limit)
+
+    # Positions and portfolio ---------------------------------------------------------
+
+    @app.get(f"{API}/positions", response_model=list[PositionView], tags=["portfolio"])
+    async def positions(
+        who: Reader, accountId: Annotated[str | None, Query(max_length=128)] = None  # noqa: N803
+    ) -> list[PositionView]:
+        return portal.positions(who.accounts, accountId)
+
+    @app.get(f"{API}/portfolio", response_model=PortfolioView, tags=["portfolio"])
+    async def portfolio(
+        who: Reader, accountId: Annotated[str | None, Query(max_length=128)] = None  # noqa: N803
+    ) -> PortfolioView:
+        return portal.portfolio(who.account_for(accountId), who.accounts)
+
+    @app.get(f"{API}/portfolio/history", response_model=list[PortfolioPoint], tags=["portfolio"])
+    async def portfolio_history(
+        who: Reader,
+        accountId: Annotated[str | None, Query(max_length=128)] = None,  # noqa: N803
+        limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+    ) -> list[PortfolioPoint]:
+        return portal.history(who.account_for(accountId), who.accounts, limit)
+
+    # Risk ------------------------------------------------------------------------------
+
+    @app.get(f"{API}/risk/limits", response_model=RiskLimitsBody, tags=["risk"])
+    async def get_limits(
+        who: Reader, accountId: Annotated[str | None, Query(max_length=128)] = None  # noqa: N803
+    ) -> RiskLimitsBody:
+        runtime = service.account(who.account_for(accountId), who.accounts)
+        return _limits_body(runtime.engine.limits)
+
+    @app.put(f"{API}/risk/limits", response_model=RiskLimitsBody, tags=["risk"])
+    async def put_limits(
+        body: RiskLimitsBody,
+        who: RiskOfficer,
+        request: Request,
+        accountId: Annotated[str | None, Query(max_length=128)] = None,  # noqa: N803
+    ) -> RiskLimitsBody:
+        account = who.account_for(accountId)
+        limits = RiskLimits(
+            max_order_quantity=body.maxOrderQuantity,
+            max_order_notional=body.maxOrderNotional,
+            max_position_quantity=body.maxPositionQuantity,
+            max_position_notional=body.maxPositionNotional,
+            enforce_min_notional=body.enforceMinNotional,
+            enforce_trading_hours=body.enforceTradingHours,
+        )
+        old = await service.set_limits(account, who.accounts, limits)
+        await service.audit(
+            account, actor=who.user_id, action="risk.limits", address=client_address(request),
+            target=account, old_value=_limits_body(old).model_dump_json(),
+            new_value=body.model_dump_json(),
+        )
+        return body
+
+    @app.post(f"{API}/risk/emergency-stop", response_model=EmergencyStopResult, tags=["risk"])
+    async def emergency_stop(body: EmergencyStopIn, who: RiskOfficer, request: Request) -> EmergencyStopResult:
+        account = who.account_for(body.accountId)
+        count = await service.emergency_stop(account, who.accounts, body.reason)
+        await service.audit(
+            account, actor=who.user_id, action="risk.emergency_stop", address=client_address(request),
+            target=account, new_value=json.dumps({"reason": body.reason, "cancelled": count}),
+        )
+        portal.alert(account, "emergency_stop", body.reason)
+        return EmergencyStopResult(accountId=account, tradingState="HALTED", cancelledOrders=count)
+
+    @app.post(f"{API}/risk/resume", response_model=EmergencyStopResult, tags=["risk"])
+    async def resume(body: EmergencyStopIn, who: RiskOfficer, request: Request) -> EmergencyStopResult:
+        account = who.account_for(body.accountId)
+        await service.resume(account, who.accounts, body.reason)
+        await service.audit(
+            account, actor=who.user_id, action="risk.resume", address=client_address(request),
+            target=account, new_value=json.dumps({"reason": body.reason}),
+        )
+        return EmergencyStopResult(accountId=account, tradingState="ACTIVE", cancelledOrders=0)
+
+    # Accounts --------------------------------------------------------------------------
+
+    @app.get(f"{API}/accounts", response_model=list[AccountView], tags=["accounts"])
+    async def list_accounts(who: Reader) -> list[AccountView]:
+        return portal.account_views(who)
+
+    @app.post(f"{API}/accounts", response_model=AccountView, status_code=201, tags=["accounts"])
+    async def create_account(body: AccountIn, who: AccountAdmin, request: Request) -> AccountView:
+        view = await portal.create_account(who, body)
+        await service.audit(
+            body.accountId, actor=who.user_id, action="account.create",
+            address=client_address(request), target=body.accountId,
+            new_value=json.dumps(
+                {"venue": body.venue, "baseCurrency": body.baseCurrency,
+                 "startingCash": str(body.startingCash), "credentials": "***" if body.credentials else None}
+            ),
+        )
+        return view
+
+    # WebSocket -------------------------------------------------------------------------
+
+    @app.websocket(f"{API}/ws")
+    async def websocket(socket: WebSocket) -> None:
+        await portal.serve_websocket(socket, auth)
+
+    _ = (WebSocketDisconnect, time, Decimal, UTC)
+    return app
+
+
+def _limits_body(limits: RiskLimits) -> RiskLimitsBody:
+    return RiskLimitsBody(
+        maxOrderQuantity=limits.max_order_quantity,
+        maxOrderNotional=limits.max_order_notional,
+        maxPositionQuantity=limits.max_position_quantity,
+        maxPositionNotional=limits.max_position_notional,
+        enforceMinNotional=limits.enforce_min_notional,
+        enforceTradingHours=limits.enforce_trading_hours,
+    )

@@ -1,0 +1,124 @@
+"""Prometheus metrics of the service."""
+
+from __future__ import annotations
+
+import time
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+
+from alphintra.domain.events import AnyEvent, OrderAccepted, OrderDenied, OrderFilled, OrderRejected
+from alphintra.domain.orders import Order
+from alphintra.service.trading import AccountRuntime, SignalOutcome
+
+if TYPE_CHECKING:
+    from alphintra.api.portal import Portal
+
+LATENCY_BUCKETS = (
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+)
+
+
+class Metrics:
+    """Every metric the service exports, in its own registry."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.signals = Counter(
+            "trading_signals_processed", "Signals processed", ["signal_type", "status"], registry=r
+        )
+        self.orders_placed = Counter(
+            "trading_orders_placed", "Orders released to a venue", ["broker", "symbol"], registry=r
+        )
+        self.orders_rejected = Counter(
+            "trading_orders_rejected", "Orders and signals refused (validation, risk or venue)",
+            registry=r,
+        )
+        self.execution_time = Histogram(
+            "trading_order_execution_time_seconds",
+            "From signal or order arrival to venue acknowledgement",
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.positions_active = Gauge(
+            "trading_positions_active", "Open positions across accounts", registry=r
+        )
+        self.slippage = Histogram(
+            "trading_execution_slippage",
+            "Fill slippage against the signal's entry price or the arrival mid, in bps",
+            buckets=(-50, -20, -10, -5, -2, -1, 0, 1, 2, 5, 10, 20, 50),
+            registry=r,
+        )
+        self.pnl = Gauge(
+            "trading_pnl_total", "Realised P&L by strategy (account base currency)",
+            ["strategy_id"], registry=r,
+        )
+        self.database_up = Gauge("alphintra_database_up", "1 when the database answers", registry=r)
+        self.venue_up = Gauge("alphintra_venue_up", "1 when the venue is reachable", ["venue"], registry=r)
+
+    def signal(self, signal_type: str, outcome: SignalOutcome) -> None:
+        """Count one processed signal."""
+        if outcome.duplicate:
+            return
+        self.signals.labels(signal_type=signal_type, status=outcome.status).inc()
+        if outcome.status == "REJECTED":
+            self.orders_rejected.inc()
+
+    def rejected(self, _: object) -> None:
+        """Count one refused request."""
+        self.orders_rejected.inc()
+
+    def order(self, portal: Portal, account: str, order: Order) -> None:
+        """Count a directly placed order that was denied (placement is counted on events)."""
+        _ = (portal, account, order)
+
+    def on_event(self, runtime: AccountRuntime, event: AnyEvent) -> None:
+        """Update metrics from one engine event."""
+        kind = type(event)
+        if kind is OrderAccepted:
+            arrival = runtime.arrivals.pop(event.client_order_id, None)  # type: ignore[union-attr]
+            if arrival is not None:
+                self.execution_time.observe((time.perf_counter_ns() - arrival) / 1e9)
+            order = runtime.engine.state.orders.get(event.client_order_id)  # type: ignore[union-attr]
+            if order is not None:
+                self.orders_placed.labels(broker=order.venue or "SIM", symbol=order.instrument_id).inc()
+        elif kind is OrderDenied or kind is OrderRejected:
+            self.orders_rejected.inc()
+        elif kind is OrderFilled:
+            assert isinstance(event, OrderFilled)
+            self.positions_active.set(
+                sum(
+                    1
+                    for rt in runtime_accounts(runtime)
+                    for p in rt.engine.state.positions.values()
+                    if p.quantity
+                )
+            )
+
+    def observe_slippage(self, bps: Decimal) -> None:
+        """Record one fill's slippage in basis points."""
+        self.slippage.observe(float(bps))
+
+    def render(self, portal: Portal) -> tuple[bytes, str]:
+        """Return the exposition text after refreshing health gauges."""
+        checks = portal.readiness()
+        self.database_up.set(1 if checks.get("database", False) else 0)
+        self.venue_up.labels(venue="SIM").set(1 if checks.get("venue", False) else 0)
+        return generate_latest(self.registry), CONTENT_TYPE_LATEST
+
+
+_ALL_RUNTIMES: list[AccountRuntime] = []
+
+
+def runtime_accounts(runtime: AccountRuntime) -> list[AccountRuntime]:
+    """Return every runtime known to the metrics (registered by the portal)."""
+    return _ALL_RUNTIMES or [runtime]

@@ -1,0 +1,439 @@
+"""The API's view of the service: queries, accounts and the WebSocket protocol."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from fastapi import WebSocket, WebSocketDisconnect
+
+from alphintra.api import views
+from alphintra.api.auth import Authenticator, AuthError, Principal
+from alphintra.api.schemas import (
+    AccountIn,
+    AccountView,
+    OrderList,
+    PortfolioPoint,
+    PortfolioView,
+    PositionView,
+    SignalView,
+    TradeList,
+)
+from alphintra.domain.enums import OrderStatus
+from alphintra.domain.events import (
+    AnyEvent,
+    OrderEvent,
+    OrderFilled,
+    SignalReceived,
+    SignalRejected,
+    TradingStateChanged,
+)
+from alphintra.domain.identifiers import AccountId, SignalId
+from alphintra.domain.values import ZERO
+from alphintra.portfolio.statistics import max_drawdown
+from alphintra.security import CredentialVault, Role
+from alphintra.service.hub import CHANNELS, EventHub
+from alphintra.service.trading import AccountRuntime, AccountSettings, NotFoundError, TradingService
+from alphintra.store.directory import Directory
+
+NANOS_PER_DAY = 86_400 * 1_000_000_000
+HISTORY_INTERVAL_NS = 1_000_000_000
+
+
+@dataclass(slots=True)
+class AccountBook:
+    """Per-account data the API serves that the engine state does not keep."""
+
+    fills: list[OrderFilled] = field(default_factory=list)
+    history: list[tuple[int, Decimal, Decimal]] = field(default_factory=list)
+    arrival_mids: dict[SignalId, Decimal] = field(default_factory=dict)
+    entry_prices: dict[SignalId, Decimal] = field(default_factory=dict)
+    day: int = -1
+    day_start: Decimal = ZERO
+
+
+class Portal:
+    """Joins the trading service, the directory and the hub for the API handlers."""
+
+    def __init__(
+        self,
+        service: TradingService,
+        directory: Directory,
+        vault: CredentialVault | None,
+        *,
+        on_event: Callable[[AccountRuntime, AnyEvent], None] | None = None,
+    ) -> None:
+        self.service = service
+        self.directory = directory
+        self.vault = vault
+        self.hub: EventHub = service.hub
+        self.books: dict[str, AccountBook] = {}
+        self._extra = on_event
+        self._owners: dict[str, str] = {}
+        service.observe(self._on_event)
+
+    # Directory -----------------------------------------------------------------------
+
+    def key(self, key_id: str) -> tuple[str, str] | None:
+        """Return (user_id, key_hash) of an active API key."""
+        return self.directory.key(key_id)
+
+    def principal(self, user_id: str) -> Principal:
+        """Return the caller for ``user_id`` with the accounts it owns."""
+        user = self.directory.user(user_id)
+        if user is None:
+            raise AuthError(401, "UNKNOWN_USER", f"user {user_id!r} does not exist")
+        role = Role(user.role)
+        owned = sorted(a for a, owner in self._owners.items() if owner == user_id)
+        return Principal(
+            user_id=user_id,
+            role=role,
+            accounts=None if role is Role.ADMIN else frozenset(owned),
+            default_account=owned[0] if owned else None,
+        )
+
+    def start_account(self, settings: AccountSettings, history: list[AnyEvent]) -> AccountRuntime:
+        """Open an account's runtime and index its history."""
+        book = self.books.setdefault(settings.account_id, AccountBook())
+        book.fills.extend(e for e in history if type(e) is OrderFilled)
+        self._owners[settings.account_id] = settings.owner
+        runtime = self.service.open_account(settings, history)
+        self._sample(runtime, force=True)
+        return runtime
+
+    async def create_account(self, who: Principal, body: AccountIn) -> AccountView:
+        """Create an account owned by the caller, encrypting its credentials."""
+        if body.accountId in self.service.accounts:
+            raise AuthError(409, "ACCOUNT_EXISTS", f"account {body.accountId!r} already exists")
+        ciphertext = None
+        if body.credentials:
+            if self.vault is None:
+                raise AuthError(
+                    422, "NO_MASTER_KEY", "credentials need a master key; none is configured"
+                )
+            ciphertext = self.vault.encrypt(
+                json.dumps(body.credentials).encode(), body.accountId.encode()
+            )
+        try:
+            self.directory.add_account(
+                body.accountId, who.user_id, body.venue, body.baseCurrency,
+                format(body.startingCash, "f"), ciphertext,
+            )
+        except ValueError as exc:
+            raise AuthError(409, "ACCOUNT_EXISTS", str(exc)) from None
+        self.start_account(
+            AccountSettings(
+                account_id=AccountId(body.accountId),
+                owner=who.user_id,
+                venue=body.venue,
+                base_currency=body.baseCurrency,
+                starting_cash=body.startingCash,
+            ),
+            [],
+        )
+        return self._account_view(body.accountId, ciphertext is not None)
+
+    def _account_view(self, account_id: str, has_credentials: bool) -> AccountView:
+        runtime = self.service.accounts[AccountId(account_id)]
+        settings = runtime.settings
+        return AccountView(
+            accountId=account_id,
+            owner=settings.owner,
+            venue=settings.venue,
+            baseCurrency=settings.base_currency,
+            hasCredentials=has_credentials,
+            tradingState=runtime.engine.state.trading_state.value,
+        )
+
+    def account_views(self, who: Principal) -> list[AccountView]:
+        """Return the accounts the caller may see."""
+        records = self.directory.accounts(None if who.accounts is None else who.user_id)
+        return [
+            self._account_view(r.account_id, r.has_credentials)
+            for r in records
+            if r.account_id in self.service.accounts
+        ]
+
+    def readiness(self) -> dict[str, bool]:
+        """Return the readiness checks: database and venues."""
+        return {"database": self.directory.ping(), "venue": True}
+
+    # Events ----------------------------------------------------------------------------
+
+    def _on_event(self, runtime: AccountRuntime, event: AnyEvent) -> None:
+        account = runtime.engine.account_id
+        book = self.books.setdefault(account, AccountBook())
+        hub = self.hub
+        if isinstance(event, OrderEvent):
+            order = runtime.engine.state.orders.get(event.client_order_id)
+            if order is not None:
+                hub.publish(
+                    "orders", account, views.order_view(account, order).model_dump(mode="json"),
+                    symbol=order.instrument_id,
+                )
+            if type(event) is OrderFilled:
+                book.fills.append(event)
+                hub.publish(
+                    "trades", account, views.trade_view(account, event).model_dump(mode="json"),
+                    symbol=event.instrument_id,
+                )
+                position = runtime.engine.state.positions.get(event.instrument_id)
+                if position is not None:
+                    mark = runtime.engine.state.marks.get(event.instrument_id)
+                    hub.publish(
+                        "positions", account,
+                        views.position_view(account, position, mark).model_dump(mode="json"),
+                        symbol=event.instrument_id,
+                    )
+                self._sample(runtime, force=True)
+        elif type(event) is SignalReceived or type(event) is SignalRejected:
+            hub.publish(
+                "signals", account,
+                {"signalId": event.signal_id, "event": type(event).__name__},
+            )
+        elif type(event) is TradingStateChanged:
+            hub.publish("alerts", account, {"kind": "trading_state", "state": event.state.value,
+                                             "reason": event.reason})
+        if self._extra is not None:
+            self._extra(runtime, event)
+
+    def alert(self, account: str, kind: str, message: str) -> None:
+        """Publish an alert to the WebSocket ``alerts`` channel."""
+        self.hub.publish("alerts", account, {"kind": kind, "message": message})
+
+    def note_arrival(self, account: str, signal_id: SignalId) -> None:
+        """Remember the mid at a signal's arrival, for slippage feedback."""
+        runtime = self.service.accounts.get(AccountId(account))
+        if runtime is None:
+            return
+        received = runtime.engine.state.signals.get(signal_id)
+        if received is None:
+            return
+        mark = runtime.engine.state.marks.get(received.instrument_id)
+        if mark is not None:
+            self.books.setdefault(account, AccountBook()).arrival_mids.setdefault(signal_id, mark)
+
+    def sample_all(self) -> None:
+        """Record a portfolio snapshot of every account (at most once per second)."""
+        for runtime in self.service.accounts.values():
+            self._sample(runtime)
+
+    def _sample(self, runtime: AccountRuntime, force: bool = False) -> None:
+        account = runtime.engine.account_id
+        book = self.books.setdefault(account, AccountBook())
+        now = self.service.clock.now_ns()
+        if not force and book.history and now - book.history[-1][0] < HISTORY_INTERVAL_NS:
+            return
+        value = runtime.engine.valuation()
+        book.history.append((now, value.total, value.cash))
+        if len(book.history) > 100_000:
+            del book.history[: len(book.history) - 100_000]
+        if now // NANOS_PER_DAY != book.day:
+            book.day = now // NANOS_PER_DAY
+            book.day_start = value.total
+        if not force:
+            self.hub.publish(
+                "portfolio", account,
+                {"totalValue": format(value.total, "f"), "cashBalance": format(value.cash, "f")},
+            )
+
+    # Queries -----------------------------------------------------------------------------
+
+    def _runtimes(self, allowed: frozenset[str] | None, account_id: str | None) -> list[AccountRuntime]:
+        if account_id is not None:
+            return [self.service.account(account_id, allowed)]
+        return [
+            rt for a, rt in self.service.accounts.items() if allowed is None or a in allowed
+        ]
+
+    def list_orders(
+        self,
+        allowed: frozenset[str] | None,
+        account_id: str | None,
+        status: OrderStatus | None,
+        symbol: str | None,
+        from_time: datetime | None,
+        to_time: datetime | None,
+        offset: int,
+        limit: int,
+    ) -> OrderList:
+        """Return a page of orders, newest first."""
+        low = int(from_time.timestamp() * 1e9) if from_time else None
+        high = int(to_time.timestamp() * 1e9) if to_time else None
+        wanted = _api_statuses(status)
+        items = []
+        for runtime in self._runtimes(allowed, account_id):
+            account = runtime.engine.account_id
+            for order in runtime.engine.state.orders.values():
+                if wanted is not None and order.status not in wanted:
+                    continue
+                if symbol is not None and order.instrument_id != symbol.upper():
+                    continue
+                if (low is not None and order.ts_init < low) or (high is not None and order.ts_init > high):
+                    continue
+                items.append((order.ts_init, account, order))
+        items.sort(key=lambda item: item[0], reverse=True)
+        page = [views.order_view(a, o) for _, a, o in items[offset : offset + limit]]
+        return OrderList(items=page, total=len(items), offset=offset, limit=limit)
+
+    def list_trades(
+        self, allowed: frozenset[str] | None, account_id: str | None, symbol: str | None,
+        offset: int, limit: int,
+    ) -> TradeList:
+        """Return a page of fills, newest first."""
+        items = []
+        for runtime in self._runtimes(allowed, account_id):
+            account = runtime.engine.account_id
+            for fill in self.books.get(account, AccountBook()).fills:
+                if symbol is None or fill.instrument_id == symbol.upper():
+                    items.append((fill.ts_event, account, fill))
+        items.sort(key=lambda item: item[0], reverse=True)
+        page = [views.trade_view(a, f) for _, a, f in items[offset : offset + limit]]
+        return TradeList(items=page, total=len(items), offset=offset, limit=limit)
+
+    def positions(self, allowed: frozenset[str] | None, account_id: str | None) -> list[PositionView]:
+        """Return open positions."""
+        result = []
+        for runtime in self._runtimes(allowed, account_id):
+            state = runtime.engine.state
+            for position in state.positions.values():
+                if position.quantity:
+                    result.append(
+                        views.position_view(
+                            runtime.engine.account_id, position, state.marks.get(position.instrument_id)
+                        )
+                    )
+        return result
+
+    def portfolio(self, account_id: str, allowed: frozenset[str] | None) -> PortfolioView:
+        """Return an account's valuation."""
+        runtime = self.service.account(account_id, allowed)
+        book = self.books.setdefault(account_id, AccountBook())
+        value = runtime.engine.valuation()
+        starting = runtime.settings.starting_cash
+        curve = [(ts, total) for ts, total, _ in book.history]
+        drawdown = max_drawdown(curve, opening_equity=starting) if curve else ZERO
+        return views.portfolio_view(
+            account_id, runtime.engine.state, value, starting=starting,
+            day_start=book.day_start if book.day >= 0 else starting, sharpe=None,
+            max_drawdown=drawdown, now_ns=self.service.clock.now_ns(),
+        )
+
+    def history(self, account_id: str, allowed: frozenset[str] | None, limit: int) -> list[PortfolioPoint]:
+        """Return the latest portfolio snapshots, oldest first."""
+        self.service.account(account_id, allowed)
+        points = self.books.get(account_id, AccountBook()).history[-limit:]
+        return [
+            PortfolioPoint(
+                timestamp=views.when(ts), totalValue=format(total, "f"), cashBalance=format(cash, "f")
+            )
+            for ts, total, cash in points
+        ]
+
+    def signal_view(self, signal_id: str, allowed: frozenset[str] | None) -> SignalView:
+        """Return a signal with its status and feedback."""
+        runtime, received, outcome = self.service.signal(signal_id, allowed)
+        account = runtime.engine.account_id
+        book = self.books.get(account, AccountBook())
+        return views.signal_view(
+            account, received, outcome, runtime.engine.state, book.fills,
+            book.entry_prices.get(received.signal_id), book.arrival_mids.get(received.signal_id),
+        )
+
+    # WebSocket --------------------------------------------------------------------------
+
+    async def serve_websocket(self, socket: WebSocket, auth: Authenticator) -> None:
+        """Speak the WebSocket protocol: authenticate, subscribe, stream, resume."""
+        await socket.accept()
+        subscription = None
+        sender: asyncio.Task[None] | None = None
+        try:
+            first = await asyncio.wait_for(socket.receive_json(), timeout=30)
+            if not isinstance(first, dict) or first.get("action") != "authenticate":
+                await _close(socket, 4401, "first message must be {action: authenticate, token}")
+                return
+            token = str(first.get("token", ""))
+            try:
+                who = await auth.authenticate({"authorization": f"Bearer {token}"}, self)
+            except AuthError as exc:
+                await _close(socket, 4401, exc.detail)
+                return
+            allowed = who.accounts if who.accounts is not None else frozenset(self.service.accounts) | {"*"}
+            subscription = self.hub.subscribe(allowed | {"*"})
+            await socket.send_json({"event": "authenticated", "user": who.user_id,
+                                    "lastSeq": self.hub.last_seq})
+            sender = asyncio.create_task(_pump(socket, subscription))
+            while True:
+                message = await socket.receive_json()
+                if not isinstance(message, dict):
+                    await socket.send_json({"event": "error", "detail": "messages must be objects"})
+                    continue
+                action = message.get("action")
+                channel = message.get("channel")
+                if action == "subscribe":
+                    if channel not in CHANNELS:
+                        await socket.send_json({"event": "error", "detail":
+                                                f"unknown channel {channel!r}; known: {sorted(CHANNELS)}"})
+                        continue
+                    symbols = message.get("symbols")
+                    subscription.channels[str(channel)] = (
+                        frozenset(str(s).upper() for s in symbols) if isinstance(symbols, list) and symbols else None
+                    )
+                    await socket.send_json({"event": "subscribed", "channel": channel})
+                    resume = message.get("fromSeq")
+                    if isinstance(resume, int) and resume >= 0:
+                        backlog, lost_from = self.hub.replay(subscription, resume)
+                        if lost_from:
+                            await socket.send_json({"event": "resume_gap", "fromSeq": lost_from})
+                        for item in backlog:
+                            if item.channel == channel:
+                                await socket.send_json(item.wire())
+                elif action == "unsubscribe":
+                    subscription.channels.pop(str(channel), None)
+                    await socket.send_json({"event": "unsubscribed", "channel": channel})
+                else:
+                    await socket.send_json({"event": "error", "detail": f"unknown action {action!r}"})
+        except (WebSocketDisconnect, asyncio.TimeoutError, json.JSONDecodeError, RuntimeError):
+            return
+        finally:
+            if sender is not None:
+                sender.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await sender
+            if subscription is not None:
+                self.hub.unsubscribe(subscription)
+
+
+async def _pump(socket: WebSocket, subscription: Any) -> None:
+    while True:
+        message = await subscription.queue.get()
+        await socket.send_json(message.wire())
+
+
+async def _close(socket: WebSocket, code: int, reason: str) -> None:
+    with contextlib.suppress(Exception):
+        await socket.send_json({"event": "error", "detail": reason})
+        await socket.close(code=code, reason=reason[:120])
+
+
+def _api_statuses(status: OrderStatus | None) -> frozenset[OrderStatus] | None:
+    """Map an API status filter onto internal states (NEW covers every working state)."""
+    if status is None:
+        return None
+    if status is OrderStatus.NEW:
+        return frozenset(
+            {OrderStatus.NEW, OrderStatus.SUBMITTED, OrderStatus.ACCEPTED, OrderStatus.TRIGGERED,
+             OrderStatus.PENDING_CANCEL, OrderStatus.PENDING_MODIFY}
+        )
+    if status is OrderStatus.REJECTED:
+        return frozenset({OrderStatus.REJECTED, OrderStatus.DENIED})
+    return frozenset({status})
+
+
+__all__ = ["NotFoundError", "Portal"]

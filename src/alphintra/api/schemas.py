@@ -1,0 +1,318 @@
+"""Request and response bodies of the HTTP API (camelCase JSON), separate from domain types."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from alphintra.domain.enums import OrderSide, OrderType, SignalAction, TimeInForce
+
+MAX_BATCH = 1000
+
+
+class ApiModel(BaseModel):
+    """Strict camelCase models: unknown fields are errors, numbers must be finite."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=False,
+        allow_inf_nan=False,
+        frozen=True,
+        ser_json_inf_nan="strings",
+    )
+
+
+Positive = Annotated[Decimal, Field(gt=0, allow_inf_nan=False, max_digits=38)]
+Identifier = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:\-]+$")]
+Symbol = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9._/\-]+$")]
+
+
+class SignalIn(ApiModel):
+    """A trading signal from a model."""
+
+    signalId: Identifier
+    modelId: Identifier
+    symbol: Symbol
+    action: SignalAction
+    confidence: Annotated[Decimal, Field(ge=0, le=1, allow_inf_nan=False)]
+    timestamp: datetime | None = None
+    quantity: Positive | None = None
+    entryPrice: Positive | None = None
+    priceTarget: Positive | None = None
+    stopLoss: Positive | None = None
+    takeProfit: Positive | None = None
+    orderType: Literal[OrderType.MARKET, OrderType.LIMIT] = OrderType.MARKET
+    timeInForce: TimeInForce = TimeInForce.GTC
+    accountId: Identifier | None = None
+    targetWeights: dict[Symbol, Annotated[Decimal, Field(ge=-10, le=10, allow_inf_nan=False)]] | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("timestamp")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("timestamp must carry a time zone (for example a trailing Z)")
+        return value.astimezone(UTC) if value is not None else None
+
+
+class SignalBatchIn(ApiModel):
+    """Up to 1,000 signals."""
+
+    signals: Annotated[list[SignalIn], Field(min_length=1, max_length=MAX_BATCH)]
+
+
+class SignalResult(ApiModel):
+    """What became of a signal."""
+
+    signalId: str
+    status: Literal["PENDING", "ACCEPTED", "REJECTED", "EXECUTED", "PARTIALLY_EXECUTED"]
+    reasonCode: str | None = None
+    reason: str | None = None
+    orderIds: list[str]
+    duplicate: bool = False
+
+
+class BatchItemError(ApiModel):
+    """A signal of a batch that was refused."""
+
+    signalId: str
+    status: Literal["INVALID"]
+    code: str
+    detail: str
+
+
+class SignalBatchResult(ApiModel):
+    """Results of a batch, in request order."""
+
+    results: list[SignalResult | BatchItemError]
+
+
+class SignalFeedback(ApiModel):
+    """Feedback for the model that sent a signal."""
+
+    orders: int
+    fills: int
+    filledQuantity: str
+    averagePrice: str | None
+    slippageBps: str | None
+    """Signed against the order: positive means worse than the reference."""
+    reference: str | None
+    """entryPrice when given, else the mid at arrival."""
+    realizedPnL: str | None
+
+
+class SignalView(ApiModel):
+    """A signal with its status and feedback."""
+
+    signalId: str
+    modelId: str
+    accountId: str
+    symbol: str
+    action: SignalAction
+    confidence: str
+    quantity: str | None
+    receivedAt: datetime
+    status: str
+    reasonCode: str | None
+    reason: str | None
+    orderIds: list[str]
+    feedback: SignalFeedback
+
+
+class AlgoIn(ApiModel):
+    """Execution algorithm (issue 6); accepted shape only."""
+
+    type: Literal["TWAP", "VWAP", "POV", "ICEBERG", "SOR"]
+
+
+class OrderIn(ApiModel):
+    """A direct order."""
+
+    symbol: Symbol
+    side: OrderSide
+    type: OrderType
+    quantity: Positive
+    price: Positive | None = None
+    stopPrice: Positive | None = None
+    trailingOffset: Positive | None = None
+    trailingOffsetType: Literal["PRICE", "PERCENT"] | None = None
+    displayQuantity: Positive | None = None
+    timeInForce: TimeInForce = TimeInForce.GTC
+    expireTime: datetime | None = None
+    clientOrderId: Identifier | None = None
+    accountId: Identifier | None = None
+    reduceOnly: bool = False
+    postOnly: bool = False
+    stopLoss: Positive | None = None
+    takeProfit: Positive | None = None
+
+
+class OrderPatch(ApiModel):
+    """Fields of an order that can change."""
+
+    quantity: Positive | None = None
+    price: Positive | None = None
+    stopPrice: Positive | None = None
+
+
+class OrderView(ApiModel):
+    """An order as the API reports it."""
+
+    orderId: str
+    accountId: str
+    symbol: str
+    side: OrderSide
+    type: OrderType
+    status: str
+    quantity: str
+    filledQuantity: str
+    averagePrice: str | None
+    price: str | None
+    stopPrice: str | None
+    timeInForce: TimeInForce
+    signalId: str | None
+    parentId: str | None
+    linkedOrderIds: list[str]
+    venueOrderId: str | None
+    createdAt: datetime
+    updatedAt: datetime
+
+
+class OrderList(ApiModel):
+    """A page of orders."""
+
+    items: list[OrderView]
+    total: int
+    offset: int
+    limit: int
+
+
+class TradeView(ApiModel):
+    """One fill."""
+
+    tradeId: str
+    orderId: str
+    accountId: str
+    symbol: str
+    side: OrderSide
+    quantity: str
+    price: str
+    fee: str
+    feeCurrency: str
+    liquidity: str
+    venue: str
+    executedAt: datetime
+
+
+class TradeList(ApiModel):
+    """A page of fills."""
+
+    items: list[TradeView]
+    total: int
+    offset: int
+    limit: int
+
+
+class PositionView(ApiModel):
+    """A net position."""
+
+    accountId: str
+    symbol: str
+    side: Literal["LONG", "SHORT", "FLAT"]
+    quantity: str
+    averagePrice: str | None
+    marketValue: str | None
+    unrealizedPnL: str | None
+    realizedPnL: str
+    currency: str
+    openedAt: datetime | None
+
+
+class PortfolioView(ApiModel):
+    """Account valuation in its base currency."""
+
+    accountId: str
+    currency: str
+    totalValue: str
+    cashBalance: str
+    positionsValue: str
+    unrealizedPnL: str
+    realizedPnL: str
+    dailyPnL: str
+    totalReturn: str
+    sharpeRatio: float | None
+    maxDrawdown: str
+    fees: str
+    unconverted: dict[str, str]
+    tradingState: str
+    lastUpdated: datetime
+
+
+class PortfolioPoint(ApiModel):
+    """One portfolio snapshot."""
+
+    timestamp: datetime
+    totalValue: str
+    cashBalance: str
+
+
+class RiskLimitsBody(ApiModel):
+    """Risk limits of an account; null disables a limit."""
+
+    maxOrderQuantity: Positive | None = None
+    maxOrderNotional: Positive | None = None
+    maxPositionQuantity: Positive | None = None
+    maxPositionNotional: Positive | None = None
+    enforceMinNotional: bool = True
+    enforceTradingHours: bool = False
+
+
+class EmergencyStopIn(ApiModel):
+    """Why trading is being stopped."""
+
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
+    accountId: Identifier | None = None
+
+
+class EmergencyStopResult(ApiModel):
+    """Outcome of an emergency stop."""
+
+    accountId: str
+    tradingState: str
+    cancelledOrders: int
+
+
+class AccountIn(ApiModel):
+    """A new trading account."""
+
+    accountId: Identifier
+    venue: Literal["SIM"] = "SIM"
+    baseCurrency: Annotated[str, Field(pattern=r"^[A-Z]{3,5}$")] = "USD"
+    startingCash: Positive = Decimal(1_000_000)
+    credentials: dict[str, str] | None = None
+    """Broker credentials; stored encrypted, never returned."""
+
+
+class AccountView(ApiModel):
+    """A trading account (credentials are never shown)."""
+
+    accountId: str
+    owner: str
+    venue: str
+    baseCurrency: str
+    hasCredentials: bool
+    tradingState: str
+
+
+class Problem(ApiModel):
+    """An error (RFC 9457 problem details) with a stable code."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    code: str
+    detail: str
+    errors: list[dict[str, Any]] | None = None

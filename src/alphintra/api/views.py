@@ -1,0 +1,174 @@
+"""Turn domain state into API response bodies."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from alphintra.api.schemas import (
+    OrderView,
+    PortfolioView,
+    PositionView,
+    SignalFeedback,
+    SignalView,
+    TradeView,
+)
+from alphintra.domain.account import AccountState
+from alphintra.domain.enums import OrderSide
+from alphintra.domain.events import OrderFilled, SignalReceived
+from alphintra.domain.orders import Order
+from alphintra.domain.positions import Position
+from alphintra.portfolio.valuation import PortfolioValue
+from alphintra.service.trading import SignalOutcome
+
+
+def when(ts_ns: int) -> datetime:
+    """Return a UTC datetime for nanoseconds since the epoch."""
+    return datetime.fromtimestamp(ts_ns / 1e9, tz=UTC)
+
+
+def text(value: Decimal | None) -> str | None:
+    """Return a decimal as plain text (no exponent), or None."""
+    if value is None:
+        return None
+    return format(value, "f")
+
+
+def order_view(account_id: str, order: Order) -> OrderView:
+    """Return the API view of an order."""
+    status = order.status.value
+    return OrderView(
+        orderId=order.client_order_id,
+        accountId=account_id,
+        symbol=order.instrument_id,
+        side=order.side,
+        type=order.order_type,
+        status=status,
+        quantity=format(order.quantity, "f"),
+        filledQuantity=format(order.filled_quantity, "f"),
+        averagePrice=text(order.average_price),
+        price=text(order.price),
+        stopPrice=text(order.trigger_price),
+        timeInForce=order.time_in_force,
+        signalId=order.signal_id,
+        parentId=order.parent_id,
+        linkedOrderIds=list(order.linked_ids),
+        venueOrderId=order.venue_order_id,
+        createdAt=when(order.ts_init),
+        updatedAt=when(order.last_event_ts),
+    )
+
+
+def trade_view(account_id: str, fill: OrderFilled) -> TradeView:
+    """Return the API view of a fill."""
+    return TradeView(
+        tradeId=fill.trade_id,
+        orderId=fill.client_order_id,
+        accountId=account_id,
+        symbol=fill.instrument_id,
+        side=fill.side,
+        quantity=format(fill.last_quantity, "f"),
+        price=format(fill.last_price, "f"),
+        fee=format(fill.fee, "f"),
+        feeCurrency=fill.fee_currency,
+        liquidity=fill.liquidity.value,
+        venue=fill.venue,
+        executedAt=when(fill.ts_event),
+    )
+
+
+def position_view(account_id: str, position: Position, mark: Decimal | None) -> PositionView:
+    """Return the API view of a position."""
+    quantity = position.quantity
+    side = "LONG" if quantity > 0 else "SHORT" if quantity < 0 else "FLAT"
+    return PositionView(
+        accountId=account_id,
+        symbol=position.instrument_id,
+        side=side,
+        quantity=format(abs(quantity), "f"),
+        averagePrice=text(position.average_price),
+        marketValue=text(position.market_value(mark)) if mark is not None else None,
+        unrealizedPnL=text(position.unrealized_pnl(mark)) if mark is not None else None,
+        realizedPnL=format(position.realized_pnl, "f"),
+        currency=position.currency,
+        openedAt=when(position.opened_ts) if position.opened_ts is not None else None,
+    )
+
+
+def portfolio_view(
+    account_id: str,
+    state: AccountState,
+    value: PortfolioValue,
+    *,
+    starting: Decimal,
+    day_start: Decimal,
+    sharpe: float | None,
+    max_drawdown: Decimal,
+    now_ns: int,
+) -> PortfolioView:
+    """Return the API view of an account's valuation."""
+    total = value.total
+    return PortfolioView(
+        accountId=account_id,
+        currency=value.currency,
+        totalValue=format(total, "f"),
+        cashBalance=format(value.cash, "f"),
+        positionsValue=format(value.positions_value, "f"),
+        unrealizedPnL=format(value.unrealized_pnl, "f"),
+        realizedPnL=format(value.realized_pnl, "f"),
+        dailyPnL=format(total - day_start, "f"),
+        totalReturn=format((total - starting) / starting if starting else Decimal(0), "f"),
+        sharpeRatio=sharpe,
+        maxDrawdown=format(max_drawdown, "f"),
+        fees=format(value.fees, "f"),
+        unconverted={k: format(v, "f") for k, v in value.unconverted.items()},
+        tradingState=state.trading_state.value,
+        lastUpdated=when(now_ns),
+    )
+
+
+def signal_view(
+    account_id: str,
+    received: SignalReceived,
+    outcome: SignalOutcome,
+    state: AccountState,
+    fills: list[OrderFilled],
+    entry_price: Decimal | None,
+    arrival_mid: Decimal | None,
+) -> SignalView:
+    """Return a signal with its status and the feedback its model needs."""
+    orders = [state.orders[o] for o in outcome.order_ids if o in state.orders]
+    entries = [o for o in orders if o.parent_id is None]
+    own_fills = [f for f in fills if f.client_order_id in {o.client_order_id for o in entries}]
+    filled = sum((f.last_quantity for f in own_fills), Decimal(0))
+    notional = sum((f.last_quantity * f.last_price for f in own_fills), Decimal(0))
+    average = notional / filled if filled else None
+    reference = entry_price if entry_price is not None else arrival_mid
+    slippage: Decimal | None = None
+    if average is not None and reference:
+        side = entries[0].side if entries else OrderSide.BUY
+        slippage = (average - reference) / reference * 10_000 * side.sign
+    position = state.positions.get(received.instrument_id)
+    return SignalView(
+        signalId=received.signal_id,
+        modelId=received.model_id,
+        accountId=account_id,
+        symbol=received.instrument_id,
+        action=received.action,
+        confidence=format(received.confidence, "f"),
+        quantity=text(received.quantity),
+        receivedAt=when(received.ts_recv),
+        status=outcome.status,
+        reasonCode=outcome.reason_code,
+        reason=outcome.reason,
+        orderIds=list(outcome.order_ids),
+        feedback=SignalFeedback(
+            orders=len(orders),
+            fills=len([f for f in fills if f.client_order_id in outcome.order_ids]),
+            filledQuantity=format(filled, "f"),
+            averagePrice=text(average),
+            slippageBps=text(slippage.quantize(Decimal("0.0001")) if slippage is not None else None),
+            reference=text(reference),
+            realizedPnL=text(position.realized_pnl) if position is not None and position.quantity == 0 else None,
+        ),
+    )

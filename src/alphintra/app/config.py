@@ -1,0 +1,83 @@
+"""Service configuration: frozen, typed, from the environment or a file.
+
+Environment variables are prefixed ``ALPHINTRA_`` (``DATABASE_URL`` and ``REDIS_URL``
+are read as they are). A configuration file (JSON or YAML) may set the same fields;
+an unknown key in it is an error. Outside demo mode the service refuses to start
+with a default or missing secret.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import AliasChoices, Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from alphintra.security import DEFAULT_DEMO_JWT_SECRET
+
+DEMO_PEPPER = base64.b64encode(b"alphintra-demo-pepper-not-secret-0123456789").decode()
+REPO_DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "market"
+
+
+class ConfigError(ValueError):
+    """The configuration is invalid; the message names the field and the value."""
+
+
+class Settings(BaseSettings):
+    """Every setting of the service."""
+
+    model_config = SettingsConfigDict(env_prefix="ALPHINTRA_", extra="forbid", frozen=True)
+
+    demo: bool = False
+    """Demo mode: default secrets allowed, a demo user, key and account are created."""
+    database_url: str = Field(
+        default="sqlite:///var/alphintra.db",
+        validation_alias=AliasChoices("DATABASE_URL", "ALPHINTRA_DATABASE_URL", "database_url"),
+    )
+    redis_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("REDIS_URL", "ALPHINTRA_REDIS_URL", "redis_url")
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    jwt_secret: str = Field(default=DEFAULT_DEMO_JWT_SECRET, repr=False)
+    api_key_pepper: str = Field(default=DEMO_PEPPER, repr=False)
+    """Base64 of at least 32 random bytes; API key hashes depend on it."""
+    market_data_dir: Path | None = REPO_DATA
+    feed_interval_ms: int = Field(default=250, ge=10, le=60_000)
+    demo_starting_cash: str = "1000000"
+    log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
+    journal_synchronous: str = Field(default="NORMAL", pattern="^(NORMAL|FULL)$")
+
+    def pepper_bytes(self) -> bytes:
+        """Return the API key pepper."""
+        try:
+            return base64.b64decode(self.api_key_pepper, validate=True)
+        except ValueError:
+            raise ConfigError("api_key_pepper must be base64") from None
+
+
+def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
+    """Load settings from the environment, then ``path`` (JSON/YAML), then overrides."""
+    data: dict[str, Any] = {}
+    if path is not None:
+        try:
+            text = path.read_text(encoding="utf-8")
+            loaded = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        except (OSError, ValueError, yaml.YAMLError) as exc:
+            raise ConfigError(f"{path}: cannot read configuration: {exc}") from None
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"{path}: expected a mapping of settings, got {type(loaded).__name__}")
+        data.update(loaded)
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return Settings(**data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(
+            f"setting {field}: {first['msg']} (got {first.get('input')!r})"
+        ) from None

@@ -1,0 +1,196 @@
+"""Wire the service together and run it: ``alphintra serve``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import structlog
+import uvicorn
+from fastapi import FastAPI
+
+from alphintra.api.app import ApiContext, create_app
+from alphintra.api.auth import Authenticator
+from alphintra.api.metrics import _ALL_RUNTIMES, Metrics
+from alphintra.api.portal import Portal
+from alphintra.app.config import ConfigError, Settings
+from alphintra.domain.identifiers import AccountId
+from alphintra.domain.registry import InstrumentRegistry
+from alphintra.engine.clock import LiveClock
+from alphintra.marketdata.replay import open_feed
+from alphintra.security import (
+    CredentialVault,
+    InsecureConfiguration,
+    MasterKey,
+    MasterKeyError,
+    Role,
+    check_secrets,
+    generate_api_key,
+)
+from alphintra.service.trading import AccountSettings, TradingService
+from alphintra.store.directory import Directory
+from alphintra.store.journal import Journal, open_journal
+
+log = structlog.get_logger("alphintra")
+DEMO_USER = "demo"
+DEMO_ACCOUNT = "DEMO"
+
+
+def configure_logging(level: str) -> None:
+    """Log structured JSON lines to stderr."""
+    logging.basicConfig(level=level, stream=sys.stderr, format="%(message)s")
+    structlog.configure(
+        processors=[
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.JSONRenderer(),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
+    )
+
+
+@dataclass(slots=True)
+class Runtime:
+    """Everything a running service holds."""
+
+    settings: Settings
+    journal: Journal
+    directory: Directory
+    service: TradingService
+    portal: Portal
+    metrics: Metrics
+    app: FastAPI
+    demo_key: str | None
+
+
+def _journal_url(settings: Settings) -> str:
+    url = settings.database_url
+    if url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        separator = "&" if "?" in url else "?"
+        return f"{url}{separator}synchronous={settings.journal_synchronous}"
+    return url
+
+
+def build_runtime(settings: Settings, env: dict[str, str]) -> Runtime:
+    """Open the stores, restore every account from its journal and build the app."""
+    try:
+        master_key = MasterKey.from_env(env)
+    except MasterKeyError as exc:
+        raise ConfigError(str(exc)) from None
+    if settings.demo and master_key is None:
+        master_key = MasterKey.generate()  # demo only: credentials do not survive a restart
+    try:
+        problems = check_secrets(
+            demo_mode=settings.demo, jwt_secret=settings.jwt_secret, master_key=master_key
+        )
+    except InsecureConfiguration as exc:
+        raise ConfigError(
+            "refusing to start outside demo mode: " + "; ".join(exc.problems)
+        ) from None
+    for problem in problems:
+        log.warning("insecure_demo_setting", problem=problem)
+    journal = open_journal(_journal_url(settings))
+    directory = Directory(settings.database_url)
+    directory.create_tables()
+    service = TradingService(journal=journal, registry=InstrumentRegistry(), clock=LiveClock())
+    metrics = Metrics()
+    portal = Portal(
+        service,
+        directory,
+        CredentialVault(master_key) if master_key is not None else None,
+        on_event=metrics.on_event,
+    )
+    demo_key = None
+    if settings.demo and directory.user(DEMO_USER) is None:
+        directory.add_user(DEMO_USER, Role.TRADER.value)
+        generated = generate_api_key(settings.pepper_bytes())
+        directory.add_key(generated.key_id, DEMO_USER, generated.key_hash, "demo")
+        directory.add_account(
+            DEMO_ACCOUNT, DEMO_USER, "SIM", "USD", settings.demo_starting_cash, None
+        )
+        demo_key = generated.full_key
+    for record in directory.accounts():
+        history = [r.event for r in journal.read(AccountId(record.account_id))]
+        runtime = portal.start_account(
+            AccountSettings(
+                account_id=AccountId(record.account_id),
+                owner=record.owner,
+                venue=record.venue,
+                base_currency=record.base_currency,
+                starting_cash=Decimal(record.starting_cash),
+            ),
+            history,
+        )
+        _ALL_RUNTIMES.append(runtime)
+    authenticator = Authenticator(pepper=settings.pepper_bytes(), jwt_secret=settings.jwt_secret)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        task = asyncio.create_task(run_feed(settings, service, portal))
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            service.flush_all()
+
+    app = create_app(ApiContext(portal, authenticator, metrics), lifespan=lifespan)
+    return Runtime(settings, journal, directory, service, portal, metrics, app, demo_key)
+
+
+async def run_feed(settings: Settings, service: TradingService, portal: Portal) -> None:
+    """Send market data to every account at the configured interval."""
+    feed = open_feed(settings.market_data_dir)
+    log.info("market_data_feed", kind=type(feed).__name__, symbols=feed.symbols)
+    interval = settings.feed_interval_ms / 1000
+    while True:
+        for quote in feed.next_quotes(service.clock.now_ns()):
+            await service.on_market_data(quote)
+        portal.sample_all()
+        await asyncio.sleep(interval)
+
+
+def print_demo_banner(runtime: Runtime) -> None:
+    """Print the demo API key and a curl line that posts a signal."""
+    if runtime.demo_key is None:
+        return
+    s = runtime.settings
+    base = f"http://{s.host}:{s.port}"
+    body = (
+        '{"signalId":"demo-signal-1","modelId":"demo-model","symbol":"BTCUSD",'
+        '"action":"BUY","confidence":0.8,"quantity":0.01}'
+    )
+    print(f"Demo API key (shown once): {runtime.demo_key}", flush=True)
+    print("Post a signal:", flush=True)
+    print(
+        f"  curl -s -X POST {base}/api/v1/signals -H 'X-API-Key: {runtime.demo_key}' "
+        f"-H 'Content-Type: application/json' -d '{body}'",
+        flush=True,
+    )
+    print(f"Then: curl -s {base}/api/v1/positions -H 'X-API-Key: {runtime.demo_key}'", flush=True)
+
+
+def serve(settings: Settings, env: dict[str, str]) -> int:
+    """Run the service until interrupted; return the exit code."""
+    configure_logging(settings.log_level)
+    runtime = build_runtime(settings, env)
+    print_demo_banner(runtime)
+    config = uvicorn.Config(
+        runtime.app, host=settings.host, port=settings.port, log_level="warning", lifespan="on"
+    )
+    try:
+        uvicorn.Server(config).run()
+    finally:
+        runtime.service.flush_all()
+        runtime.journal.close()
+        runtime.directory.close()
+    return 0

@@ -1,0 +1,106 @@
+"""Fan-out of account events to WebSocket clients, with resumable sequence numbers.
+
+Every message gets a global, strictly increasing ``seq``. The hub keeps the latest
+messages in a ring buffer, so a client that reconnects with the last ``seq`` it saw
+receives everything after it, provided it is still buffered; when it is not, the
+client is told exactly which range it lost (``resume_gap``) instead of silently
+missing events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+CHANNELS = frozenset(
+    {"orders", "trades", "positions", "portfolio", "signals", "market_data", "alerts"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class HubMessage:
+    """One message for subscribers of ``channel`` on ``account_id``."""
+
+    seq: int
+    channel: str
+    account_id: str
+    symbol: str | None
+    payload: dict[str, Any]
+
+    def wire(self) -> dict[str, Any]:
+        """Return the JSON shape sent to clients: ``{channel, payload, seq}``."""
+        return {
+            "channel": self.channel,
+            "payload": self.payload,
+            "seq": self.seq,
+            "accountId": self.account_id,
+        }
+
+
+@dataclass(slots=True)
+class Subscription:
+    """One client's filters and its queue of pending messages."""
+
+    account_ids: frozenset[str]
+    queue: asyncio.Queue[HubMessage] = field(default_factory=lambda: asyncio.Queue(10_000))
+    channels: dict[str, frozenset[str] | None] = field(default_factory=dict)
+    """Channel -> symbols (None: every symbol)."""
+    overflowed: bool = False
+
+    def wants(self, message: HubMessage) -> bool:
+        """Return True when this client subscribed to the message's channel and symbol."""
+        if message.account_id not in self.account_ids:
+            return False
+        if message.channel not in self.channels:
+            return False
+        symbols = self.channels[message.channel]
+        return symbols is None or message.symbol is None or message.symbol in symbols
+
+
+class EventHub:
+    """Numbers, buffers and delivers messages to subscriptions."""
+
+    def __init__(self, buffer_size: int = 100_000) -> None:
+        self._seq = 0
+        self._buffer: deque[HubMessage] = deque(maxlen=buffer_size)
+        self._subscriptions: set[Subscription] = set()
+
+    @property
+    def last_seq(self) -> int:
+        """Return the seq of the newest message (0 before any)."""
+        return self._seq
+
+    def publish(
+        self, channel: str, account_id: str, payload: dict[str, Any], symbol: str | None = None
+    ) -> HubMessage:
+        """Number and buffer one message, and queue it for every interested client."""
+        self._seq += 1
+        message = HubMessage(self._seq, channel, account_id, symbol, payload)
+        self._buffer.append(message)
+        for subscription in self._subscriptions:
+            if subscription.wants(message):
+                try:
+                    subscription.queue.put_nowait(message)
+                except asyncio.QueueFull:
+                    subscription.overflowed = True
+        return message
+
+    def subscribe(self, account_ids: Iterable[str]) -> Subscription:
+        """Register a client allowed to see ``account_ids``."""
+        subscription = Subscription(frozenset(account_ids))
+        self._subscriptions.add(subscription)
+        return subscription
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        """Forget a client."""
+        self._subscriptions.discard(subscription)
+
+    def replay(self, subscription: Subscription, after_seq: int) -> tuple[list[HubMessage], int]:
+        """Return buffered messages after ``after_seq`` for this client, and the first seq
+        that is no longer buffered (0 when nothing was lost)."""
+        oldest = self._buffer[0].seq if self._buffer else self._seq + 1
+        lost_from = after_seq + 1 if after_seq + 1 < oldest else 0
+        return [m for m in self._buffer if m.seq > after_seq and subscription.wants(m)], lost_from

@@ -1,0 +1,577 @@
+"""The trading service: the one set of methods that REST, WebSocket, CLI and bus call.
+
+Each account has a runtime: its engine, its venue and an asyncio lock that makes the
+engine's single writer explicit. Every command runs under that lock, then the
+journal is committed (write-ahead) and the venue commands are dispatched; venue
+reports go straight back into the engine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from alphintra.domain.account import UnknownOrderError
+from alphintra.domain.commands import BracketRequest, OrderRequest
+from alphintra.domain.enums import OrderStatus, SignalAction, TradingState
+from alphintra.domain.events import (
+    AnyEvent,
+    AuditRecorded,
+    Event,
+    OrderDenied,
+    OrderFilled,
+    OrderRejected,
+    SignalReceived,
+    SignalRejected,
+)
+from alphintra.domain.identifiers import AccountId, ClientOrderId, InstrumentId, SignalId
+from alphintra.domain.market import MarketData
+from alphintra.domain.orders import Order
+from alphintra.domain.registry import InstrumentRegistry, UnknownInstrumentError
+from alphintra.domain.signals import TradingSignal
+from alphintra.domain.values import ZERO, Currency
+from alphintra.engine.clock import Clock
+from alphintra.engine.engine import EventJournal, TradingEngine
+from alphintra.orders.factory import OrderValidationError, build_order
+from alphintra.risk.pretrade import RiskLimits
+from alphintra.service.hub import EventHub
+from alphintra.signals.sizing import SizingCaps, SizingError, SizingPolicy, size_signal
+from alphintra.signals.translation import SignalRejected as TranslationRejected
+from alphintra.signals.translation import validation_requests
+from alphintra.venues.simulated.matching import SimulatedVenue, SimulatedVenueConfig
+
+
+class ServiceError(Exception):
+    """A request the service refuses. ``status`` is the HTTP status the API answers."""
+
+    status = 400
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+
+
+class NotFoundError(ServiceError):
+    """The thing does not exist, or belongs to another tenant (never tell which)."""
+
+    status = 404
+
+
+class ConflictError(ServiceError):
+    """The request conflicts with the current state (an order already closed)."""
+
+    status = 409
+
+
+class InvalidRequestError(ServiceError):
+    """The request is well-formed but semantically wrong (a price off the tick)."""
+
+    status = 422
+
+
+@dataclass(frozen=True, slots=True)
+class AccountSettings:
+    """How one trading account is set up."""
+
+    account_id: AccountId
+    owner: str
+    venue: str = "SIM"
+    base_currency: Currency = "USD"
+    starting_cash: Decimal = Decimal(1_000_000)
+    sizing: SizingPolicy | None = None
+    limits: RiskLimits = field(default_factory=RiskLimits)
+
+
+@dataclass(frozen=True, slots=True)
+class SignalOutcome:
+    """What became of one signal."""
+
+    signal_id: SignalId
+    status: str
+    reason_code: str | None
+    reason: str | None
+    order_ids: tuple[ClientOrderId, ...]
+    duplicate: bool = False
+
+
+class AccountRuntime:
+    """One account's engine, venue and single-writer lock."""
+
+    def __init__(
+        self, settings: AccountSettings, engine: TradingEngine, venue: SimulatedVenue
+    ) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.venue = venue
+        self.lock = asyncio.Lock()
+        self.arrivals: dict[ClientOrderId, int] = {}
+        """Signal or order arrival time (perf counter ns), until the venue acknowledges."""
+
+    def dispatch(self) -> None:
+        """Commit the journal, send waiting commands and apply the venue's reports."""
+        engine = self.engine
+        commands = engine.flush()
+        while commands:
+            for command in commands:
+                for report in self.venue.handle(command):
+                    engine.on_venue_event(report)
+            commands = engine.flush()
+
+
+ObserverFn = Callable[[AccountRuntime, AnyEvent], None]
+
+
+class TradingService:
+    """Accounts, their engines, and every command and query on them."""
+
+    def __init__(
+        self,
+        *,
+        journal: EventJournal,
+        registry: InstrumentRegistry,
+        clock: Clock,
+        hub: EventHub | None = None,
+        venue_config: SimulatedVenueConfig | None = None,
+    ) -> None:
+        self.journal = journal
+        self.registry = registry
+        self.clock = clock
+        self.hub = hub or EventHub()
+        self.venue_config = venue_config or SimulatedVenueConfig()
+        self.accounts: dict[AccountId, AccountRuntime] = {}
+        self._observers: list[ObserverFn] = []
+
+    # Accounts -------------------------------------------------------------------
+
+    def observe(self, observer: ObserverFn) -> None:
+        """Call ``observer`` with every event of every account (metrics, projections)."""
+        self._observers.append(observer)
+
+    def open_account(
+        self, settings: AccountSettings, history: Iterable[AnyEvent] = ()
+    ) -> AccountRuntime:
+        """Start an account's engine; replay ``history`` (its journal) when given."""
+        if settings.account_id in self.accounts:
+            raise ConflictError("ACCOUNT_EXISTS", f"account {settings.account_id} already exists")
+        venue = SimulatedVenue(self.venue_config, _LazyInstruments(self.registry))
+        engine = TradingEngine(
+            account_id=settings.account_id,
+            registry=self.registry,
+            journal=self.journal,
+            clock=self.clock,
+            venues={venue.venue_id: venue.capabilities},
+            default_venue=venue.venue_id,
+            limits=settings.limits,
+            id_prefix=f"{settings.account_id}-{time.time_ns():x}",
+        )
+        runtime = AccountRuntime(settings, engine, venue)
+        events = list(history)
+        if events:
+            engine.restore(events)
+            # Orders the venue held are gone with the old process: the simulated
+            # venue starts empty, so working orders are re-sent under the same IDs.
+            for order in engine.state.open_orders.values():
+                if not order.emulated and order.status is not OrderStatus.NEW:
+                    engine.resubmit_after_restart(order.client_order_id)
+        else:
+            engine.open_account(settings.base_currency, {settings.base_currency: settings.starting_cash})
+        engine.subscribe(lambda event: self._notify(runtime, event))
+        runtime.dispatch()
+        engine.flush(force=True)
+        self.accounts[settings.account_id] = runtime
+        return runtime
+
+    def account(self, account_id: str, allowed: frozenset[str] | None) -> AccountRuntime:
+        """Return the runtime, or 404 when missing or outside ``allowed``."""
+        runtime = self.accounts.get(AccountId(account_id))
+        if runtime is None or (allowed is not None and account_id not in allowed):
+            raise NotFoundError("ACCOUNT_NOT_FOUND", f"account {account_id!r} not found")
+        return runtime
+
+    def _notify(self, runtime: AccountRuntime, event: AnyEvent) -> None:
+        for observer in self._observers:
+            observer(runtime, event)
+
+    # Signals --------------------------------------------------------------------
+
+    def _validate_signal(
+        self, runtime: AccountRuntime, signal: TradingSignal, quantity: Decimal | None
+    ) -> None:
+        try:
+            instrument = self.registry.get(signal.instrument_id)
+        except UnknownInstrumentError as exc:
+            raise InvalidRequestError("UNKNOWN_SYMBOL", str(exc)) from None
+        if signal.action is SignalAction.REBALANCE:
+            return
+        try:
+            for request in validation_requests(signal, quantity):
+                build_order(
+                    request,
+                    instrument,
+                    account_id=runtime.engine.account_id,
+                    client_order_id=ClientOrderId("validation"),
+                    venue=runtime.venue.venue_id,
+                    native_types=runtime.venue.capabilities.order_types,
+                    ts=self.clock.now_ns(),
+                )
+        except (OrderValidationError, TranslationRejected) as exc:
+            raise InvalidRequestError(exc.code, str(exc)) from None
+
+    def _size(self, runtime: AccountRuntime, signal: TradingSignal) -> Decimal | None:
+        if signal.quantity is not None or signal.action in (
+            SignalAction.CLOSE_LONG,
+            SignalAction.CLOSE_SHORT,
+        ):
+            return signal.quantity
+        policy = runtime.settings.sizing
+        if policy is None:
+            raise SizingError(
+                "NO_SIZING_POLICY", "the signal has no quantity and the account has no sizing policy"
+            )
+        engine = runtime.engine
+        instrument = engine.instrument(signal.instrument_id)
+        price = signal.entry_price or engine.state.marks.get(instrument.id)
+        if price is None:
+            raise SizingError(
+                "NO_MARKET_PRICE", f"no entry price and no market price yet for {instrument.id}"
+            )
+        value = engine.valuation()
+        limits = runtime.settings.limits
+        return size_signal(
+            policy,
+            signal=signal,
+            instrument=instrument,
+            price=price,
+            equity=value.total,
+            account_currency=value.currency,
+            fx_rate=(
+                None
+                if instrument.quote_currency == value.currency
+                else engine.fx.rate(instrument.quote_currency, value.currency)
+            ),
+            limits=SizingCaps(
+                max_order_quantity=limits.max_order_quantity,
+                max_order_notional=limits.max_order_notional,
+            ),
+        )
+
+    def _outcome(self, runtime: AccountRuntime, signal_id: SignalId, duplicate: bool) -> SignalOutcome:
+        state = runtime.engine.state
+        orders = [o for o in state.orders.values() if o.signal_id == signal_id]
+        rejection = state.signal_rejections.get(signal_id)
+        if rejection is not None:
+            return SignalOutcome(
+                signal_id, "REJECTED", rejection.reason_code, rejection.reason, (), duplicate
+            )
+        status, code, reason = signal_status(orders)
+        return SignalOutcome(
+            signal_id, status, code, reason, tuple(o.client_order_id for o in orders), duplicate
+        )
+
+    async def submit_signal(
+        self, account_id: str, signal: TradingSignal, allowed: frozenset[str] | None
+    ) -> SignalOutcome:
+        """Size, risk-check and execute one signal; a repeated signal ID changes nothing."""
+        runtime = self.account(account_id, allowed)
+        async with runtime.lock:
+            outcome = self._submit_signal_locked(runtime, signal)
+            runtime.dispatch()
+        return outcome
+
+    async def submit_signals(
+        self, account_id: str, signals: list[TradingSignal], allowed: frozenset[str] | None
+    ) -> list[SignalOutcome | ServiceError]:
+        """Submit many signals under one lock and one group commit."""
+        runtime = self.account(account_id, allowed)
+        results: list[SignalOutcome | ServiceError] = []
+        async with runtime.lock:
+            for signal in signals:
+                try:
+                    results.append(self._submit_signal_locked(runtime, signal))
+                except ServiceError as exc:
+                    results.append(exc)
+            runtime.dispatch()
+        return results
+
+    def _submit_signal_locked(self, runtime: AccountRuntime, signal: TradingSignal) -> SignalOutcome:
+        engine = runtime.engine
+        if signal.signal_id in engine.state.signals:
+            return self._outcome(runtime, signal.signal_id, duplicate=True)
+        try:
+            quantity = self._size(runtime, signal)
+        except SizingError as exc:
+            self._validate_signal(runtime, signal, Decimal(1))
+            engine.reject_signal(signal, exc.code, str(exc))
+            return self._outcome(runtime, signal.signal_id, duplicate=False)
+        self._validate_signal(runtime, signal, quantity)
+        arrival = time.perf_counter_ns()
+        try:
+            orders = engine.process_signal(signal, quantity)
+        except (OrderValidationError, TranslationRejected) as exc:
+            raise InvalidRequestError(exc.code, str(exc)) from None
+        if not orders and signal.action in (SignalAction.CLOSE_LONG, SignalAction.CLOSE_SHORT):
+            engine.reject_signal(
+                signal, "NOTHING_TO_CLOSE", f"no {signal.action.split('_')[1].lower()} position"
+            )
+        for order in orders:
+            runtime.arrivals[order.client_order_id] = arrival
+        return self._outcome(runtime, signal.signal_id, duplicate=False)
+
+    def signal(self, signal_id: str, allowed: frozenset[str] | None) -> tuple[AccountRuntime, SignalReceived, SignalOutcome]:
+        """Return a signal, its account and its outcome; 404 outside ``allowed``."""
+        for account_id, runtime in self.accounts.items():
+            if allowed is not None and account_id not in allowed:
+                continue
+            received = runtime.engine.state.signals.get(SignalId(signal_id))
+            if received is not None:
+                return runtime, received, self._outcome(runtime, SignalId(signal_id), False)
+        raise NotFoundError("SIGNAL_NOT_FOUND", f"signal {signal_id!r} not found")
+
+    # Orders ---------------------------------------------------------------------
+
+    async def place_order(
+        self,
+        account_id: str,
+        request: OrderRequest,
+        allowed: frozenset[str] | None,
+        stop_loss: Decimal | None = None,
+        take_profit: Decimal | None = None,
+    ) -> Order:
+        """Place one order (a bracket when a stop loss or take profit is given)."""
+        runtime = self.account(account_id, allowed)
+        try:
+            self.registry.get(request.instrument_id)
+        except UnknownInstrumentError as exc:
+            raise InvalidRequestError("UNKNOWN_SYMBOL", str(exc)) from None
+        async with runtime.lock:
+            engine = runtime.engine
+            try:
+                if stop_loss is not None or take_profit is not None:
+                    orders = engine.submit_bracket(
+                        BracketRequest(entry=request, stop_loss=stop_loss, take_profit=take_profit)
+                    )
+                    order = orders[0]
+                else:
+                    order = engine.submit(request)
+            except OrderValidationError as exc:
+                raise InvalidRequestError(exc.code, str(exc)) from None
+            runtime.arrivals.setdefault(order.client_order_id, time.perf_counter_ns())
+            runtime.dispatch()
+        return order
+
+    def find_order(self, order_id: str, allowed: frozenset[str] | None) -> tuple[AccountRuntime, Order]:
+        """Return an order and its account; 404 outside ``allowed``."""
+        for account_id, runtime in self.accounts.items():
+            if allowed is not None and account_id not in allowed:
+                continue
+            order = runtime.engine.state.orders.get(ClientOrderId(order_id))
+            if order is not None:
+                return runtime, order
+        raise NotFoundError("ORDER_NOT_FOUND", f"order {order_id!r} not found")
+
+    async def cancel_order(self, order_id: str, allowed: frozenset[str] | None) -> Order:
+        """Cancel an order; 409 when it is already closed."""
+        runtime, order = self.find_order(order_id, allowed)
+        async with runtime.lock:
+            if not runtime.engine.cancel(order.client_order_id, "cancelled by request"):
+                raise ConflictError(
+                    "ORDER_NOT_OPEN", f"order {order_id} is {order.status} and cannot be cancelled"
+                )
+            runtime.dispatch()
+        return order
+
+    async def modify_order(
+        self,
+        order_id: str,
+        allowed: frozenset[str] | None,
+        *,
+        quantity: Decimal | None,
+        price: Decimal | None,
+        trigger_price: Decimal | None,
+    ) -> Order:
+        """Modify quantity, price or stop price; 409 when the order is closed."""
+        runtime, order = self.find_order(order_id, allowed)
+        async with runtime.lock:
+            try:
+                changed = runtime.engine.modify(
+                    order.client_order_id, quantity=quantity, price=price, trigger_price=trigger_price
+                )
+            except OrderValidationError as exc:
+                raise InvalidRequestError(exc.code, str(exc)) from None
+            if not changed:
+                raise ConflictError(
+                    "ORDER_NOT_OPEN", f"order {order_id} is {order.status} and cannot be modified"
+                )
+            runtime.dispatch()
+        return order
+
+    # Risk -----------------------------------------------------------------------
+
+    async def emergency_stop(self, account_id: str, allowed: frozenset[str] | None, reason: str) -> int:
+        """Halt trading and cancel every working order; return how many were cancelled."""
+        runtime = self.account(account_id, allowed)
+        async with runtime.lock:
+            runtime.engine.set_trading_state(TradingState.HALTED, reason)
+            count = runtime.engine.cancel_all(f"emergency stop: {reason}")
+            runtime.dispatch()
+            runtime.engine.flush(force=True)
+        return count
+
+    async def resume(self, account_id: str, allowed: frozenset[str] | None, reason: str) -> None:
+        """Resume trading after an emergency stop."""
+        runtime = self.account(account_id, allowed)
+        async with runtime.lock:
+            runtime.engine.set_trading_state(TradingState.ACTIVE, reason)
+            runtime.engine.flush(force=True)
+
+    async def set_limits(self, account_id: str, allowed: frozenset[str] | None, limits: RiskLimits) -> RiskLimits:
+        """Replace an account's risk limits; return the old ones."""
+        runtime = self.account(account_id, allowed)
+        async with runtime.lock:
+            old = runtime.engine.limits
+            runtime.engine.limits = limits
+            runtime.settings = AccountSettings(
+                account_id=runtime.settings.account_id,
+                owner=runtime.settings.owner,
+                venue=runtime.settings.venue,
+                base_currency=runtime.settings.base_currency,
+                starting_cash=runtime.settings.starting_cash,
+                sizing=runtime.settings.sizing,
+                limits=limits,
+            )
+        return old
+
+    async def audit(
+        self,
+        account_id: str,
+        *,
+        actor: str,
+        action: str,
+        address: str,
+        target: str,
+        old_value: str = "",
+        new_value: str = "",
+    ) -> None:
+        """Record who changed what into the account's hash-chained journal."""
+        runtime = self.accounts[AccountId(account_id)]
+        async with runtime.lock:
+            now = self.clock.now_ns()
+            runtime.engine.record(
+                AuditRecorded(
+                    account_id=runtime.engine.account_id,
+                    ts_event=now,
+                    ts_recv=now,
+                    actor=actor,
+                    action=action,
+                    address=address,
+                    target=target,
+                    old_value=old_value,
+                    new_value=new_value,
+                )
+            )
+            runtime.engine.flush(force=True)
+
+    # Market data ----------------------------------------------------------------
+
+    async def on_market_data(self, data: MarketData) -> None:
+        """Feed one data point to every account's venue and engine."""
+        for runtime in self.accounts.values():
+            async with runtime.lock:
+                engine = runtime.engine
+                for report in runtime.venue.on_market_data(data):
+                    engine.on_venue_event(report)
+                engine.on_market_data(data)
+                runtime.dispatch()
+        self.hub.publish(
+            "market_data",
+            "*",
+            market_data_payload(data),
+            symbol=data.instrument_id,
+        )
+
+    def flush_all(self) -> None:
+        """Commit every account's buffered events."""
+        for runtime in self.accounts.values():
+            runtime.engine.flush(force=True)
+
+
+class _LazyInstruments(Mapping[InstrumentId, Any]):
+    """The registry as the mapping the simulated venue expects, resolving on demand."""
+
+    def __init__(self, registry: InstrumentRegistry) -> None:
+        self._registry = registry
+
+    def __getitem__(self, key: InstrumentId) -> Any:
+        try:
+            return self._registry.get(key)
+        except UnknownInstrumentError:
+            raise KeyError(key) from None
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._registry
+
+    def __iter__(self) -> Any:
+        return iter(self._registry.known())
+
+    def __len__(self) -> int:
+        return len(self._registry.known())
+
+
+def signal_status(orders: list[Order]) -> tuple[str, str | None, str | None]:
+    """Return (status, reason code, reason) of a signal from its orders."""
+    if not orders:
+        return "ACCEPTED", None, None
+    entries = [o for o in orders if o.parent_id is None] or orders
+    denied = [o for o in entries if o.status is OrderStatus.DENIED]
+    if denied and len(denied) == len(entries):
+        return "REJECTED", "RISK_DENIED", "denied by risk"
+    rejected = [o for o in entries if o.status is OrderStatus.REJECTED]
+    if rejected and len(rejected) == len(entries):
+        return "REJECTED", "VENUE_REJECTED", "rejected by the venue"
+    filled = sum((o.filled_quantity for o in entries), ZERO)
+    total = sum((o.quantity for o in entries), ZERO)
+    if filled and filled >= total:
+        return "EXECUTED", None, None
+    if filled:
+        return "PARTIALLY_EXECUTED", None, None
+    if all(o.status.is_closed for o in entries):
+        return "REJECTED", "NOT_FILLED", "closed without a fill"
+    return "ACCEPTED", None, None
+
+
+def market_data_payload(data: MarketData) -> dict[str, Any]:
+    """Return the JSON payload of a market data point (decimals as strings)."""
+    fields = {name: getattr(data, name) for name in data.__struct_fields__}
+    return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in fields.items()}
+
+
+def denial_of(event: Event) -> tuple[str, str] | None:
+    """Return (code, reason) when ``event`` is a denial or a rejection."""
+    if type(event) is OrderDenied:
+        return event.reason_code, event.reason
+    if type(event) is OrderRejected:
+        return "VENUE_REJECTED", event.reason
+    if type(event) is SignalRejected:
+        return event.reason_code, event.reason
+    return None
+
+
+__all__ = [
+    "AccountRuntime",
+    "AccountSettings",
+    "ConflictError",
+    "InvalidRequestError",
+    "NotFoundError",
+    "OrderFilled",
+    "ServiceError",
+    "SignalOutcome",
+    "TradingService",
+    "UnknownOrderError",
+    "denial_of",
+    "signal_status",
+]

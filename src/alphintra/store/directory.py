@@ -1,0 +1,242 @@
+"""Users, API keys and trading accounts (with encrypted broker credentials), in SQL.
+
+The tables are created by the Alembic migrations (``alphintra migrate``); this module
+reads and writes them through SQLAlchemy Core. Credentials are stored only as the
+ciphertext the caller hands in: this module never sees plaintext.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("user_id", sa.String(128), primary_key=True),
+    sa.Column("role", sa.String(32), nullable=False),
+    sa.Column("password_hash", sa.String(256), nullable=True),
+    sa.Column("created_at_ns", sa.BigInteger, nullable=False),
+)
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("key_id", sa.String(64), primary_key=True),
+    sa.Column("user_id", sa.String(128), sa.ForeignKey("users.user_id"), nullable=False),
+    sa.Column("key_hash", sa.String(256), nullable=False),
+    sa.Column("label", sa.String(128), nullable=False, server_default=""),
+    sa.Column("created_at_ns", sa.BigInteger, nullable=False),
+    sa.Column("revoked_at_ns", sa.BigInteger, nullable=True),
+)
+
+trading_accounts = sa.Table(
+    "trading_accounts",
+    metadata,
+    sa.Column("account_id", sa.String(128), primary_key=True),
+    sa.Column("owner", sa.String(128), sa.ForeignKey("users.user_id"), nullable=False),
+    sa.Column("venue", sa.String(64), nullable=False),
+    sa.Column("base_currency", sa.String(8), nullable=False),
+    sa.Column("starting_cash", sa.String(64), nullable=False),
+    sa.Column("created_at_ns", sa.BigInteger, nullable=False),
+)
+
+broker_credentials = sa.Table(
+    "broker_credentials",
+    metadata,
+    sa.Column(
+        "account_id",
+        sa.String(128),
+        sa.ForeignKey("trading_accounts.account_id"),
+        primary_key=True,
+    ),
+    sa.Column("ciphertext", sa.LargeBinary, nullable=False),
+    sa.Column("updated_at_ns", sa.BigInteger, nullable=False),
+)
+
+
+def engine_url(url: str) -> str:
+    """Return the SQLAlchemy URL for a journal-style database URL."""
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    """A user and their role."""
+
+    user_id: str
+    role: str
+    password_hash: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRecord:
+    """A trading account as stored."""
+
+    account_id: str
+    owner: str
+    venue: str
+    base_currency: str
+    starting_cash: str
+    has_credentials: bool
+
+
+class Directory:
+    """Reads and writes users, keys and accounts."""
+
+    def __init__(self, url: str) -> None:
+        self.engine = sa.create_engine(engine_url(url), future=True)
+
+    def create_tables(self) -> None:
+        """Create the tables if absent (tests and demo; production runs the migrations)."""
+        metadata.create_all(self.engine)
+
+    def ping(self) -> bool:
+        """Return True when the database answers."""
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(sa.text("SELECT 1"))
+        except sa.exc.SQLAlchemyError:
+            return False
+        return True
+
+    def add_user(self, user_id: str, role: str, password_hash: str | None = None) -> None:
+        """Create a user; raise ``ValueError`` when the ID is taken."""
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(
+                    users.insert().values(
+                        user_id=user_id,
+                        role=role,
+                        password_hash=password_hash,
+                        created_at_ns=time.time_ns(),
+                    )
+                )
+        except sa.exc.IntegrityError:
+            raise ValueError(f"user {user_id!r} already exists") from None
+
+    def user(self, user_id: str) -> UserRecord | None:
+        """Return a user, or None."""
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                sa.select(users.c.user_id, users.c.role, users.c.password_hash).where(
+                    users.c.user_id == user_id
+                )
+            ).first()
+        return UserRecord(row[0], row[1], row[2]) if row else None
+
+    def list_users(self) -> list[UserRecord]:
+        """Return every user."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                sa.select(users.c.user_id, users.c.role, users.c.password_hash).order_by(
+                    users.c.user_id
+                )
+            ).all()
+        return [UserRecord(r[0], r[1], r[2]) for r in rows]
+
+    def add_key(self, key_id: str, user_id: str, key_hash: str, label: str = "") -> None:
+        """Store an API key's ID and hash (never the key)."""
+        with self.engine.begin() as connection:
+            connection.execute(
+                api_keys.insert().values(
+                    key_id=key_id,
+                    user_id=user_id,
+                    key_hash=key_hash,
+                    label=label,
+                    created_at_ns=time.time_ns(),
+                )
+            )
+
+    def key(self, key_id: str) -> tuple[str, str] | None:
+        """Return (user_id, key_hash) of an active key, or None."""
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                sa.select(api_keys.c.user_id, api_keys.c.key_hash).where(
+                    api_keys.c.key_id == key_id, api_keys.c.revoked_at_ns.is_(None)
+                )
+            ).first()
+        return (row[0], row[1]) if row else None
+
+    def revoke_key(self, key_id: str) -> bool:
+        """Revoke a key; return False when it did not exist or was revoked already."""
+        with self.engine.begin() as connection:
+            result = connection.execute(
+                api_keys.update()
+                .where(api_keys.c.key_id == key_id, api_keys.c.revoked_at_ns.is_(None))
+                .values(revoked_at_ns=time.time_ns())
+            )
+        return bool(result.rowcount)
+
+    def add_account(
+        self,
+        account_id: str,
+        owner: str,
+        venue: str,
+        base_currency: str,
+        starting_cash: str,
+        ciphertext: bytes | None,
+    ) -> None:
+        """Create a trading account (and its encrypted credentials) atomically."""
+        now = time.time_ns()
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(
+                    trading_accounts.insert().values(
+                        account_id=account_id,
+                        owner=owner,
+                        venue=venue,
+                        base_currency=base_currency,
+                        starting_cash=starting_cash,
+                        created_at_ns=now,
+                    )
+                )
+                if ciphertext is not None:
+                    connection.execute(
+                        broker_credentials.insert().values(
+                            account_id=account_id, ciphertext=ciphertext, updated_at_ns=now
+                        )
+                    )
+        except sa.exc.IntegrityError:
+            raise ValueError(f"account {account_id!r} already exists") from None
+
+    def accounts(self, owner: str | None = None) -> list[AccountRecord]:
+        """Return every account (of ``owner`` when given)."""
+        query = sa.select(
+            trading_accounts.c.account_id,
+            trading_accounts.c.owner,
+            trading_accounts.c.venue,
+            trading_accounts.c.base_currency,
+            trading_accounts.c.starting_cash,
+            broker_credentials.c.account_id.is_not(None),
+        ).select_from(
+            trading_accounts.outerjoin(
+                broker_credentials,
+                broker_credentials.c.account_id == trading_accounts.c.account_id,
+            )
+        )
+        if owner is not None:
+            query = query.where(trading_accounts.c.owner == owner)
+        with self.engine.connect() as connection:
+            rows = connection.execute(query.order_by(trading_accounts.c.account_id)).all()
+        return [AccountRecord(r[0], r[1], r[2], r[3], r[4], bool(r[5])) for r in rows]
+
+    def credentials(self, account_id: str) -> bytes | None:
+        """Return the encrypted credentials of an account, or None."""
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                sa.select(broker_credentials.c.ciphertext).where(
+                    broker_credentials.c.account_id == account_id
+                )
+            ).first()
+        return bytes(row[0]) if row else None
+
+    def close(self) -> None:
+        """Release the connection pool."""
+        self.engine.dispose()
