@@ -19,6 +19,7 @@ from alphintra.domain.events import (
     AccountFunded,
     AccountOpened,
     AnyEvent,
+    AuditRecorded,
     MarkUpdated,
     OrderAccepted,
     OrderCancelled,
@@ -36,6 +37,7 @@ from alphintra.domain.events import (
     OrderSubmitted,
     OrderTriggered,
     SignalReceived,
+    SignalRejected,
     TradingStateChanged,
 )
 from alphintra.domain.identifiers import (
@@ -114,6 +116,25 @@ def every_event_type(account: str) -> list[AnyEvent]:
             instrument_id=InstrumentId("BTCUSDT"),
             action=SignalAction.REBALANCE,
             confidence=Decimal("0.750"),
+        ),
+        SignalRejected(
+            account_id=a,
+            ts_event=T0,
+            ts_recv=T0,
+            signal_id=SignalId("S-1"),
+            reason_code="NEGATIVE_EDGE",
+            reason="kelly fraction -0.1 <= 0",
+        ),
+        AuditRecorded(
+            account_id=a,
+            ts_event=T0,
+            ts_recv=T0,
+            actor="user-1",
+            action="risk.limits",
+            address="127.0.0.1",
+            target="ACC-1",
+            old_value='{"maxOrderQuantity": null}',
+            new_value='{"maxOrderQuantity": "10"}',
         ),
         MarkUpdated(
             account_id=a,

@@ -7,6 +7,7 @@ request, call one service method and translate the result back.
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -24,6 +25,7 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 from alphintra.api import views
 from alphintra.api.auth import Authenticator, AuthError, Principal
 from alphintra.api.metrics import Metrics
+from alphintra.api.portal import Portal
 from alphintra.api.schemas import (
     AccountIn,
     AccountView,
@@ -52,20 +54,27 @@ from alphintra.domain.identifiers import AccountId, ClientOrderId, InstrumentId,
 from alphintra.domain.signals import TradingSignal
 from alphintra.risk.pretrade import RiskLimits
 from alphintra.security import Permission
-from alphintra.api.portal import Portal
 from alphintra.service.trading import ServiceError, SignalOutcome
 
 MAX_BODY_BYTES = 1 << 20
 API = "/api/v1"
 
 
-def problem(status: int, code: str, detail: str, errors: list[dict[str, Any]] | None = None) -> JSONResponse:
+def problem(
+    status: int, code: str, detail: str, errors: list[dict[str, Any]] | None = None
+) -> JSONResponse:
     """Return an RFC 9457 problem response."""
     body = Problem(
-        title=code.replace("_", " ").capitalize(), status=status, code=code, detail=detail, errors=errors
+        title=code.replace("_", " ").capitalize(),
+        status=status,
+        code=code,
+        detail=detail,
+        errors=errors,
     )
     return JSONResponse(
-        body.model_dump(exclude_none=True), status_code=status, media_type="application/problem+json"
+        body.model_dump(exclude_none=True),
+        status_code=status,
+        media_type="application/problem+json",
     )
 
 
@@ -81,9 +90,22 @@ class BodyLimit(BaseHTTPMiddleware):
                 return problem(400, "BAD_CONTENT_LENGTH", f"invalid Content-Length {length!r}")
             if size > MAX_BODY_BYTES:
                 return problem(
-                    413, "BODY_TOO_LARGE", f"body of {size} bytes exceeds the {MAX_BODY_BYTES} limit"
+                    413,
+                    "BODY_TOO_LARGE",
+                    f"body of {size} bytes exceeds the {MAX_BODY_BYTES} limit",
                 )
         return await call_next(request)
+
+
+def _received(value: object) -> object:
+    """Return a rejected input as JSON can carry it: NaN and infinities as their tokens."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return json.dumps(value)  # "NaN", "Infinity" or "-Infinity"
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, str):
+        return value if len(value) <= 200 else value[:197] + "..."
+    return repr(value)[:200]
 
 
 def _signal_of(body: SignalIn, now_ns: int) -> TradingSignal:
@@ -168,6 +190,7 @@ def create_app(context: ApiContext, lifespan: Callable[[FastAPI], Any] | None = 
         version="0.1.0",
         description="Signals in, orders out: REST, WebSocket and metrics.",
         lifespan=_lifespan,
+        max_body_size=MAX_BODY_BYTES,  # also bounds bodies sent without Content-Length
         responses={
             400: {"model": Problem},
             401: {"model": Problem},
@@ -192,7 +215,7 @@ def create_app(context: ApiContext, lifespan: Callable[[FastAPI], Any] | None = 
                 {
                     "field": ".".join(str(p) for p in error.get("loc", ())),
                     "message": error.get("msg", ""),
-                    "received": value if isinstance(value, str | int | float | bool | None) else repr(value)[:200],
+                    "received": _received(value),
                 }
             )
         first = errors[0] if errors else {"field": "body", "message": "invalid", "received": None}
@@ -213,12 +236,18 @@ def create_app(context: ApiContext, lifespan: Callable[[FastAPI], Any] | None = 
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(exc.status_code, "HTTP_ERROR")
-        return problem(exc.status_code, code, str(exc.detail))
+        codes = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "BODY_TOO_LARGE"}
+        code = codes.get(exc.status_code, "HTTP_ERROR")
+        detail = str(exc.detail)
+        if exc.status_code == 413:
+            detail = f"the body exceeds the {MAX_BODY_BYTES} byte limit"
+        return problem(exc.status_code, code, detail)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:  # pragma: no cover
-        return problem(500, "INTERNAL_ERROR", f"unexpected {type(exc).__name__}; see the server log")
+        return problem(
+            500, "INTERNAL_ERROR", f"unexpected {type(exc).__name__}; see the server log"
+        )
 
     def client_address(request: Request) -> str:
         return request.client.host if request.client else "unknown"
@@ -270,7 +299,10 @@ def create_app(context: ApiContext, lifespan: Callable[[FastAPI], Any] | None = 
             for (index, signal), outcome in zip(items, outcomes, strict=True):
                 if isinstance(outcome, ServiceError):
                     results[index] = BatchItemError(
-                        signalId=signal.signal_id, status="INVALID", code=outcome.code, detail=outcome.detail
+                        signalId=signal.signal_id,
+                        status="INVALID",
+                        code=outcome.code,
+                        detail=outcome.detail,
                     )
                     metrics.rejected(None)
                 else:
@@ -317,9 +349,9 @@ def create_app(context: ApiContext, lifespan: Callable[[FastAPI], Any] | None = 
         who: Reader,
         status: Annotated[OrderStatus | None, Query()] = None,
         symbol: Annotated[str | None, Query(max_length=32)] = None,
-        fromTime: Annotated[datetime | None, Query()] = None,  # noqa: N803 - API field name
-        toTime: Annotated[datetime | None, Query()] = None,  # noqa: N803
-        accountId: Annotated[str | None, Query(max_length=128)] = None,  # noqa: N803
+        fromTime: Annotated[datetime | None, Query()] = None,
+        toTime: Annotated[datetime | None, Query()] = None,
+        accountId: Annotated[str | None, Query(max_length=128)] = None,
         offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> OrderList:
@@ -338,24 +370,42 @@ def create_app(context: ApiContext, lifespan: Callable[[FastAPI], Any] | None = 
         before = order.status.value
         await service.cancel_order(order_id, who.accounts)
         await service.audit(
-            runtime.engine.account_id, actor=who.user_id, action="order.cancel",
-            address=client_address(request), target=order_id, old_value=before,
+            runtime.engine.account_id,
+            actor=who.user_id,
+            action="order.cancel",
+            address=client_address(request),
+            target=order_id,
+            old_value=before,
             new_value=order.status.value,
         )
         return views.order_view(runtime.engine.account_id, order)
 
     @app.patch(f"{API}/orders/{{order_id}}", response_model=OrderView, tags=["orders"])
-    async def patch_order(order_id: str, body: OrderPatch, who: Trader, request: Request) -> OrderView:
+    async def patch_order(
+        order_id: str, body: OrderPatch, who: Trader, request: Request
+    ) -> OrderView:
         runtime, order = service.find_order(order_id, who.accounts)
         before = json.dumps(
-            {"quantity": str(order.quantity), "price": str(order.price), "stopPrice": str(order.trigger_price)}
+            {
+                "quantity": str(order.quantity),
+                "price": str(order.price),
+                "stopPrice": str(order.trigger_price),
+            }
         )
         await service.modify_order(
-            order_id, who.accounts, quantity=body.quantity, price=body.price, trigger_price=body.stopPrice
+            order_id,
+            who.accounts,
+            quantity=body.quantity,
+            price=body.price,
+            trigger_price=body.stopPrice,
         )
         await service.audit(
-            runtime.engine.account_id, actor=who.user_id, action="order.modify",
-            address=client_address(request), target=order_id, old_value=before,
+            runtime.engine.account_id,
+            actor=who.user_id,
+            action="order.modify",
+            address=client_address(request),
+            target=order_id,
+            old_value=before,
             new_value=body.model_dump_json(exclude_none=True),
         )
         return views.order_view(runtime.engine.account_id, order)
@@ -364,7 +414,7 @@ def create_app(context: ApiContext, lifespan: Callable[[FastAPI], Any] | None = 
     async def list_trades(
         who: Reader,
         symbol: Annotated[str | None, Query(max_length=32)] = None,
-        accountId: Annotated[str | None, Query(max_length=128)] = None,  # noqa: N803
+        accountId: Annotated[str | None, Query(max_length=128)] = None,
         offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> TradeList:
@@ -374,20 +424,22 @@ def create_app(context: ApiContext, lifespan: Callable[[FastAPI], Any] | None = 
 
     @app.get(f"{API}/positions", response_model=list[PositionView], tags=["portfolio"])
     async def positions(
-        who: Reader, accountId: Annotated[str | None, Query(max_length=128)] = None  # noqa: N803
+        who: Reader,
+        accountId: Annotated[str | None, Query(max_length=128)] = None,
     ) -> list[PositionView]:
         return portal.positions(who.accounts, accountId)
 
     @app.get(f"{API}/portfolio", response_model=PortfolioView, tags=["portfolio"])
     async def portfolio(
-        who: Reader, accountId: Annotated[str | None, Query(max_length=128)] = None  # noqa: N803
+        who: Reader,
+        accountId: Annotated[str | None, Query(max_length=128)] = None,
     ) -> PortfolioView:
         return portal.portfolio(who.account_for(accountId), who.accounts)
 
     @app.get(f"{API}/portfolio/history", response_model=list[PortfolioPoint], tags=["portfolio"])
     async def portfolio_history(
         who: Reader,
-        accountId: Annotated[str | None, Query(max_length=128)] = None,  # noqa: N803
+        accountId: Annotated[str | None, Query(max_length=128)] = None,
         limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
     ) -> list[PortfolioPoint]:
         return portal.history(who.account_for(accountId), who.accounts, limit)
@@ -396,7 +448,8 @@ def create_app(context: ApiContext, lifespan: Callable[[FastAPI], Any] | None = 
 
     @app.get(f"{API}/risk/limits", response_model=RiskLimitsBody, tags=["risk"])
     async def get_limits(
-        who: Reader, accountId: Annotated[str | None, Query(max_length=128)] = None  # noqa: N803
+        who: Reader,
+        accountId: Annotated[str | None, Query(max_length=128)] = None,
     ) -> RiskLimitsBody:
         runtime = service.account(who.account_for(accountId), who.accounts)
         return _limits_body(runtime.engine.limits)
@@ -406,7 +459,7 @@ def create_app(context: ApiContext, lifespan: Callable[[FastAPI], Any] | None = 
         body: RiskLimitsBody,
         who: RiskOfficer,
         request: Request,
-        accountId: Annotated[str | None, Query(max_length=128)] = None,  # noqa: N803
+        accountId: Annotated[str | None, Query(max_length=128)] = None,
     ) -> RiskLimitsBody:
         account = who.account_for(accountId)
         limits = RiskLimits(
@@ -419,30 +472,46 @@ def create_app(context: ApiContext, lifespan: Callable[[FastAPI], Any] | None = 
         )
         old = await service.set_limits(account, who.accounts, limits)
         await service.audit(
-            account, actor=who.user_id, action="risk.limits", address=client_address(request),
-            target=account, old_value=_limits_body(old).model_dump_json(),
+            account,
+            actor=who.user_id,
+            action="risk.limits",
+            address=client_address(request),
+            target=account,
+            old_value=_limits_body(old).model_dump_json(),
             new_value=body.model_dump_json(),
         )
         return body
 
     @app.post(f"{API}/risk/emergency-stop", response_model=EmergencyStopResult, tags=["risk"])
-    async def emergency_stop(body: EmergencyStopIn, who: RiskOfficer, request: Request) -> EmergencyStopResult:
+    async def emergency_stop(
+        body: EmergencyStopIn, who: RiskOfficer, request: Request
+    ) -> EmergencyStopResult:
         account = who.account_for(body.accountId)
         count = await service.emergency_stop(account, who.accounts, body.reason)
         await service.audit(
-            account, actor=who.user_id, action="risk.emergency_stop", address=client_address(request),
-            target=account, new_value=json.dumps({"reason": body.reason, "cancelled": count}),
+            account,
+            actor=who.user_id,
+            action="risk.emergency_stop",
+            address=client_address(request),
+            target=account,
+            new_value=json.dumps({"reason": body.reason, "cancelled": count}),
         )
         portal.alert(account, "emergency_stop", body.reason)
         return EmergencyStopResult(accountId=account, tradingState="HALTED", cancelledOrders=count)
 
     @app.post(f"{API}/risk/resume", response_model=EmergencyStopResult, tags=["risk"])
-    async def resume(body: EmergencyStopIn, who: RiskOfficer, request: Request) -> EmergencyStopResult:
+    async def resume(
+        body: EmergencyStopIn, who: RiskOfficer, request: Request
+    ) -> EmergencyStopResult:
         account = who.account_for(body.accountId)
         await service.resume(account, who.accounts, body.reason)
         await service.audit(
-            account, actor=who.user_id, action="risk.resume", address=client_address(request),
-            target=account, new_value=json.dumps({"reason": body.reason}),
+            account,
+            actor=who.user_id,
+            action="risk.resume",
+            address=client_address(request),
+            target=account,
+            new_value=json.dumps({"reason": body.reason}),
         )
         return EmergencyStopResult(accountId=account, tradingState="ACTIVE", cancelledOrders=0)
 
@@ -456,11 +525,18 @@ def create_app(context: ApiContext, lifespan: Callable[[FastAPI], Any] | None = 
     async def create_account(body: AccountIn, who: AccountAdmin, request: Request) -> AccountView:
         view = await portal.create_account(who, body)
         await service.audit(
-            body.accountId, actor=who.user_id, action="account.create",
-            address=client_address(request), target=body.accountId,
+            body.accountId,
+            actor=who.user_id,
+            action="account.create",
+            address=client_address(request),
+            target=body.accountId,
             new_value=json.dumps(
-                {"venue": body.venue, "baseCurrency": body.baseCurrency,
-                 "startingCash": str(body.startingCash), "credentials": "***" if body.credentials else None}
+                {
+                    "venue": body.venue,
+                    "baseCurrency": body.baseCurrency,
+                    "startingCash": str(body.startingCash),
+                    "credentials": "***" if body.credentials else None,
+                }
             ),
         )
         return view

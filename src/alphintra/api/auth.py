@@ -89,9 +89,7 @@ class Authenticator:
             return self.from_api_key(api_key, portal)
         if token:
             return self.from_token(token, portal)
-        raise AuthError(
-            401, "UNAUTHENTICATED", "send an API key (X-API-Key) or a bearer token"
-        )
+        raise AuthError(401, "UNAUTHENTICATED", "send an API key (X-API-Key) or a bearer token")
 
     def from_api_key(self, text: str, portal: Portal) -> Principal:
         """Authenticate an API key."""

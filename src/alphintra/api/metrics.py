@@ -23,7 +23,20 @@ if TYPE_CHECKING:
     from alphintra.api.portal import Portal
 
 LATENCY_BUCKETS = (
-    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+    0.0001,
+    0.00025,
+    0.0005,
+    0.001,
+    0.0025,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
 )
 
 
@@ -40,7 +53,8 @@ class Metrics:
             "trading_orders_placed", "Orders released to a venue", ["broker", "symbol"], registry=r
         )
         self.orders_rejected = Counter(
-            "trading_orders_rejected", "Orders and signals refused (validation, risk or venue)",
+            "trading_orders_rejected",
+            "Orders and signals refused (validation, risk or venue)",
             registry=r,
         )
         self.execution_time = Histogram(
@@ -59,11 +73,16 @@ class Metrics:
             registry=r,
         )
         self.pnl = Gauge(
-            "trading_pnl_total", "Realised P&L by strategy (account base currency)",
-            ["strategy_id"], registry=r,
+            "trading_pnl_total",
+            "Realised P&L by strategy (account base currency)",
+            ["strategy_id"],
+            registry=r,
         )
         self.database_up = Gauge("alphintra_database_up", "1 when the database answers", registry=r)
-        self.venue_up = Gauge("alphintra_venue_up", "1 when the venue is reachable", ["venue"], registry=r)
+        self._realized: dict[tuple[str, str], Decimal] = {}
+        self.venue_up = Gauge(
+            "alphintra_venue_up", "1 when the venue is reachable", ["venue"], registry=r
+        )
 
     def signal(self, signal_type: str, outcome: SignalOutcome) -> None:
         """Count one processed signal."""
@@ -90,11 +109,14 @@ class Metrics:
                 self.execution_time.observe((time.perf_counter_ns() - arrival) / 1e9)
             order = runtime.engine.state.orders.get(event.client_order_id)  # type: ignore[union-attr]
             if order is not None:
-                self.orders_placed.labels(broker=order.venue or "SIM", symbol=order.instrument_id).inc()
+                self.orders_placed.labels(
+                    broker=order.venue or "SIM", symbol=order.instrument_id
+                ).inc()
         elif kind is OrderDenied or kind is OrderRejected:
             self.orders_rejected.inc()
         elif kind is OrderFilled:
             assert isinstance(event, OrderFilled)
+            self._attribute_pnl(runtime, event)
             self.positions_active.set(
                 sum(
                     1
@@ -103,6 +125,21 @@ class Metrics:
                     if p.quantity
                 )
             )
+
+    def _attribute_pnl(self, runtime: AccountRuntime, fill: OrderFilled) -> None:
+        state = runtime.engine.state
+        position = state.positions.get(fill.instrument_id)
+        if position is None:
+            return
+        key = (runtime.engine.account_id, fill.instrument_id)
+        delta = position.realized_pnl - self._realized.get(key, Decimal(0))
+        self._realized[key] = position.realized_pnl
+        if not delta:
+            return
+        order = state.orders.get(fill.client_order_id)
+        signal = state.signals.get(order.signal_id) if order and order.signal_id else None
+        strategy = signal.model_id if signal is not None else "manual"
+        self.pnl.labels(strategy_id=strategy).inc(float(delta))
 
     def observe_slippage(self, bps: Decimal) -> None:
         """Record one fill's slippage in basis points."""

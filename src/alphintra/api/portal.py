@@ -122,8 +122,12 @@ class Portal:
             )
         try:
             self.directory.add_account(
-                body.accountId, who.user_id, body.venue, body.baseCurrency,
-                format(body.startingCash, "f"), ciphertext,
+                body.accountId,
+                who.user_id,
+                body.venue,
+                body.baseCurrency,
+                format(body.startingCash, "f"),
+                ciphertext,
             )
         except ValueError as exc:
             raise AuthError(409, "ACCOUNT_EXISTS", str(exc)) from None
@@ -174,32 +178,41 @@ class Portal:
             order = runtime.engine.state.orders.get(event.client_order_id)
             if order is not None:
                 hub.publish(
-                    "orders", account, views.order_view(account, order).model_dump(mode="json"),
+                    "orders",
+                    account,
+                    views.order_view(account, order).model_dump(mode="json"),
                     symbol=order.instrument_id,
                 )
             if type(event) is OrderFilled:
                 book.fills.append(event)
                 hub.publish(
-                    "trades", account, views.trade_view(account, event).model_dump(mode="json"),
+                    "trades",
+                    account,
+                    views.trade_view(account, event).model_dump(mode="json"),
                     symbol=event.instrument_id,
                 )
                 position = runtime.engine.state.positions.get(event.instrument_id)
                 if position is not None:
                     mark = runtime.engine.state.marks.get(event.instrument_id)
                     hub.publish(
-                        "positions", account,
+                        "positions",
+                        account,
                         views.position_view(account, position, mark).model_dump(mode="json"),
                         symbol=event.instrument_id,
                     )
                 self._sample(runtime, force=True)
         elif type(event) is SignalReceived or type(event) is SignalRejected:
             hub.publish(
-                "signals", account,
+                "signals",
+                account,
                 {"signalId": event.signal_id, "event": type(event).__name__},
             )
         elif type(event) is TradingStateChanged:
-            hub.publish("alerts", account, {"kind": "trading_state", "state": event.state.value,
-                                             "reason": event.reason})
+            hub.publish(
+                "alerts",
+                account,
+                {"kind": "trading_state", "state": event.state.value, "reason": event.reason},
+            )
         if self._extra is not None:
             self._extra(runtime, event)
 
@@ -239,18 +252,19 @@ class Portal:
             book.day_start = value.total
         if not force:
             self.hub.publish(
-                "portfolio", account,
+                "portfolio",
+                account,
                 {"totalValue": format(value.total, "f"), "cashBalance": format(value.cash, "f")},
             )
 
     # Queries -----------------------------------------------------------------------------
 
-    def _runtimes(self, allowed: frozenset[str] | None, account_id: str | None) -> list[AccountRuntime]:
+    def _runtimes(
+        self, allowed: frozenset[str] | None, account_id: str | None
+    ) -> list[AccountRuntime]:
         if account_id is not None:
             return [self.service.account(account_id, allowed)]
-        return [
-            rt for a, rt in self.service.accounts.items() if allowed is None or a in allowed
-        ]
+        return [rt for a, rt in self.service.accounts.items() if allowed is None or a in allowed]
 
     def list_orders(
         self,
@@ -275,7 +289,9 @@ class Portal:
                     continue
                 if symbol is not None and order.instrument_id != symbol.upper():
                     continue
-                if (low is not None and order.ts_init < low) or (high is not None and order.ts_init > high):
+                if (low is not None and order.ts_init < low) or (
+                    high is not None and order.ts_init > high
+                ):
                     continue
                 items.append((order.ts_init, account, order))
         items.sort(key=lambda item: item[0], reverse=True)
@@ -283,8 +299,12 @@ class Portal:
         return OrderList(items=page, total=len(items), offset=offset, limit=limit)
 
     def list_trades(
-        self, allowed: frozenset[str] | None, account_id: str | None, symbol: str | None,
-        offset: int, limit: int,
+        self,
+        allowed: frozenset[str] | None,
+        account_id: str | None,
+        symbol: str | None,
+        offset: int,
+        limit: int,
     ) -> TradeList:
         """Return a page of fills, newest first."""
         items = []
@@ -297,7 +317,9 @@ class Portal:
         page = [views.trade_view(a, f) for _, a, f in items[offset : offset + limit]]
         return TradeList(items=page, total=len(items), offset=offset, limit=limit)
 
-    def positions(self, allowed: frozenset[str] | None, account_id: str | None) -> list[PositionView]:
+    def positions(
+        self, allowed: frozenset[str] | None, account_id: str | None
+    ) -> list[PositionView]:
         """Return open positions."""
         result = []
         for runtime in self._runtimes(allowed, account_id):
@@ -306,7 +328,9 @@ class Portal:
                 if position.quantity:
                     result.append(
                         views.position_view(
-                            runtime.engine.account_id, position, state.marks.get(position.instrument_id)
+                            runtime.engine.account_id,
+                            position,
+                            state.marks.get(position.instrument_id),
                         )
                     )
         return result
@@ -320,18 +344,27 @@ class Portal:
         curve = [(ts, total) for ts, total, _ in book.history]
         drawdown = max_drawdown(curve, opening_equity=starting) if curve else ZERO
         return views.portfolio_view(
-            account_id, runtime.engine.state, value, starting=starting,
-            day_start=book.day_start if book.day >= 0 else starting, sharpe=None,
-            max_drawdown=drawdown, now_ns=self.service.clock.now_ns(),
+            account_id,
+            runtime.engine.state,
+            value,
+            starting=starting,
+            day_start=book.day_start if book.day >= 0 else starting,
+            sharpe=None,
+            max_drawdown=drawdown,
+            now_ns=self.service.clock.now_ns(),
         )
 
-    def history(self, account_id: str, allowed: frozenset[str] | None, limit: int) -> list[PortfolioPoint]:
+    def history(
+        self, account_id: str, allowed: frozenset[str] | None, limit: int
+    ) -> list[PortfolioPoint]:
         """Return the latest portfolio snapshots, oldest first."""
         self.service.account(account_id, allowed)
         points = self.books.get(account_id, AccountBook()).history[-limit:]
         return [
             PortfolioPoint(
-                timestamp=views.when(ts), totalValue=format(total, "f"), cashBalance=format(cash, "f")
+                timestamp=views.when(ts),
+                totalValue=format(total, "f"),
+                cashBalance=format(cash, "f"),
             )
             for ts, total, cash in points
         ]
@@ -342,8 +375,13 @@ class Portal:
         account = runtime.engine.account_id
         book = self.books.get(account, AccountBook())
         return views.signal_view(
-            account, received, outcome, runtime.engine.state, book.fills,
-            book.entry_prices.get(received.signal_id), book.arrival_mids.get(received.signal_id),
+            account,
+            received,
+            outcome,
+            runtime.engine.state,
+            book.fills,
+            book.entry_prices.get(received.signal_id),
+            book.arrival_mids.get(received.signal_id),
         )
 
     # WebSocket --------------------------------------------------------------------------
@@ -364,10 +402,15 @@ class Portal:
             except AuthError as exc:
                 await _close(socket, 4401, exc.detail)
                 return
-            allowed = who.accounts if who.accounts is not None else frozenset(self.service.accounts) | {"*"}
+            allowed = (
+                who.accounts
+                if who.accounts is not None
+                else frozenset(self.service.accounts) | {"*"}
+            )
             subscription = self.hub.subscribe(allowed | {"*"})
-            await socket.send_json({"event": "authenticated", "user": who.user_id,
-                                    "lastSeq": self.hub.last_seq})
+            await socket.send_json(
+                {"event": "authenticated", "user": who.user_id, "lastSeq": self.hub.last_seq}
+            )
             sender = asyncio.create_task(_pump(socket, subscription))
             while True:
                 message = await socket.receive_json()
@@ -378,12 +421,18 @@ class Portal:
                 channel = message.get("channel")
                 if action == "subscribe":
                     if channel not in CHANNELS:
-                        await socket.send_json({"event": "error", "detail":
-                                                f"unknown channel {channel!r}; known: {sorted(CHANNELS)}"})
+                        await socket.send_json(
+                            {
+                                "event": "error",
+                                "detail": f"unknown channel {channel!r}; known: {sorted(CHANNELS)}",
+                            }
+                        )
                         continue
                     symbols = message.get("symbols")
                     subscription.channels[str(channel)] = (
-                        frozenset(str(s).upper() for s in symbols) if isinstance(symbols, list) and symbols else None
+                        frozenset(str(s).upper() for s in symbols)
+                        if isinstance(symbols, list) and symbols
+                        else None
                     )
                     await socket.send_json({"event": "subscribed", "channel": channel})
                     resume = message.get("fromSeq")
@@ -398,8 +447,10 @@ class Portal:
                     subscription.channels.pop(str(channel), None)
                     await socket.send_json({"event": "unsubscribed", "channel": channel})
                 else:
-                    await socket.send_json({"event": "error", "detail": f"unknown action {action!r}"})
-        except (WebSocketDisconnect, asyncio.TimeoutError, json.JSONDecodeError, RuntimeError):
+                    await socket.send_json(
+                        {"event": "error", "detail": f"unknown action {action!r}"}
+                    )
+        except (TimeoutError, WebSocketDisconnect, json.JSONDecodeError, RuntimeError):
             return
         finally:
             if sender is not None:
@@ -428,8 +479,14 @@ def _api_statuses(status: OrderStatus | None) -> frozenset[OrderStatus] | None:
         return None
     if status is OrderStatus.NEW:
         return frozenset(
-            {OrderStatus.NEW, OrderStatus.SUBMITTED, OrderStatus.ACCEPTED, OrderStatus.TRIGGERED,
-             OrderStatus.PENDING_CANCEL, OrderStatus.PENDING_MODIFY}
+            {
+                OrderStatus.NEW,
+                OrderStatus.SUBMITTED,
+                OrderStatus.ACCEPTED,
+                OrderStatus.TRIGGERED,
+                OrderStatus.PENDING_CANCEL,
+                OrderStatus.PENDING_MODIFY,
+            }
         )
     if status is OrderStatus.REJECTED:
         return frozenset({OrderStatus.REJECTED, OrderStatus.DENIED})

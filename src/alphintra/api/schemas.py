@@ -47,7 +47,9 @@ class SignalIn(ApiModel):
     orderType: Literal[OrderType.MARKET, OrderType.LIMIT] = OrderType.MARKET
     timeInForce: TimeInForce = TimeInForce.GTC
     accountId: Identifier | None = None
-    targetWeights: dict[Symbol, Annotated[Decimal, Field(ge=-10, le=10, allow_inf_nan=False)]] | None = None
+    targetWeights: (
+        dict[Symbol, Annotated[Decimal, Field(ge=-10, le=10, allow_inf_nan=False)]] | None
+    ) = None
     metadata: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("timestamp")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Literal
 
 from alphintra.api.schemas import (
     OrderView,
@@ -80,7 +81,9 @@ def trade_view(account_id: str, fill: OrderFilled) -> TradeView:
 def position_view(account_id: str, position: Position, mark: Decimal | None) -> PositionView:
     """Return the API view of a position."""
     quantity = position.quantity
-    side = "LONG" if quantity > 0 else "SHORT" if quantity < 0 else "FLAT"
+    side: Literal["LONG", "SHORT", "FLAT"] = (
+        "LONG" if quantity > 0 else "SHORT" if quantity < 0 else "FLAT"
+    )
     return PositionView(
         accountId=account_id,
         symbol=position.instrument_id,
@@ -167,8 +170,12 @@ def signal_view(
             fills=len([f for f in fills if f.client_order_id in outcome.order_ids]),
             filledQuantity=format(filled, "f"),
             averagePrice=text(average),
-            slippageBps=text(slippage.quantize(Decimal("0.0001")) if slippage is not None else None),
+            slippageBps=text(
+                slippage.quantize(Decimal("0.0001")) if slippage is not None else None
+            ),
             reference=text(reference),
-            realizedPnL=text(position.realized_pnl) if position is not None and position.quantity == 0 else None,
+            realizedPnL=text(position.realized_pnl)
+            if position is not None and position.quantity == 0
+            else None,
         ),
     )

@@ -95,15 +95,20 @@ def build_parser() -> argparse.ArgumentParser:
     backtest.add_argument("--json", action="store_true", help="print the summary as JSON")
     backtest.add_argument("--quiet", action="store_true", help="no progress bar")
     serve = commands.add_parser(
-        "serve", help="run the trading service (REST, WebSocket, metrics)",
+        "serve",
+        help="run the trading service (REST, WebSocket, metrics)",
         description="Run the trading service. Settings come from ALPHINTRA_* variables, "
         "DATABASE_URL and an optional --config file.",
     )
     serve.add_argument("--config", type=Path, help="settings file (JSON or YAML)")
     serve.add_argument("--host", default=None)
     serve.add_argument("--port", type=int, default=None)
-    serve.add_argument("--demo", action="store_true", default=None,
-                       help="demo mode: default secrets, demo user, key and account")
+    serve.add_argument(
+        "--demo",
+        action="store_true",
+        default=None,
+        help="demo mode: default secrets, demo user, key and account",
+    )
     return parser
 
 

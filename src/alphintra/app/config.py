@@ -70,7 +70,9 @@ def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
         except (OSError, ValueError, yaml.YAMLError) as exc:
             raise ConfigError(f"{path}: cannot read configuration: {exc}") from None
         if not isinstance(loaded, dict):
-            raise ConfigError(f"{path}: expected a mapping of settings, got {type(loaded).__name__}")
+            raise ConfigError(
+                f"{path}: expected a mapping of settings, got {type(loaded).__name__}"
+            )
         data.update(loaded)
     data.update({k: v for k, v in overrides.items() if v is not None})
     try:
@@ -78,6 +80,4 @@ def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(
-            f"setting {field}: {first['msg']} (got {first.get('input')!r})"
-        ) from None
+        raise ConfigError(f"setting {field}: {first['msg']} (got {first.get('input')!r})") from None

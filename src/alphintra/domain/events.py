@@ -250,5 +250,12 @@ OrderEvents = (
 )
 
 AnyEvent = (
-    OrderEvents | AccountFunded | AccountOpened | TradingStateChanged | SignalReceived | MarkUpdated
+    OrderEvents
+    | AccountFunded
+    | AccountOpened
+    | TradingStateChanged
+    | SignalReceived
+    | SignalRejected
+    | AuditRecorded
+    | MarkUpdated
 )

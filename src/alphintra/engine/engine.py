@@ -37,7 +37,6 @@ from alphintra.domain.events import (
     AccountOpened,
     AnyEvent,
     AuditRecorded,
-    Event,
     OrderAccepted,
     OrderCancelled,
     OrderChildFilled,
@@ -158,7 +157,7 @@ class TradingEngine:
         self.emulator = OrderEmulator()
         self._inits: dict[ClientOrderId, OrderInitialized] = {}
         self._outbox: list[VenueCommand] = []
-        self._listeners: list[Callable[[Event], None]] = []
+        self._listeners: list[Callable[[AnyEvent], None]] = []
         self._id_prefix = id_prefix
         self._id_seq = 0
         self.rejected_reports: list[RejectedReport] = []
@@ -166,7 +165,7 @@ class TradingEngine:
 
     # Wiring ---------------------------------------------------------------------
 
-    def subscribe(self, listener: Callable[[Event], None]) -> None:
+    def subscribe(self, listener: Callable[[AnyEvent], None]) -> None:
         """Call ``listener`` with every event after it is applied."""
         self._listeners.append(listener)
 
@@ -476,8 +475,10 @@ class TradingEngine:
         if order.status.is_closed or order.status is OrderStatus.PENDING_CANCEL:
             return False
         ts = self.clock.now_ns()
-        if order.status is OrderStatus.NEW or (
-            order.emulated and order.status is OrderStatus.ACCEPTED
+        if (
+            order.status is OrderStatus.NEW
+            or (order.emulated and order.status is OrderStatus.ACCEPTED)
+            or is_execution_parent(order)  # partly filled too: the venue holds only slices
         ):
             # Held by the engine (bracket child, emulated trigger, iceberg parent).
             self.emulator.untrack(order)
@@ -552,6 +553,10 @@ class TradingEngine:
             order.emulated and order.status is OrderStatus.ACCEPTED
         ):
             self._emit(self._modified(order, ts, new_quantity, new_price, new_trigger))
+            if new_trigger is not None and order.status is OrderStatus.ACCEPTED:
+                # A trailing stop then trails from the stop set here, as after a restart:
+                # the best price seen before is not in the journal.
+                self.emulator.track(order, instrument)
             return True
         self._emit(
             OrderPendingModify(
@@ -658,9 +663,7 @@ class TradingEngine:
             trigger_price=order.trigger_price,
             ts_event=self.clock.now_ns(),
         )
-        self._outbox.append(
-            SubmitToVenue(venue=order.venue or self.default_venue, order=released)
-        )
+        self._outbox.append(SubmitToVenue(venue=order.venue or self.default_venue, order=released))
 
     # Inputs ---------------------------------------------------------------------
 

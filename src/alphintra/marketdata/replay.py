@@ -94,7 +94,9 @@ class SyntheticFeed:
             self._mids[symbol] = mid
             size = Decimal(1_000_000)
             quotes.append(
-                QuoteTick(InstrumentId(symbol), mid - half_spread, mid + half_spread, size, size, ts)
+                QuoteTick(
+                    InstrumentId(symbol), mid - half_spread, mid + half_spread, size, size, ts
+                )
             )
         return quotes
 

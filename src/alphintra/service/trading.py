@@ -179,7 +179,9 @@ class TradingService:
                 if not order.emulated and order.status is not OrderStatus.NEW:
                     engine.resubmit_after_restart(order.client_order_id)
         else:
-            engine.open_account(settings.base_currency, {settings.base_currency: settings.starting_cash})
+            engine.open_account(
+                settings.base_currency, {settings.base_currency: settings.starting_cash}
+            )
         engine.subscribe(lambda event: self._notify(runtime, event))
         runtime.dispatch()
         engine.flush(force=True)
@@ -231,7 +233,8 @@ class TradingService:
         policy = runtime.settings.sizing
         if policy is None:
             raise SizingError(
-                "NO_SIZING_POLICY", "the signal has no quantity and the account has no sizing policy"
+                "NO_SIZING_POLICY",
+                "the signal has no quantity and the account has no sizing policy",
             )
         engine = runtime.engine
         instrument = engine.instrument(signal.instrument_id)
@@ -260,7 +263,9 @@ class TradingService:
             ),
         )
 
-    def _outcome(self, runtime: AccountRuntime, signal_id: SignalId, duplicate: bool) -> SignalOutcome:
+    def _outcome(
+        self, runtime: AccountRuntime, signal_id: SignalId, duplicate: bool
+    ) -> SignalOutcome:
         state = runtime.engine.state
         orders = [o for o in state.orders.values() if o.signal_id == signal_id]
         rejection = state.signal_rejections.get(signal_id)
@@ -298,7 +303,9 @@ class TradingService:
             runtime.dispatch()
         return results
 
-    def _submit_signal_locked(self, runtime: AccountRuntime, signal: TradingSignal) -> SignalOutcome:
+    def _submit_signal_locked(
+        self, runtime: AccountRuntime, signal: TradingSignal
+    ) -> SignalOutcome:
         engine = runtime.engine
         if signal.signal_id in engine.state.signals:
             return self._outcome(runtime, signal.signal_id, duplicate=True)
@@ -322,7 +329,9 @@ class TradingService:
             runtime.arrivals[order.client_order_id] = arrival
         return self._outcome(runtime, signal.signal_id, duplicate=False)
 
-    def signal(self, signal_id: str, allowed: frozenset[str] | None) -> tuple[AccountRuntime, SignalReceived, SignalOutcome]:
+    def signal(
+        self, signal_id: str, allowed: frozenset[str] | None
+    ) -> tuple[AccountRuntime, SignalReceived, SignalOutcome]:
         """Return a signal, its account and its outcome; 404 outside ``allowed``."""
         for account_id, runtime in self.accounts.items():
             if allowed is not None and account_id not in allowed:
@@ -364,7 +373,9 @@ class TradingService:
             runtime.dispatch()
         return order
 
-    def find_order(self, order_id: str, allowed: frozenset[str] | None) -> tuple[AccountRuntime, Order]:
+    def find_order(
+        self, order_id: str, allowed: frozenset[str] | None
+    ) -> tuple[AccountRuntime, Order]:
         """Return an order and its account; 404 outside ``allowed``."""
         for account_id, runtime in self.accounts.items():
             if allowed is not None and account_id not in allowed:
@@ -399,7 +410,10 @@ class TradingService:
         async with runtime.lock:
             try:
                 changed = runtime.engine.modify(
-                    order.client_order_id, quantity=quantity, price=price, trigger_price=trigger_price
+                    order.client_order_id,
+                    quantity=quantity,
+                    price=price,
+                    trigger_price=trigger_price,
                 )
             except OrderValidationError as exc:
                 raise InvalidRequestError(exc.code, str(exc)) from None
@@ -412,7 +426,9 @@ class TradingService:
 
     # Risk -----------------------------------------------------------------------
 
-    async def emergency_stop(self, account_id: str, allowed: frozenset[str] | None, reason: str) -> int:
+    async def emergency_stop(
+        self, account_id: str, allowed: frozenset[str] | None, reason: str
+    ) -> int:
         """Halt trading and cancel every working order; return how many were cancelled."""
         runtime = self.account(account_id, allowed)
         async with runtime.lock:
@@ -429,7 +445,9 @@ class TradingService:
             runtime.engine.set_trading_state(TradingState.ACTIVE, reason)
             runtime.engine.flush(force=True)
 
-    async def set_limits(self, account_id: str, allowed: frozenset[str] | None, limits: RiskLimits) -> RiskLimits:
+    async def set_limits(
+        self, account_id: str, allowed: frozenset[str] | None, limits: RiskLimits
+    ) -> RiskLimits:
         """Replace an account's risk limits; return the old ones."""
         runtime = self.account(account_id, allowed)
         async with runtime.lock:
