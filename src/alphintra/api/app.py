@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,8 +19,9 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Query, Request, WebSocket, WebSocketDisconnect
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from alphintra.api import views
 from alphintra.api.auth import Authenticator, AuthError, Principal
@@ -49,7 +50,7 @@ from alphintra.api.schemas import (
     TradeList,
 )
 from alphintra.domain.commands import OrderRequest
-from alphintra.domain.enums import OrderStatus, TrailingOffsetType
+from alphintra.domain.enums import OrderStatus, OrderType, TrailingOffsetType
 from alphintra.domain.identifiers import AccountId, ClientOrderId, InstrumentId, ModelId, SignalId
 from alphintra.domain.signals import TradingSignal
 from alphintra.risk.pretrade import RiskLimits
@@ -78,23 +79,49 @@ def problem(
     )
 
 
-class BodyLimit(BaseHTTPMiddleware):
-    """Refuse bodies over 1 MiB before reading them."""
+class BodyLimit:
+    """Refuse bodies over 1 MiB: by Content-Length before reading, else while reading."""
 
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        length = request.headers.get("content-length")
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = Headers(scope=scope).get("content-length")
         if length is not None:
             try:
                 size = int(length)
             except ValueError:
-                return problem(400, "BAD_CONTENT_LENGTH", f"invalid Content-Length {length!r}")
+                size = -1
+            if size < 0:
+                response = problem(400, "BAD_CONTENT_LENGTH", f"invalid Content-Length {length!r}")
+                await response(scope, receive, send)
+                return
             if size > MAX_BODY_BYTES:
-                return problem(
+                response = problem(
                     413,
                     "BODY_TOO_LARGE",
                     f"body of {size} bytes exceeds the {MAX_BODY_BYTES} limit",
                 )
-        return await call_next(request)
+                await response(scope, receive, send)
+                return
+        received = 0
+
+        async def limited() -> Message:
+            # A body sent without Content-Length (chunked) is counted as it arrives.
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > MAX_BODY_BYTES:
+                    raise StarletteHTTPException(
+                        413, f"the body exceeds the {MAX_BODY_BYTES} byte limit"
+                    )
+            return message
+
+        await self.app(scope, limited, send)
 
 
 def _received(value: object) -> object:
@@ -106,6 +133,22 @@ def _received(value: object) -> object:
     if isinstance(value, str):
         return value if len(value) <= 200 else value[:197] + "..."
     return repr(value)[:200]
+
+
+async def _json_error(request: Request, error: Mapping[str, Any]) -> dict[str, Any]:
+    """Describe a body that is not JSON: where parsing stopped, why, and the text there."""
+    loc = error.get("loc", ())
+    position = loc[1] if len(loc) > 1 and isinstance(loc[1], int) else 0
+    reason = (error.get("ctx") or {}).get("error", "JSON decode error")
+    try:
+        text = (await request.body()).decode("utf-8", errors="replace")
+    except RuntimeError:  # the body stream was already consumed and not cached
+        text = ""
+    return {
+        "field": "body",
+        "message": f"invalid JSON at character {position}: {reason}",
+        "received": text[max(0, position - 40) : position + 40],
+    }
 
 
 def _signal_of(body: SignalIn, now_ns: int) -> TradingSignal:
@@ -122,7 +165,7 @@ def _signal_of(body: SignalIn, now_ns: int) -> TradingSignal:
         price_target=body.priceTarget,
         stop_loss=body.stopLoss,
         take_profit=body.takeProfit,
-        order_type=body.orderType,
+        order_type=OrderType(body.orderType),
         time_in_force=body.timeInForce,
         account_id=AccountId(body.accountId) if body.accountId else None,
         target_weights=(
@@ -190,7 +233,6 @@ def create_app(context: ApiContext, lifespan: Callable[[FastAPI], Any] | None = 
         version="0.1.0",
         description="Signals in, orders out: REST, WebSocket and metrics.",
         lifespan=_lifespan,
-        max_body_size=MAX_BODY_BYTES,  # also bounds bodies sent without Content-Length
         responses={
             400: {"model": Problem},
             401: {"model": Problem},
@@ -210,12 +252,14 @@ def create_app(context: ApiContext, lifespan: Callable[[FastAPI], Any] | None = 
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = []
         for error in exc.errors():
-            value = error.get("input")
+            if error.get("type") == "json_invalid":
+                errors.append(await _json_error(request, error))
+                continue
             errors.append(
                 {
                     "field": ".".join(str(p) for p in error.get("loc", ())),
                     "message": error.get("msg", ""),
-                    "received": _received(value),
+                    "received": _received(error.get("input")),
                 }
             )
         first = errors[0] if errors else {"field": "body", "message": "invalid", "received": None}
@@ -238,10 +282,13 @@ def create_app(context: ApiContext, lifespan: Callable[[FastAPI], Any] | None = 
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         codes = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "BODY_TOO_LARGE"}
         code = codes.get(exc.status_code, "HTTP_ERROR")
-        detail = str(exc.detail)
-        if exc.status_code == 413:
-            detail = f"the body exceeds the {MAX_BODY_BYTES} byte limit"
-        return problem(exc.status_code, code, detail)
+        cause = exc.__cause__
+        if exc.status_code == 400 and cause is not None:
+            # FastAPI's "error parsing the body": say why (nesting too deep, a number
+            # with too many digits) instead of the generic text.
+            reason = str(cause) or type(cause).__name__
+            return problem(400, "MALFORMED_BODY", f"body: cannot be parsed: {reason[:200]}")
+        return problem(exc.status_code, code, str(exc.detail))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:  # pragma: no cover

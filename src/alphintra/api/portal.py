@@ -68,6 +68,7 @@ class Portal:
         vault: CredentialVault | None,
         *,
         on_event: Callable[[AccountRuntime, AnyEvent], None] | None = None,
+        on_start: Callable[[AccountRuntime], None] | None = None,
     ) -> None:
         self.service = service
         self.directory = directory
@@ -75,6 +76,7 @@ class Portal:
         self.hub: EventHub = service.hub
         self.books: dict[str, AccountBook] = {}
         self._extra = on_event
+        self._on_start = on_start
         self._owners: dict[str, str] = {}
         service.observe(self._on_event)
 
@@ -104,6 +106,8 @@ class Portal:
         book.fills.extend(e for e in history if type(e) is OrderFilled)
         self._owners[settings.account_id] = settings.owner
         runtime = self.service.open_account(settings, history)
+        if self._on_start is not None:
+            self._on_start(runtime)
         self._sample(runtime, force=True)
         return runtime
 

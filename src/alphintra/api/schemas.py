@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from alphintra.domain.enums import OrderSide, OrderType, SignalAction, TimeInForce
 
@@ -44,7 +45,7 @@ class SignalIn(ApiModel):
     priceTarget: Positive | None = None
     stopLoss: Positive | None = None
     takeProfit: Positive | None = None
-    orderType: Literal[OrderType.MARKET, OrderType.LIMIT] = OrderType.MARKET
+    orderType: Literal["MARKET", "LIMIT"] = "MARKET"
     timeInForce: TimeInForce = TimeInForce.GTC
     accountId: Identifier | None = None
     targetWeights: (
@@ -58,6 +59,29 @@ class SignalIn(ApiModel):
         if value is not None and value.tzinfo is None:
             raise ValueError("timestamp must carry a time zone (for example a trailing Z)")
         return value.astimezone(UTC) if value is not None else None
+
+    @field_validator("metadata")
+    @classmethod
+    def _finite(cls, value: dict[str, Any]) -> dict[str, Any]:
+        bad = _non_finite(value, "")
+        if bad is not None:
+            path, number = bad
+            raise ValueError(f"metadata{path} must be a finite number, got {number}")
+        return value
+
+
+def _non_finite(value: object, path: str) -> tuple[str, float] | None:
+    """Return the path and value of the first NaN or infinity inside ``value``."""
+    stack: list[tuple[str, object]] = [(path, value)]
+    while stack:  # iterative: a deeply nested document must not exhaust the call stack
+        where, item = stack.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            return where, item
+        if isinstance(item, dict):
+            stack.extend((f"{where}.{k}", v) for k, v in reversed(item.items()))
+        elif isinstance(item, list):
+            stack.extend((f"{where}[{i}]", v) for i, v in reversed(list(enumerate(item))))
+    return None
 
 
 class SignalBatchIn(ApiModel):
@@ -158,6 +182,12 @@ class OrderPatch(ApiModel):
     quantity: Positive | None = None
     price: Positive | None = None
     stopPrice: Positive | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> OrderPatch:
+        if self.quantity is None and self.price is None and self.stopPrice is None:
+            raise ValueError("give at least one of quantity, price or stopPrice")
+        return self
 
 
 class OrderView(ApiModel):

@@ -33,9 +33,11 @@ from alphintra.security import (
     check_secrets,
     generate_api_key,
 )
-from alphintra.service.trading import AccountSettings, TradingService
+from alphintra.service.trading import AccountSettings, TradingService, signal_state
 from alphintra.store.directory import Directory
 from alphintra.store.journal import Journal, open_journal
+from alphintra.store.migrate import upgrade
+from alphintra.store.projection import ReadModelProjector
 
 log = structlog.get_logger("alphintra")
 DEMO_USER = "demo"
@@ -97,16 +99,18 @@ def build_runtime(settings: Settings, env: dict[str, str]) -> Runtime:
         ) from None
     for problem in problems:
         log.warning("insecure_demo_setting", problem=problem)
+    upgrade(settings.database_url)
     journal = open_journal(_journal_url(settings))
     directory = Directory(settings.database_url)
-    directory.create_tables()
     service = TradingService(journal=journal, registry=InstrumentRegistry(), clock=LiveClock())
+    journal.add_commit_hook(ReadModelProjector(signal_state, service.account_state))
     metrics = Metrics()
     portal = Portal(
         service,
         directory,
         CredentialVault(master_key) if master_key is not None else None,
         on_event=metrics.on_event,
+        on_start=_ALL_RUNTIMES.append,
     )
     demo_key = None
     if settings.demo and directory.user(DEMO_USER) is None:
@@ -119,7 +123,7 @@ def build_runtime(settings: Settings, env: dict[str, str]) -> Runtime:
         demo_key = generated.full_key
     for record in directory.accounts():
         history = [r.event for r in journal.read(AccountId(record.account_id))]
-        runtime = portal.start_account(
+        portal.start_account(
             AccountSettings(
                 account_id=AccountId(record.account_id),
                 owner=record.owner,
@@ -129,7 +133,6 @@ def build_runtime(settings: Settings, env: dict[str, str]) -> Runtime:
             ),
             history,
         )
-        _ALL_RUNTIMES.append(runtime)
     authenticator = Authenticator(pepper=settings.pepper_bytes(), jwt_secret=settings.jwt_secret)
 
     @contextlib.asynccontextmanager

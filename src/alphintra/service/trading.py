@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from alphintra.domain.account import UnknownOrderError
+from alphintra.domain.account import AccountState, UnknownOrderError
 from alphintra.domain.commands import BracketRequest, OrderRequest
 from alphintra.domain.enums import OrderStatus, SignalAction, TradingState
 from alphintra.domain.events import (
@@ -113,7 +113,11 @@ class AccountRuntime:
         """Signal or order arrival time (perf counter ns), until the venue acknowledges."""
 
     def dispatch(self) -> None:
-        """Commit the journal, send waiting commands and apply the venue's reports."""
+        """Commit the journal, send waiting commands and apply the venue's reports.
+
+        Ends with a commit, so that whatever a request or a data point changed is
+        durable (and in the read tables) before it is answered.
+        """
         engine = self.engine
         commands = engine.flush()
         while commands:
@@ -121,6 +125,7 @@ class AccountRuntime:
                 for report in self.venue.handle(command):
                     engine.on_venue_event(report)
             commands = engine.flush()
+        engine.flush(force=True)
 
 
 ObserverFn = Callable[[AccountRuntime, AnyEvent], None]
@@ -170,6 +175,7 @@ class TradingService:
             id_prefix=f"{settings.account_id}-{time.time_ns():x}",
         )
         runtime = AccountRuntime(settings, engine, venue)
+        self.accounts[settings.account_id] = runtime
         events = list(history)
         if events:
             engine.restore(events)
@@ -185,8 +191,12 @@ class TradingService:
         engine.subscribe(lambda event: self._notify(runtime, event))
         runtime.dispatch()
         engine.flush(force=True)
-        self.accounts[settings.account_id] = runtime
         return runtime
+
+    def account_state(self, account_id: AccountId) -> AccountState | None:
+        """Return an account's state, or None when it is not open."""
+        runtime = self.accounts.get(account_id)
+        return runtime.engine.state if runtime is not None else None
 
     def account(self, account_id: str, allowed: frozenset[str] | None) -> AccountRuntime:
         """Return the runtime, or 404 when missing or outside ``allowed``."""
@@ -560,6 +570,14 @@ def signal_status(orders: list[Order]) -> tuple[str, str | None, str | None]:
     if all(o.status.is_closed for o in entries):
         return "REJECTED", "NOT_FILLED", "closed without a fill"
     return "ACCEPTED", None, None
+
+
+def signal_state(state: AccountState, signal_id: SignalId) -> tuple[str, str | None, str | None]:
+    """Return (status, reason code, reason) of a signal from the account state."""
+    rejection = state.signal_rejections.get(signal_id)
+    if rejection is not None:
+        return "REJECTED", rejection.reason_code, rejection.reason
+    return signal_status([o for o in state.orders.values() if o.signal_id == signal_id])
 
 
 def market_data_payload(data: MarketData) -> dict[str, Any]:

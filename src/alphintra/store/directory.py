@@ -12,51 +12,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-metadata = sa.MetaData()
-
-users = sa.Table(
-    "users",
-    metadata,
-    sa.Column("user_id", sa.String(128), primary_key=True),
-    sa.Column("role", sa.String(32), nullable=False),
-    sa.Column("password_hash", sa.String(256), nullable=True),
-    sa.Column("created_at_ns", sa.BigInteger, nullable=False),
-)
-
-api_keys = sa.Table(
-    "api_keys",
-    metadata,
-    sa.Column("key_id", sa.String(64), primary_key=True),
-    sa.Column("user_id", sa.String(128), sa.ForeignKey("users.user_id"), nullable=False),
-    sa.Column("key_hash", sa.String(256), nullable=False),
-    sa.Column("label", sa.String(128), nullable=False, server_default=""),
-    sa.Column("created_at_ns", sa.BigInteger, nullable=False),
-    sa.Column("revoked_at_ns", sa.BigInteger, nullable=True),
-)
-
-trading_accounts = sa.Table(
-    "trading_accounts",
-    metadata,
-    sa.Column("account_id", sa.String(128), primary_key=True),
-    sa.Column("owner", sa.String(128), sa.ForeignKey("users.user_id"), nullable=False),
-    sa.Column("venue", sa.String(64), nullable=False),
-    sa.Column("base_currency", sa.String(8), nullable=False),
-    sa.Column("starting_cash", sa.String(64), nullable=False),
-    sa.Column("created_at_ns", sa.BigInteger, nullable=False),
-)
-
-broker_credentials = sa.Table(
-    "broker_credentials",
-    metadata,
-    sa.Column(
-        "account_id",
-        sa.String(128),
-        sa.ForeignKey("trading_accounts.account_id"),
-        primary_key=True,
-    ),
-    sa.Column("ciphertext", sa.LargeBinary, nullable=False),
-    sa.Column("updated_at_ns", sa.BigInteger, nullable=False),
-)
+from alphintra.store.schema import api_keys, broker_credentials, metadata, trading_accounts, users
 
 
 def engine_url(url: str) -> str:
@@ -94,7 +50,7 @@ class Directory:
         self.engine = sa.create_engine(engine_url(url), future=True)
 
     def create_tables(self) -> None:
-        """Create the tables if absent (tests and demo; production runs the migrations)."""
+        """Create the tables if absent, without migrations (tests only)."""
         metadata.create_all(self.engine)
 
     def ping(self) -> bool:

@@ -37,7 +37,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from hashlib import sha256
 from types import TracebackType
-from typing import Final, NamedTuple, Self
+from typing import Final, NamedTuple, Protocol, Self
 from urllib.parse import urlsplit, urlunsplit
 
 import msgspec
@@ -189,6 +189,25 @@ def record_of(row: EventRow) -> JournalRecord:
     )
 
 
+class CommitHook(Protocol):
+    """Something written in the same transaction as the events (read-model projections).
+
+    Statements use ``?`` placeholders; the journal adapts them to its driver.
+    """
+
+    def appended(self, event: AnyEvent, seq: int) -> None:
+        """Observe one event as it is buffered."""
+        ...
+
+    def drain(self) -> list[tuple[str, list[tuple[object, ...]]]]:
+        """Return the statements and parameter rows for the commit now starting."""
+        ...
+
+    def discard(self) -> None:
+        """Forget everything observed since the last commit (it was never written)."""
+        ...
+
+
 class Journal(ABC):
     """The journal interface, with the buffering and hashing every backend shares.
 
@@ -199,6 +218,7 @@ class Journal(ABC):
     def __init__(self) -> None:
         self._durable: dict[AccountId, StreamHead] = {}
         self._pending: dict[AccountId, tuple[int, bytes]] = {}
+        self._hooks: list[CommitHook] = []
         self._rows: list[Row] = []
         self._fills: list[Fill] = []
         self._prefix: dict[AccountId, bytes] = {}
@@ -241,7 +261,19 @@ class Journal(ABC):
         self._rows.append((account, seq, kind, payload, prev, digest))
         if type(event) is OrderFilled:
             self._fills.append((account, event.venue, event.trade_id, seq))
+        for hook in self._hooks:
+            hook.appended(event, seq)
         return seq
+
+    def add_commit_hook(self, hook: CommitHook) -> None:
+        """Let ``hook`` add statements to every commit, inside the same transaction."""
+        self._hooks.append(hook)
+
+    def _hook_batches(self) -> list[tuple[str, list[tuple[object, ...]]]]:
+        batches: list[tuple[str, list[tuple[object, ...]]]] = []
+        for hook in self._hooks:
+            batches.extend(hook.drain())
+        return batches
 
     def commit(self) -> dict[AccountId, int]:
         """Write every buffered event in one transaction; return the new head seq per account.
@@ -260,6 +292,8 @@ class Journal(ABC):
             self._check_fills_in_batch(rows, fills)
             self._write(rows, fills)
         except BaseException:
+            for hook in self._hooks:
+                hook.discard()
             # The store may hold events another writer appended: re-read these heads.
             for account in pending:
                 self._durable.pop(account, None)
@@ -275,6 +309,8 @@ class Journal(ABC):
         """Drop every buffered event without writing it; return how many were dropped."""
         count = len(self._rows)
         self._rows, self._fills, self._pending = [], [], {}
+        for hook in self._hooks:
+            hook.discard()
         return count
 
     @property

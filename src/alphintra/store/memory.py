@@ -43,6 +43,7 @@ class MemoryJournal(Journal):
         return head
 
     def _write(self, rows: list[Row], fills: list[Fill]) -> None:
+        self._hook_batches()  # nothing to project into: memory has no read tables
         fill_keys = self._fill_keys
         for account, venue, trade_id, _ in fills:
             existing = fill_keys.get((account, venue, trade_id))

@@ -57,6 +57,7 @@ class SqlJournal(Journal):
     def __init__(self, placeholder: str) -> None:
         super().__init__()
         p = placeholder
+        self._placeholder = placeholder
 
         def q(sql: str) -> str:
             return sql.replace("?", p)
@@ -133,6 +134,9 @@ class SqlJournal(Journal):
         batches: list[Batch] = [(self._insert_event, rows)]
         if fills:
             batches.append((self._insert_fill, fills))
+        for sql, params in self._hook_batches():
+            if params:
+                batches.append((sql.replace("?", self._placeholder), params))
         try:
             self._run_write(batches)
         except self._integrity_errors as exc:

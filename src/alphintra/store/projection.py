@@ -1,0 +1,212 @@
+"""Project journal events into the read tables, in the journal's own transaction.
+
+The projector watches events as the journal buffers them and, at commit, writes the
+current state of every order, position and signal they touched (upserts), plus the
+new trades and audit records (inserts). Because those statements run inside the
+commit that stores the events, the read tables never disagree with the journal.
+Decimals are written as exact decimal text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+
+from alphintra.domain.account import AccountState
+from alphintra.domain.events import (
+    AnyEvent,
+    AuditRecorded,
+    OrderEvent,
+    OrderFilled,
+    SignalReceived,
+    SignalRejected,
+)
+from alphintra.domain.identifiers import AccountId, ClientOrderId, InstrumentId, SignalId
+
+SignalStatusFn = Callable[[AccountState, SignalId], tuple[str, str | None, str | None]]
+Params = tuple[object, ...]
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else format(value, "f")
+
+
+_UPSERT_ORDER = (
+    "INSERT INTO orders (account_id, order_id, signal_id, parent_id, symbol, side, order_type,"
+    " time_in_force, quantity, price, stop_price, filled_quantity, average_price, status, venue,"
+    " venue_order_id, created_at_ns, updated_at_ns)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (account_id, order_id) DO UPDATE SET quantity = excluded.quantity,"
+    " price = excluded.price, stop_price = excluded.stop_price,"
+    " filled_quantity = excluded.filled_quantity, average_price = excluded.average_price,"
+    " status = excluded.status, venue = excluded.venue,"
+    " venue_order_id = excluded.venue_order_id, updated_at_ns = excluded.updated_at_ns"
+)
+_UPSERT_POSITION = (
+    "INSERT INTO positions (account_id, symbol, quantity, open_cost, realized_pnl, currency,"
+    " opened_at_ns, updated_at_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (account_id, symbol) DO UPDATE SET quantity = excluded.quantity,"
+    " open_cost = excluded.open_cost, realized_pnl = excluded.realized_pnl,"
+    " opened_at_ns = excluded.opened_at_ns, updated_at_ns = excluded.updated_at_ns"
+)
+_UPSERT_SIGNAL = (
+    "INSERT INTO trading_signals (account_id, signal_id, model_id, symbol, action, confidence,"
+    " quantity, status, reason_code, reason, signal_ts_ns, received_at_ns)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (account_id, signal_id) DO UPDATE SET status = excluded.status,"
+    " reason_code = excluded.reason_code, reason = excluded.reason"
+)
+_INSERT_TRADE = (
+    "INSERT INTO trades (account_id, venue, trade_id, order_id, symbol, side, quantity, price,"
+    " fee, fee_currency, liquidity, executed_at_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_AUDIT = (
+    "INSERT INTO audit_log (account_id, seq, actor, action, address, target, old_value,"
+    " new_value, ts_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+class ReadModelProjector:
+    """A journal commit hook that keeps the read tables in step with the events."""
+
+    def __init__(
+        self,
+        signal_status: SignalStatusFn,
+        account_state: Callable[[AccountId], AccountState | None],
+    ) -> None:
+        self._signal_status = signal_status
+        self._state_of = account_state
+        self._orders: dict[tuple[AccountId, ClientOrderId], int] = {}
+        self._positions: dict[tuple[AccountId, InstrumentId], int] = {}
+        self._signals: dict[tuple[AccountId, SignalId], int] = {}
+        self._trades: list[Params] = []
+        self._audits: list[Params] = []
+
+    def appended(self, event: AnyEvent, seq: int) -> None:
+        """Note what ``event`` touched."""
+        account = event.account_id
+        if isinstance(event, OrderEvent):
+            self._orders[(account, event.client_order_id)] = event.ts_event
+            if type(event) is OrderFilled:
+                self._positions[(account, event.instrument_id)] = event.ts_event
+                self._trades.append(
+                    (
+                        account,
+                        event.venue,
+                        event.trade_id,
+                        event.client_order_id,
+                        event.instrument_id,
+                        event.side.value,
+                        _text(event.last_quantity),
+                        _text(event.last_price),
+                        _text(event.fee),
+                        event.fee_currency,
+                        event.liquidity.value,
+                        event.ts_event,
+                    )
+                )
+        elif type(event) is SignalReceived or type(event) is SignalRejected:
+            self._signals[(account, event.signal_id)] = event.ts_event
+        elif type(event) is AuditRecorded:
+            self._audits.append(
+                (
+                    account,
+                    seq,
+                    event.actor,
+                    event.action,
+                    event.address,
+                    event.target,
+                    event.old_value,
+                    event.new_value,
+                    event.ts_event,
+                )
+            )
+
+    def drain(self) -> list[tuple[str, list[Params]]]:
+        """Return the statements for the commit now starting, and forget them."""
+        orders, positions, signals = self._orders, self._positions, self._signals
+        trades, audits = self._trades, self._audits
+        self.discard()
+        order_rows: list[Params] = []
+        for (account, order_id), ts in orders.items():
+            state = self._state_of(account)
+            order = state.orders.get(order_id) if state is not None else None
+            if order is None:
+                continue
+            if order.signal_id is not None:
+                signals.setdefault((account, order.signal_id), ts)
+            order_rows.append(
+                (
+                    account,
+                    order_id,
+                    order.signal_id,
+                    order.parent_id,
+                    order.instrument_id,
+                    order.side.value,
+                    order.order_type.value,
+                    order.time_in_force.value,
+                    _text(order.quantity),
+                    _text(order.price),
+                    _text(order.trigger_price),
+                    _text(order.filled_quantity),
+                    _text(order.average_price),
+                    order.status.value,
+                    order.venue,
+                    order.venue_order_id,
+                    order.ts_init,
+                    max(ts, order.last_event_ts),
+                )
+            )
+        position_rows: list[Params] = []
+        for (account, symbol), ts in positions.items():
+            state = self._state_of(account)
+            position = state.positions.get(symbol) if state is not None else None
+            if position is None:
+                continue
+            position_rows.append(
+                (
+                    account,
+                    symbol,
+                    _text(position.quantity),
+                    _text(position.open_cost),
+                    _text(position.realized_pnl),
+                    position.currency,
+                    position.opened_ts,
+                    ts,
+                )
+            )
+        signal_rows: list[Params] = []
+        for (account, signal_id), _ in signals.items():
+            state = self._state_of(account)
+            received = state.signals.get(signal_id) if state is not None else None
+            if state is None or received is None:
+                continue
+            status, code, reason = self._signal_status(state, signal_id)
+            signal_rows.append(
+                (
+                    account,
+                    signal_id,
+                    received.model_id,
+                    received.instrument_id,
+                    received.action.value,
+                    _text(received.confidence),
+                    _text(received.quantity),
+                    status,
+                    code,
+                    reason,
+                    received.ts_event,
+                    received.ts_recv,
+                )
+            )
+        return [
+            (_UPSERT_SIGNAL, signal_rows),
+            (_UPSERT_ORDER, order_rows),
+            (_INSERT_TRADE, trades),
+            (_UPSERT_POSITION, position_rows),
+            (_INSERT_AUDIT, audits),
+        ]
+
+    def discard(self) -> None:
+        """Forget everything since the last commit."""
+        self._orders, self._positions, self._signals = {}, {}, {}
+        self._trades, self._audits = [], []
