@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DATA ?= ../shared/data/market
 
-.PHONY: venv run test lint typecheck pytest bench clean
+.PHONY: venv run demo-backtest test lint typecheck pytest bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,9 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 venv: $(STAMP)
 
 run: venv
+	ALPHINTRA_DEMO=true $(VENV)/bin/alphintra serve
+
+demo-backtest: venv
 	$(VENV)/bin/alphintra backtest \
 	  --data BTCUSD=$(DATA)/crypto/minute/BTCUSD_quote.csv \
 	  --signals examples/btcusd_signals.jsonl --fees-bps 10 --out out/demo

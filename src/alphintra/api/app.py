@@ -117,7 +117,7 @@ class BodyLimit:
                 received += len(message.get("body", b""))
                 if received > MAX_BODY_BYTES:
                     raise StarletteHTTPException(
-                        413, f"the body exceeds the {MAX_BODY_BYTES} byte limit"
+                        413, f"body of {received}+ bytes exceeds the {MAX_BODY_BYTES} limit"
                     )
             return message
 

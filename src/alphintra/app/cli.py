@@ -109,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="demo mode: default secrets, demo user, key and account",
     )
+    from alphintra.app.admin_commands import add_admin_parsers
+
+    add_admin_parsers(commands)
     return parser
 
 
@@ -131,7 +134,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ConfigError as exc:
             sys.stderr.write(f"error: {exc}\n")
             return EXIT_BAD_INPUT
-    return EXIT_BAD_INPUT  # pragma: no cover - argparse requires a command
+    from alphintra.app.admin_commands import run_admin_command
+
+    return run_admin_command(args)
 
 
 def entry() -> None:

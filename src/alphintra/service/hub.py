@@ -40,7 +40,7 @@ class HubMessage:
         }
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)  # identity: subscriptions live in a set
 class Subscription:
     """One client's filters and its queue of pending messages."""
 

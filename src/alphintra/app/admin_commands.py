@@ -1,0 +1,228 @@
+"""Operator commands: ``migrate``, ``users``, ``keys``, ``accounts`` and ``replay``."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+from decimal import Decimal
+from typing import Any
+
+from alphintra.app.config import ConfigError, Settings, load_settings
+from alphintra.domain.account import AccountState
+from alphintra.domain.identifiers import AccountId, VenueId
+from alphintra.domain.registry import InstrumentRegistry
+from alphintra.engine.clock import LiveClock
+from alphintra.engine.engine import TradingEngine
+from alphintra.security import Role, generate_api_key, hash_password
+from alphintra.store.directory import Directory
+from alphintra.store.journal import JournalError, open_journal
+from alphintra.store.migrate import current, upgrade
+from alphintra.store.verify import verify
+from alphintra.venues.simulated.matching import SIMULATED_CAPABILITIES
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_BAD_INPUT = 2
+
+
+def add_admin_parsers(commands: Any) -> None:
+    """Register the operator subcommands on the CLI's subparsers."""
+    migrate = commands.add_parser("migrate", help="create or upgrade the database tables")
+    migrate.add_argument("--database-url", default=None)
+
+    users = commands.add_parser("users", help="manage users")
+    users_sub = users.add_subparsers(dest="users_command", required=True, metavar="ACTION")
+    add = users_sub.add_parser("add", help="create a user")
+    add.add_argument("user_id")
+    add.add_argument("--role", choices=[r.value for r in Role], required=True)
+    add.add_argument(
+        "--password-stdin", action="store_true", help="read a password (for JWT login) from stdin"
+    )
+    users_sub.add_parser("list", help="list users").add_argument("--json", action="store_true")
+
+    keys = commands.add_parser("keys", help="manage API keys")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
+    create = keys_sub.add_parser("create", help="create an API key (printed once)")
+    create.add_argument("user_id")
+    create.add_argument("--label", default="")
+    revoke = keys_sub.add_parser("revoke", help="revoke an API key by its ID")
+    revoke.add_argument("key_id")
+
+    accounts = commands.add_parser("accounts", help="manage trading accounts")
+    accounts_sub = accounts.add_subparsers(dest="accounts_command", required=True, metavar="ACTION")
+    account_add = accounts_sub.add_parser("add", help="create a simulated-venue account")
+    account_add.add_argument("account_id")
+    account_add.add_argument("--owner", required=True)
+    account_add.add_argument("--currency", default="USD")
+    account_add.add_argument("--starting-cash", default="1000000")
+
+    replay = commands.add_parser(
+        "replay", help="rebuild an account from its journal and verify the hash chain"
+    )
+    replay.add_argument("account_id")
+    replay.add_argument("--json", action="store_true")
+
+    for sub in (
+        *users_sub.choices.values(),
+        *keys_sub.choices.values(),
+        *accounts_sub.choices.values(),
+        replay,
+    ):
+        sub.add_argument("--database-url", default=None, help="default: DATABASE_URL")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load_settings(None, database_url=getattr(args, "database_url", None))
+
+
+def run_admin_command(args: argparse.Namespace) -> int:
+    """Run one operator command; return the exit code."""
+    try:
+        settings = _settings(args)
+    except ConfigError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return EXIT_BAD_INPUT
+    if args.command == "migrate":
+        upgrade(settings.database_url)
+        print(f"database at revision {current(settings.database_url)}")
+        return EXIT_OK
+    upgrade(settings.database_url)
+    directory = Directory(settings.database_url)
+    try:
+        if args.command == "users":
+            return _users(args, directory)
+        if args.command == "keys":
+            return _keys(args, directory, settings)
+        if args.command == "accounts":
+            return _accounts(args, directory)
+        return _replay(args, settings)
+    finally:
+        directory.close()
+
+
+def _users(args: argparse.Namespace, directory: Directory) -> int:
+    if args.users_command == "add":
+        password_hash = None
+        if args.password_stdin:
+            password = (
+                sys.stdin.readline().rstrip("\n")
+                if not sys.stdin.isatty()
+                else (getpass.getpass("password: "))
+            )
+            if len(password) < 12:
+                sys.stderr.write("error: the password must have at least 12 characters\n")
+                return EXIT_BAD_INPUT
+            password_hash = hash_password(password)
+        try:
+            directory.add_user(args.user_id, args.role, password_hash)
+        except ValueError as exc:
+            sys.stderr.write(f"error: {exc}\n")
+            return EXIT_BAD_INPUT
+        print(f"created user {args.user_id} ({args.role})")
+        return EXIT_OK
+    users = directory.list_users()
+    if args.json:
+        print(json.dumps([{"userId": u.user_id, "role": u.role} for u in users]))
+    else:
+        for user in users:
+            print(f"{user.user_id}\t{user.role}")
+    return EXIT_OK
+
+
+def _keys(args: argparse.Namespace, directory: Directory, settings: Settings) -> int:
+    if args.keys_command == "create":
+        if directory.user(args.user_id) is None:
+            sys.stderr.write(f"error: no user {args.user_id!r}\n")
+            return EXIT_BAD_INPUT
+        generated = generate_api_key(settings.pepper_bytes())
+        directory.add_key(generated.key_id, args.user_id, generated.key_hash, args.label)
+        print(generated.full_key)
+        return EXIT_OK
+    if not directory.revoke_key(args.key_id):
+        sys.stderr.write(f"error: no active key {args.key_id!r}\n")
+        return EXIT_BAD_INPUT
+    print(f"revoked {args.key_id}")
+    return EXIT_OK
+
+
+def _accounts(args: argparse.Namespace, directory: Directory) -> int:
+    if directory.user(args.owner) is None:
+        sys.stderr.write(f"error: no user {args.owner!r}\n")
+        return EXIT_BAD_INPUT
+    try:
+        cash = Decimal(args.starting_cash)
+        if not cash.is_finite() or cash <= 0:
+            raise ValueError
+    except (ValueError, ArithmeticError):
+        sys.stderr.write(
+            f"error: --starting-cash must be a positive number, got {args.starting_cash!r}\n"
+        )
+        return EXIT_BAD_INPUT
+    try:
+        directory.add_account(
+            args.account_id, args.owner, "SIM", args.currency.upper(), format(cash, "f"), None
+        )
+    except ValueError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return EXIT_BAD_INPUT
+    print(f"created account {args.account_id} for {args.owner}")
+    return EXIT_OK
+
+
+class _NullJournal:
+    pending = 0
+
+    def append(self, event: object) -> int:
+        return 0
+
+    def commit(self) -> dict[str, int]:
+        return {}
+
+
+def rebuild_state(settings: Settings, account_id: str) -> tuple[AccountState, int]:
+    """Return an account's state folded from its journal, and the number of events."""
+    journal = open_journal(settings.database_url)
+    try:
+        events = [record.event for record in journal.read(AccountId(account_id))]
+    finally:
+        journal.close()
+    engine = TradingEngine(
+        account_id=AccountId(account_id),
+        registry=InstrumentRegistry(),
+        journal=_NullJournal(),  # type: ignore[arg-type]
+        clock=LiveClock(),
+        venues={VenueId("SIM"): SIMULATED_CAPABILITIES},
+        default_venue=VenueId("SIM"),
+    )
+    engine.restore(events)
+    return engine.state, len(events)
+
+
+def _replay(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        journal = open_journal(settings.database_url)
+        report = verify(journal, AccountId(args.account_id))
+        journal.close()
+        state, count = rebuild_state(settings, args.account_id)
+    except JournalError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return EXIT_FAILURE
+    summary = {
+        "accountId": args.account_id,
+        "events": count,
+        "chainVerified": report.ok,
+        "problem": report.problem.description if report.problem else None,
+        "orders": len(state.orders),
+        "openOrders": len(state.open_orders),
+        "positions": {k: format(p.quantity, "f") for k, p in state.positions.items() if p.quantity},
+        "cash": {k: format(v, "f") for k, v in state.cash.items()},
+        "tradingState": state.trading_state.value,
+    }
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        for key, value in summary.items():
+            print(f"{key}: {value}")
+    return EXIT_OK if report.ok else EXIT_FAILURE
