@@ -191,7 +191,7 @@ def rebuild_state(settings: Settings, account_id: str) -> tuple[AccountState, in
     engine = TradingEngine(
         account_id=AccountId(account_id),
         registry=InstrumentRegistry(),
-        journal=_NullJournal(),  # type: ignore[arg-type]
+        journal=_NullJournal(),
         clock=LiveClock(),
         venues={VenueId("SIM"): SIMULATED_CAPABILITIES},
         default_venue=VenueId("SIM"),
