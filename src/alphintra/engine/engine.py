@@ -28,6 +28,7 @@ from alphintra.domain.enums import (
     AssetClass,
     ContingencyType,
     InstrumentKind,
+    OrderSide,
     OrderStatus,
     OrderType,
     TradingState,
@@ -615,6 +616,45 @@ class TradingEngine:
         if isinstance(request, BracketRequest):
             return self.submit_bracket(request)
         return [self.submit(request)]
+
+    def process_rebalance(
+        self, signal: TradingSignal, deltas: Mapping[InstrumentId, Decimal]
+    ) -> list[Order]:
+        """Submit one market order per instrument to move positions by ``deltas``.
+
+        A repeated signal ID returns its orders. Every order carries the signal's ID.
+        """
+        if signal.signal_id in self.state.signals:
+            return [o for o in self.state.orders.values() if o.signal_id == signal.signal_id]
+        ts = self.clock.now_ns()
+        self._emit(
+            SignalReceived(
+                account_id=self.account_id,
+                ts_event=signal.ts,
+                ts_recv=ts,
+                signal_id=signal.signal_id,
+                model_id=signal.model_id,
+                instrument_id=signal.instrument_id,
+                action=signal.action,
+                confidence=signal.confidence,
+            )
+        )
+        orders = []
+        for instrument_id, delta in deltas.items():
+            if not delta:
+                continue
+            orders.append(
+                self.submit(
+                    OrderRequest(
+                        instrument_id=instrument_id,
+                        side=OrderSide.BUY if delta > 0 else OrderSide.SELL,
+                        order_type=OrderType.MARKET,
+                        quantity=abs(delta),
+                        signal_id=signal.signal_id,
+                    )
+                )
+            )
+        return orders
 
     def reject_signal(self, signal: TradingSignal, code: str, reason: str) -> None:
         """Record a signal that cannot become an order (sizing failed, nothing to close)."""

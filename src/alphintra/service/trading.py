@@ -319,6 +319,8 @@ class TradingService:
         engine = runtime.engine
         if signal.signal_id in engine.state.signals:
             return self._outcome(runtime, signal.signal_id, duplicate=True)
+        if signal.action is SignalAction.REBALANCE:
+            return self._rebalance(runtime, signal)
         try:
             quantity = self._size(runtime, signal)
         except SizingError as exc:
@@ -335,6 +337,48 @@ class TradingService:
             engine.reject_signal(
                 signal, "NOTHING_TO_CLOSE", f"no {signal.action.split('_')[1].lower()} position"
             )
+        for order in orders:
+            runtime.arrivals[order.client_order_id] = arrival
+        return self._outcome(runtime, signal.signal_id, duplicate=False)
+
+    def _rebalance(self, runtime: AccountRuntime, signal: TradingSignal) -> SignalOutcome:
+        """Turn target weights (of equity, signed) into one market order per symbol."""
+        weights = signal.target_weights
+        if not weights:
+            raise InvalidRequestError(
+                "MISSING_TARGET_WEIGHTS", "a REBALANCE signal needs targetWeights {symbol: weight}"
+            )
+        engine = runtime.engine
+        instruments = {}
+        for symbol in weights:
+            try:
+                instruments[symbol] = engine.instrument(symbol)
+            except UnknownInstrumentError as exc:
+                raise InvalidRequestError("UNKNOWN_SYMBOL", str(exc)) from None
+        value = engine.valuation()
+        deltas: dict[InstrumentId, Decimal] = {}
+        for symbol, weight in weights.items():
+            instrument = instruments[symbol]
+            mark = engine.state.marks.get(instrument.id)
+            rate = engine.fx.rate(value.currency, instrument.quote_currency)
+            if mark is None or rate is None:
+                engine.reject_signal(
+                    signal,
+                    "NO_MARKET_PRICE",
+                    f"no market price or {value.currency}->{instrument.quote_currency} rate "
+                    f"for {symbol}",
+                )
+                return self._outcome(runtime, signal.signal_id, duplicate=False)
+            raw = value.total * weight * rate / (mark * instrument.multiplier)
+            target = instrument.round_quantity_down(abs(raw)) * (1 if raw >= 0 else -1)
+            deltas[instrument.id] = target - engine.state.position_quantity(instrument.id)
+        try:
+            orders = engine.process_rebalance(signal, deltas)
+        except OrderValidationError as exc:
+            raise InvalidRequestError(exc.code, str(exc)) from None
+        if not orders:
+            engine.reject_signal(signal, "NOTHING_TO_REBALANCE", "positions are already on target")
+        arrival = time.perf_counter_ns()
         for order in orders:
             runtime.arrivals[order.client_order_id] = arrival
         return self._outcome(runtime, signal.signal_id, duplicate=False)
