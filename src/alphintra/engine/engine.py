@@ -1,208 +1,60 @@
 """The per-account trading engine: a deterministic single writer with no I/O.
 
-Inputs are commands (submit, modify, cancel), market data and execution reports.
-Each input becomes immutable events, applied to the account state and appended to
-the journal. Commands for venues wait in an outbox; ``flush`` makes the journal
-durable first and only then hands them out (the write-ahead rule).
+Inputs are commands (submit, modify, cancel, signals), market data and execution
+reports. Each input becomes immutable events, applied to the account state and
+appended to the journal. Commands for venues wait in an outbox; ``flush`` makes the
+journal durable first and only then hands them out (the write-ahead rule). Order
+handling lives in ``core.OrderEngine``; this class adds signal intake and recovery.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from decimal import Decimal
-from typing import Concatenate, ParamSpec, Protocol, TypeVar
 
 import msgspec
 
-from alphintra.domain.account import AccountState, UnknownOrderError, is_execution_parent
 from alphintra.domain.commands import (
     BracketRequest,
-    CancelAtVenue,
-    ModifyAtVenue,
     OrderRequest,
     SubmitToVenue,
-    VenueCommand,
 )
 from alphintra.domain.enums import (
-    AssetClass,
-    ContingencyType,
-    InstrumentKind,
     OrderSide,
     OrderStatus,
     OrderType,
-    TradingState,
 )
 from alphintra.domain.events import (
-    AccountFunded,
-    AccountOpened,
     AnyEvent,
     AuditRecorded,
     OrderAccepted,
-    OrderCancelled,
-    OrderChildFilled,
-    OrderDenied,
-    OrderEvent,
-    OrderEvents,
     OrderFilled,
     OrderInitialized,
-    OrderModified,
-    OrderPendingCancel,
-    OrderPendingModify,
     OrderSubmitted,
-    OrderTriggered,
     SignalReceived,
     SignalRejected,
-    TradingStateChanged,
 )
 from alphintra.domain.identifiers import (
-    AccountId,
     ClientOrderId,
     InstrumentId,
-    OrderListId,
-    VenueId,
-    VenueOrderId,
 )
-from alphintra.domain.instruments import Instrument, InstrumentRuleError
-from alphintra.domain.market import MarketData, closing_mid
-from alphintra.domain.orders import InvalidTransition, Order, OverfillError
-from alphintra.domain.registry import InstrumentRegistry
+from alphintra.domain.orders import Order
 from alphintra.domain.signals import TradingSignal
-from alphintra.domain.values import Currency, Price, Quantity
-from alphintra.engine.clock import Clock
-from alphintra.orders.emulator import MoveTrigger, OrderEmulator, Release
-from alphintra.orders.factory import OrderValidationError, build_order, check_bracket_prices
-from alphintra.portfolio.fx import FxRates
-from alphintra.portfolio.valuation import PortfolioValue, value_account
-from alphintra.risk.pretrade import RiskLimits, check_order
+from alphintra.domain.values import Quantity
+from alphintra.engine.core import (
+    EMULATOR_VENUE_ORDER_ID,
+    EventJournal,
+    OrderEngine,
+    RejectedReport,
+)
+from alphintra.orders.factory import check_bracket_prices
 from alphintra.signals.translation import signal_to_request
-from alphintra.venues.capabilities import VenueCapabilities
 
-EMULATOR_VENUE_ORDER_ID = VenueOrderId("EMULATED")
-_FX_SOURCES = frozenset({AssetClass.FX, AssetClass.CRYPTO})
-_P = ParamSpec("_P")
-_R = TypeVar("_R")
+__all__ = ["EventJournal", "RejectedReport", "TradingEngine"]
 
 
-class EventJournal(Protocol):
-    """Where the engine appends its events (see ``alphintra.store``)."""
-
-    def append(self, event: AnyEvent) -> object:
-        """Buffer one event."""
-        ...
-
-    def commit(self) -> object:
-        """Make every buffered event durable."""
-        ...
-
-    @property
-    def pending(self) -> int:
-        """Return the number of buffered events not yet durable."""
-        ...
-
-
-class RejectedReport(msgspec.Struct, frozen=True):
-    """A venue report the engine could not apply; state was left unchanged."""
-
-    event: OrderEvent
-    error: str
-
-
-def _ids_back_on_refusal(
-    method: Callable[Concatenate[TradingEngine, _P], _R],
-) -> Callable[Concatenate[TradingEngine, _P], _R]:
-    # Give back the client order IDs a refused request drew: every ID the engine issues
-    # is then journaled, and a replay continues the numbering exactly.
-    @functools.wraps(method)
-    def guarded(engine: TradingEngine, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
-        id_seq, recorded = engine._id_seq, len(engine._inits)
-        try:
-            return method(engine, *args, **kwargs)
-        except OrderValidationError:
-            if len(engine._inits) == recorded:
-                engine._id_seq = id_seq
-            raise
-
-    return guarded
-
-
-class TradingEngine:
-    """Runs one account: validates, risk-checks, emulates and books everything."""
-
-    def __init__(
-        self,
-        *,
-        account_id: AccountId,
-        registry: InstrumentRegistry,
-        journal: EventJournal,
-        clock: Clock,
-        venues: Mapping[VenueId, VenueCapabilities],
-        default_venue: VenueId,
-        limits: RiskLimits | None = None,
-        id_prefix: str = "O",
-    ) -> None:
-        if default_venue not in venues:
-            raise ValueError(f"default venue {default_venue!r} is not among {sorted(venues)}")
-        self.account_id = account_id
-        self.registry = registry
-        self.journal = journal
-        self.clock = clock
-        self.venues = dict(venues)
-        self.default_venue = default_venue
-        self.limits = limits or RiskLimits()
-        self.fx = FxRates()
-        self._multipliers: dict[InstrumentId, Decimal] = {}
-        self._quote_currencies: dict[InstrumentId, Currency] = {}
-        self._instruments: dict[InstrumentId, Instrument] = {}
-        self.state = AccountState(account_id, self._multipliers, self._quote_currencies)
-        self.emulator = OrderEmulator()
-        self._inits: dict[ClientOrderId, OrderInitialized] = {}
-        self._outbox: list[VenueCommand] = []
-        self._listeners: list[Callable[[AnyEvent], None]] = []
-        self._id_prefix = id_prefix
-        self._id_seq = 0
-        self.rejected_reports: list[RejectedReport] = []
-        self.group_commit_events = 512
-
-    # Wiring ---------------------------------------------------------------------
-
-    def subscribe(self, listener: Callable[[AnyEvent], None]) -> None:
-        """Call ``listener`` with every event after it is applied."""
-        self._listeners.append(listener)
-
-    def instrument(self, symbol: str) -> Instrument:
-        """Return the instrument for ``symbol`` and register its accounting data."""
-        instrument = self._instruments.get(InstrumentId(symbol))
-        if instrument is None:
-            instrument = self.registry.get(symbol)
-            self._instruments[instrument.id] = instrument
-            self._multipliers[instrument.id] = instrument.multiplier
-            self._quote_currencies[instrument.id] = instrument.quote_currency
-        return instrument
-
-    def _emit(self, event: AnyEvent) -> bool:
-        changed = self.state.apply(event)
-        if changed:
-            self.journal.append(event)
-            for listener in self._listeners:
-                listener(event)
-        return changed
-
-    def flush(self, *, force: bool = False) -> list[VenueCommand]:
-        """Return the venue commands that may now be sent, committing the journal first.
-
-        The journal is committed whenever a command waits (the write-ahead rule), when
-        ``force`` is set, or when many events are buffered. Events with no command
-        behind them (fills, acknowledgements) ride along with the next commit: group
-        commit, which a crash can cost only what the venue can be asked for again.
-        """
-        outbox = self._outbox
-        if outbox or force or self.journal.pending >= self.group_commit_events:
-            self.journal.commit()
-        if not outbox:
-            return outbox
-        self._outbox = []
-        return outbox
+class TradingEngine(OrderEngine):
+    """Runs one account: signals, orders, risk, emulation and booking."""
 
     def restore(self, events: list[AnyEvent]) -> None:
         """Rebuild state from journaled events (replay); nothing is re-journaled.
@@ -241,349 +93,6 @@ class TradingEngine:
             if (order := self.state.orders[client_order_id]).status is not OrderStatus.ACCEPTED:
                 self.emulator.untrack(order)
 
-    # Account --------------------------------------------------------------------
-
-    def open_account(self, base_currency: Currency, deposits: Mapping[Currency, Decimal]) -> None:
-        """Record the account's base currency and starting cash."""
-        ts = self.clock.now_ns()
-        self._emit(
-            AccountOpened(
-                account_id=self.account_id, ts_event=ts, ts_recv=ts, base_currency=base_currency
-            )
-        )
-        for currency, amount in deposits.items():
-            self._emit(
-                AccountFunded(
-                    account_id=self.account_id,
-                    ts_event=ts,
-                    ts_recv=ts,
-                    currency=currency,
-                    amount=amount,
-                )
-            )
-
-    def set_trading_state(self, state: TradingState, reason: str) -> None:
-        """Change the trading state (ACTIVE, REDUCING or HALTED)."""
-        if state is self.state.trading_state:
-            return
-        ts = self.clock.now_ns()
-        self._emit(
-            TradingStateChanged(
-                account_id=self.account_id, ts_event=ts, ts_recv=ts, state=state, reason=reason
-            )
-        )
-
-    def valuation(self) -> PortfolioValue:
-        """Value the account at the latest marks."""
-        return value_account(self.state, self.fx)
-
-    # Commands -------------------------------------------------------------------
-
-    def next_client_order_id(self) -> ClientOrderId:
-        """Return a fresh client order ID; never reused within this account."""
-        self._id_seq += 1
-        return ClientOrderId(f"{self._id_prefix}-{self._id_seq}")
-
-    def _venue_for(self, request: OrderRequest, instrument: Instrument) -> VenueId:
-        venue = request.venue or instrument.venue or self.default_venue
-        if venue not in self.venues:
-            raise OrderValidationError(
-                "UNKNOWN_VENUE", f"venue {venue!r} is not configured; known: {sorted(self.venues)}"
-            )
-        return venue
-
-    @_ids_back_on_refusal
-    def submit(self, request: OrderRequest) -> Order:
-        """Validate, risk-check and release one order; return it (possibly DENIED).
-
-        A client order ID that already exists returns the existing order unchanged.
-        Raise ``OrderValidationError`` for a malformed request; nothing is recorded.
-        """
-        existing = self._existing(request.client_order_id)
-        if existing is not None:
-            return existing
-        instrument = self.instrument(request.instrument_id)
-        venue = self._venue_for(request, instrument)
-        init = build_order(
-            request,
-            instrument,
-            account_id=self.account_id,
-            client_order_id=request.client_order_id or self.next_client_order_id(),
-            venue=venue,
-            native_types=self.venues[venue].order_types,
-            ts=self.clock.now_ns(),
-        )
-        return self._create_and_release(init, instrument)
-
-    def _existing(self, client_order_id: ClientOrderId | None) -> Order | None:
-        if client_order_id is None:
-            return None
-        return self.state.orders.get(client_order_id)
-
-    def _create_and_release(self, init: OrderInitialized, instrument: Instrument) -> Order:
-        self._inits[init.client_order_id] = init
-        self._emit(init)
-        order = self.state.orders[init.client_order_id]
-        self._risk_and_release(order, init, instrument)
-        return order
-
-    def _risk_and_release(
-        self, order: Order, init: OrderInitialized, instrument: Instrument
-    ) -> bool:
-        denial = check_order(
-            init, instrument, self.state, self.limits, self.state.marks.get(instrument.id)
-        )
-        if denial is not None:
-            self._deny(order, denial.code, denial.reason)
-            return False
-        self._release(order, init, instrument)
-        return True
-
-    def _deny(self, order: Order, code: str, reason: str) -> None:
-        ts = self.clock.now_ns()
-        self._emit(
-            OrderDenied(
-                account_id=self.account_id,
-                client_order_id=order.client_order_id,
-                ts_event=ts,
-                ts_recv=ts,
-                reason_code=code,
-                reason=reason,
-            )
-        )
-        self._after_close(order)
-
-    def _release(self, order: Order, init: OrderInitialized, instrument: Instrument) -> None:
-        ts = init.ts_event
-        venue = init.venue or self.default_venue
-        self._emit(
-            OrderSubmitted(
-                account_id=self.account_id,
-                client_order_id=order.client_order_id,
-                ts_event=ts,
-                ts_recv=ts,
-                venue=venue,
-            )
-        )
-        if not order.emulated:
-            if order.contingency is ContingencyType.OCO and not self._venue_handles_oco(order):
-                # The engine works this OCO link itself; the venue must not also do so.
-                init = msgspec.structs.replace(
-                    init, contingency=ContingencyType.NONE, order_list_id=None
-                )
-            self._outbox.append(SubmitToVenue(venue=venue, order=init))
-            return
-        self._emit(
-            OrderAccepted(
-                account_id=self.account_id,
-                client_order_id=order.client_order_id,
-                ts_event=ts,
-                ts_recv=ts,
-                venue_order_id=EMULATOR_VENUE_ORDER_ID,
-            )
-        )
-        if order.order_type is OrderType.ICEBERG:
-            self._next_slice(order)
-        else:
-            self.emulator.track(order, instrument)
-
-    @_ids_back_on_refusal
-    def submit_bracket(self, request: BracketRequest) -> list[Order]:
-        """Submit an entry with a stop-loss and/or take-profit that activate on its fills.
-
-        Return the entry followed by its children. All three are validated before
-        anything is recorded.
-        """
-        entry_request = request.entry
-        existing = self._existing(entry_request.client_order_id)
-        if existing is not None:
-            return [existing, *(self.state.orders[c] for c in existing.linked_ids)]
-        instrument = self.instrument(entry_request.instrument_id)
-        check_bracket_prices(request, self.state.marks.get(instrument.id))
-        venue = self._venue_for(entry_request, instrument)
-        native = self.venues[venue].order_types
-        ts = self.clock.now_ns()
-        entry_id = entry_request.client_order_id or self.next_client_order_id()
-        list_id = OrderListId(f"B-{entry_id}")
-        exit_side = entry_request.side.opposite
-        child_requests: list[OrderRequest] = []
-        if request.stop_loss is not None:
-            child_requests.append(
-                OrderRequest(
-                    instrument_id=instrument.id,
-                    side=exit_side,
-                    order_type=OrderType.STOP,
-                    quantity=entry_request.quantity,
-                    trigger_price=request.stop_loss,
-                    reduce_only=True,
-                    signal_id=entry_request.signal_id,
-                )
-            )
-        if request.take_profit is not None:
-            child_requests.append(
-                OrderRequest(
-                    instrument_id=instrument.id,
-                    side=exit_side,
-                    order_type=OrderType.LIMIT,
-                    quantity=entry_request.quantity,
-                    price=request.take_profit,
-                    reduce_only=True,
-                    signal_id=entry_request.signal_id,
-                )
-            )
-        child_ids = tuple(self.next_client_order_id() for _ in child_requests)
-        entry = build_order(
-            entry_request,
-            instrument,
-            account_id=self.account_id,
-            client_order_id=entry_id,
-            venue=venue,
-            native_types=native,
-            ts=ts,
-            contingency=ContingencyType.OTO if child_ids else ContingencyType.NONE,
-            order_list_id=list_id,
-            linked_ids=child_ids,
-        )
-        children = [
-            build_order(
-                child,
-                instrument,
-                account_id=self.account_id,
-                client_order_id=child_id,
-                venue=venue,
-                native_types=native,
-                ts=ts,
-                contingency=ContingencyType.OCO if len(child_ids) > 1 else ContingencyType.NONE,
-                order_list_id=list_id,
-                parent_id=entry_id,
-                linked_ids=tuple(c for c in child_ids if c != child_id),
-            )
-            for child, child_id in zip(child_requests, child_ids, strict=True)
-        ]
-        for init in (entry, *children):
-            self._inits[init.client_order_id] = init
-            self._emit(init)
-        entry_order = self.state.orders[entry_id]
-        self._risk_and_release(entry_order, entry, instrument)
-        return [entry_order, *(self.state.orders[c] for c in child_ids)]
-
-    def cancel(self, client_order_id: ClientOrderId, reason: str = "") -> bool:
-        """Request cancellation; return False when the order is already closed.
-
-        Raise ``UnknownOrderError`` for an order this account does not have.
-        """
-        order = self._order(client_order_id)
-        if order.status.is_closed or order.status is OrderStatus.PENDING_CANCEL:
-            return False
-        ts = self.clock.now_ns()
-        if (
-            order.status is OrderStatus.NEW
-            or (order.emulated and order.status is OrderStatus.ACCEPTED)
-            or is_execution_parent(order)  # partly filled too: the venue holds only slices
-        ):
-            # Held by the engine (bracket child, emulated trigger, iceberg parent).
-            self.emulator.untrack(order)
-            self._emit(self._cancelled(order, ts, reason or "cancelled by request"))
-            self._after_close(order)
-            return True
-        self._emit(
-            OrderPendingCancel(
-                account_id=self.account_id,
-                client_order_id=client_order_id,
-                ts_event=ts,
-                ts_recv=ts,
-            )
-        )
-        self._outbox.append(
-            CancelAtVenue(
-                venue=order.venue or self.default_venue,
-                account_id=self.account_id,
-                client_order_id=client_order_id,
-                instrument_id=order.instrument_id,
-                ts=ts,
-            )
-        )
-        return True
-
-    def cancel_all(self, reason: str, instrument_id: InstrumentId | None = None) -> int:
-        """Cancel every open order (optionally of one instrument); return how many."""
-        count = 0
-        for order in tuple(self.state.open_orders.values()):
-            if instrument_id is None or order.instrument_id == instrument_id:
-                if order.parent_id is not None and self._is_slice(order):
-                    continue  # the parent's cancel takes its working slice with it
-                count += self.cancel(order.client_order_id, reason)
-        return count
-
-    def modify(
-        self,
-        client_order_id: ClientOrderId,
-        *,
-        quantity: Decimal | None = None,
-        price: Decimal | None = None,
-        trigger_price: Decimal | None = None,
-    ) -> bool:
-        """Request a change of quantity, price or trigger price; False when closed."""
-        order = self._order(client_order_id)
-        if order.status.is_closed:
-            return False
-        instrument = self.instrument(order.instrument_id)
-        try:
-            new_quantity = instrument.make_quantity(quantity) if quantity is not None else None
-            new_price = instrument.make_price(price) if price is not None else None
-            new_trigger = (
-                instrument.make_price(trigger_price) if trigger_price is not None else None
-            )
-        except InstrumentRuleError as exc:
-            raise OrderValidationError("INVALID_MODIFY", str(exc)) from None
-        if new_quantity is not None and new_quantity < order.filled_quantity:
-            raise OrderValidationError(
-                "INVALID_MODIFY",
-                f"new quantity {new_quantity} is below the filled {order.filled_quantity}",
-            )
-        if new_price is not None and order.price is None:
-            raise OrderValidationError("INVALID_MODIFY", f"{order.order_type} has no price")
-        if (
-            new_trigger is not None
-            and order.trigger_price is None
-            and (order.order_type is not OrderType.TRAILING_STOP)
-        ):
-            raise OrderValidationError("INVALID_MODIFY", f"{order.order_type} has no trigger price")
-        ts = self.clock.now_ns()
-        if order.status is OrderStatus.NEW or (
-            order.emulated and order.status is OrderStatus.ACCEPTED
-        ):
-            self._emit(self._modified(order, ts, new_quantity, new_price, new_trigger))
-            if new_trigger is not None and order.status is OrderStatus.ACCEPTED:
-                # A trailing stop then trails from the stop set here, as after a restart:
-                # the best price seen before is not in the journal.
-                self.emulator.track(order, instrument)
-            return True
-        self._emit(
-            OrderPendingModify(
-                account_id=self.account_id, client_order_id=client_order_id, ts_event=ts, ts_recv=ts
-            )
-        )
-        self._outbox.append(
-            ModifyAtVenue(
-                venue=order.venue or self.default_venue,
-                account_id=self.account_id,
-                client_order_id=client_order_id,
-                instrument_id=order.instrument_id,
-                quantity=new_quantity,
-                price=new_price,
-                trigger_price=new_trigger,
-                ts=ts,
-            )
-        )
-        return True
-
-    def _order(self, client_order_id: ClientOrderId) -> Order:
-        order = self.state.orders.get(client_order_id)
-        if order is None:
-            raise UnknownOrderError(f"unknown order {client_order_id!r}")
-        return order
-
     def process_signal(self, signal: TradingSignal, quantity: Decimal | None = None) -> list[Order]:
         """Turn a sized signal into orders; a repeated signal ID returns its orders.
 
@@ -598,19 +107,7 @@ class TradingEngine:
             self.instrument(signal.instrument_id)
             check_bracket_prices(request, self.state.marks.get(signal.instrument_id))
         ts = self.clock.now_ns()
-        self._emit(
-            SignalReceived(
-                account_id=self.account_id,
-                ts_event=signal.ts,
-                ts_recv=ts,
-                signal_id=signal.signal_id,
-                model_id=signal.model_id,
-                instrument_id=signal.instrument_id,
-                action=signal.action,
-                confidence=signal.confidence,
-                quantity=quantity or signal.quantity,
-            )
-        )
+        self._emit(self._signal_received(signal, ts, quantity or signal.quantity))
         if request is None:
             return []
         if isinstance(request, BracketRequest):
@@ -627,18 +124,7 @@ class TradingEngine:
         if signal.signal_id in self.state.signals:
             return [o for o in self.state.orders.values() if o.signal_id == signal.signal_id]
         ts = self.clock.now_ns()
-        self._emit(
-            SignalReceived(
-                account_id=self.account_id,
-                ts_event=signal.ts,
-                ts_recv=ts,
-                signal_id=signal.signal_id,
-                model_id=signal.model_id,
-                instrument_id=signal.instrument_id,
-                action=signal.action,
-                confidence=signal.confidence,
-            )
-        )
+        self._emit(self._signal_received(signal, ts, None))
         orders = []
         for instrument_id, delta in deltas.items():
             if not delta:
@@ -656,23 +142,26 @@ class TradingEngine:
             )
         return orders
 
+    def _signal_received(
+        self, signal: TradingSignal, ts: int, quantity: Decimal | None
+    ) -> SignalReceived:
+        return SignalReceived(
+            account_id=self.account_id,
+            ts_event=signal.ts,
+            ts_recv=ts,
+            signal_id=signal.signal_id,
+            model_id=signal.model_id,
+            instrument_id=signal.instrument_id,
+            action=signal.action,
+            confidence=signal.confidence,
+            quantity=quantity,
+        )
+
     def reject_signal(self, signal: TradingSignal, code: str, reason: str) -> None:
         """Record a signal that cannot become an order (sizing failed, nothing to close)."""
         ts = self.clock.now_ns()
         if signal.signal_id not in self.state.signals:
-            self._emit(
-                SignalReceived(
-                    account_id=self.account_id,
-                    ts_event=signal.ts,
-                    ts_recv=ts,
-                    signal_id=signal.signal_id,
-                    model_id=signal.model_id,
-                    instrument_id=signal.instrument_id,
-                    action=signal.action,
-                    confidence=signal.confidence,
-                    quantity=signal.quantity,
-                )
-            )
+            self._emit(self._signal_received(signal, ts, signal.quantity))
         self._emit(
             SignalRejected(
                 account_id=self.account_id,
@@ -704,252 +193,3 @@ class TradingEngine:
             ts_event=self.clock.now_ns(),
         )
         self._outbox.append(SubmitToVenue(venue=order.venue or self.default_venue, order=released))
-
-    # Inputs ---------------------------------------------------------------------
-
-    def on_market_data(self, data: MarketData) -> None:
-        """Update marks and rates, and work emulated orders on the instrument."""
-        instrument_id = data.instrument_id
-        mark = closing_mid(data)
-        self.state.marks[instrument_id] = mark
-        instrument = self._instruments.get(instrument_id) or self.instrument(instrument_id)
-        if instrument.asset_class in _FX_SOURCES and instrument.kind is InstrumentKind.SPOT:
-            self.fx.update(instrument.base_currency, instrument.quote_currency, mark)
-        if self.emulator.watches(instrument_id):
-            for action in self.emulator.on_market_data(data):
-                order = self.state.orders[action.order_id]
-                if type(action) is MoveTrigger:
-                    self._emit(self._modified(order, data.ts, None, None, action.trigger_price))
-                else:
-                    assert type(action) is Release
-                    self._release_emulated(order, action.order_type, data.ts)
-
-    def _release_emulated(self, order: Order, order_type: OrderType, ts: int) -> None:
-        self._emit(
-            OrderTriggered(
-                account_id=self.account_id,
-                client_order_id=order.client_order_id,
-                ts_event=ts,
-                ts_recv=ts,
-            )
-        )
-        released = msgspec.structs.replace(
-            self._inits[order.client_order_id],
-            order_type=order_type,
-            quantity=Quantity(order.quantity - order.filled_quantity),
-            price=order.price if order_type is OrderType.LIMIT else None,
-            trigger_price=None,
-            trailing_offset=None,
-            trailing_offset_type=None,
-            emulated=False,
-            # An emulated member means the engine works the OCO link, not the venue.
-            contingency=ContingencyType.NONE,
-            order_list_id=None,
-            ts_event=ts,
-            ts_recv=ts,
-        )
-        self._outbox.append(SubmitToVenue(venue=order.venue or self.default_venue, order=released))
-
-    def on_venue_event(self, event: OrderEvents) -> bool:
-        """Apply one execution report; return False when it was a duplicate or invalid.
-
-        An invalid report (unknown order, illegal transition, overfill) leaves the state
-        unchanged and is kept in ``rejected_reports``.
-        """
-        try:
-            changed = self._emit(event)
-        except (InvalidTransition, OverfillError, UnknownOrderError) as exc:
-            self.rejected_reports.append(RejectedReport(event, str(exc)))
-            return False
-        if not changed:
-            return False
-        order = self.state.orders[event.client_order_id]
-        if type(event) is OrderFilled:
-            self._after_fill(order, event)
-        elif order.status.is_closed:
-            self._after_close(order)
-        return True
-
-    # Contingencies and execution parents ---------------------------------------
-
-    def _after_fill(self, order: Order, fill: OrderFilled) -> None:
-        if not self.state.position_quantity(fill.instrument_id):
-            # A flat position needs no protection: reduce-only orders would only
-            # ever open a new one if they stayed. A venue with native OCO cancels the
-            # siblings of a filled member itself; a second cancel would be refused.
-            cancelled_by_venue = (
-                order.linked_ids
-                if order.status is OrderStatus.FILLED
-                and order.contingency is ContingencyType.OCO
-                and self._venue_handles_oco(order)
-                else ()
-            )
-            for other in tuple(self.state.open_orders.values()):
-                if (
-                    other.reduce_only
-                    and other.instrument_id == fill.instrument_id
-                    and other is not order
-                    and other.client_order_id not in cancelled_by_venue
-                ):
-                    self.cancel(other.client_order_id, "position is flat")
-        if order.parent_id is not None:
-            parent = self.state.orders.get(order.parent_id)
-            if parent is not None and is_execution_parent(parent):
-                self._mirror_fill(parent, order, fill)
-                return
-        if order.contingency is ContingencyType.OTO:
-            self._activate_children(order)
-        elif order.contingency is ContingencyType.OCO and not self._venue_handles_oco(order):
-            self._update_siblings(order, fill)
-
-    def _after_close(self, order: Order) -> None:
-        if order.contingency is ContingencyType.OTO and not order.filled_quantity:
-            for child_id in order.linked_ids:
-                child = self.state.orders[child_id]
-                if child.status is OrderStatus.NEW:
-                    self._emit(
-                        self._cancelled(child, self.clock.now_ns(), "parent closed unfilled")
-                    )
-        if (
-            order.parent_id is not None
-            and self._is_slice(order)
-            and order.status is not (OrderStatus.FILLED)
-        ):
-            parent = self.state.orders[order.parent_id]
-            if parent.is_open:
-                self._emit(self._cancelled(parent, self.clock.now_ns(), "working slice closed"))
-        if is_execution_parent(order):
-            for child in tuple(self.state.open_orders.values()):
-                if child.parent_id == order.client_order_id:
-                    self.cancel(child.client_order_id, "parent closed")
-
-    def _is_slice(self, order: Order) -> bool:
-        parent = self.state.orders.get(order.parent_id) if order.parent_id else None
-        return parent is not None and is_execution_parent(parent)
-
-    def _activate_children(self, entry: Order) -> None:
-        # Protect what the entry opened: in a netting account an entry that first
-        # closed an opposite position leaves less than its fill to protect.
-        held = self.state.position_quantity(entry.instrument_id) * entry.side.sign
-        filled = Quantity(max(min(entry.filled_quantity, held), Decimal(0)))
-        if not filled:
-            for child_id in entry.linked_ids:
-                child = self.state.orders[child_id]
-                if child.status is OrderStatus.NEW:
-                    self._emit(self._cancelled(child, self.clock.now_ns(), "nothing to protect"))
-            return
-        for child_id in entry.linked_ids:
-            child = self.state.orders[child_id]
-            if child.status is OrderStatus.NEW:
-                if child.quantity != filled:
-                    self._emit(self._modified(child, self.clock.now_ns(), filled, None, None))
-                # Release the child as it stands now: resized, and with any price or
-                # trigger change made while it waited for its entry.
-                init = msgspec.structs.replace(
-                    self._inits[child_id],
-                    quantity=filled,
-                    price=child.price,
-                    trigger_price=child.trigger_price,
-                    ts_event=self.clock.now_ns(),
-                )
-                self._inits[child_id] = init
-                self._risk_and_release(child, init, self.instrument(child.instrument_id))
-            elif child.is_open and child.quantity != filled:
-                self.modify(child_id, quantity=filled)
-
-    def _venue_handles_oco(self, order: Order) -> bool:
-        capabilities = self.venues.get(order.venue or self.default_venue)
-        if capabilities is None or not capabilities.native_oco:
-            return False
-        return not any(self.state.orders[s].emulated for s in order.linked_ids) and (
-            not order.emulated
-        )
-
-    def _update_siblings(self, order: Order, fill: OrderFilled) -> None:
-        for sibling_id in order.linked_ids:
-            sibling = self.state.orders[sibling_id]
-            if not sibling.is_open or sibling.status is OrderStatus.PENDING_CANCEL:
-                continue
-            remaining = sibling.quantity - fill.last_quantity
-            if order.status is OrderStatus.FILLED or remaining <= sibling.filled_quantity:
-                self.cancel(sibling_id, "OCO sibling filled")
-            else:
-                self.modify(sibling_id, quantity=remaining)
-
-    def _next_slice(self, parent: Order) -> None:
-        leaves = parent.quantity - parent.filled_quantity
-        display = parent.display_quantity
-        assert display is not None and parent.price is not None
-        if leaves <= 0 or not parent.is_open:
-            return
-        instrument = self.instrument(parent.instrument_id)
-        init = build_order(
-            OrderRequest(
-                instrument_id=parent.instrument_id,
-                side=parent.side,
-                order_type=OrderType.LIMIT,
-                quantity=min(display, leaves),
-                price=parent.price,
-                time_in_force=parent.time_in_force,
-                expire_ts=parent.expire_ts,
-                post_only=parent.post_only,
-                signal_id=parent.signal_id,
-            ),
-            instrument,
-            account_id=self.account_id,
-            client_order_id=self.next_client_order_id(),
-            venue=parent.venue or self.default_venue,
-            native_types=self.venues[parent.venue or self.default_venue].order_types,
-            ts=self.clock.now_ns(),
-            parent_id=parent.client_order_id,
-        )
-        self._inits[init.client_order_id] = init
-        self._emit(init)
-        child = self.state.orders[init.client_order_id]
-        if not self._risk_and_release(child, init, instrument) and parent.is_open:
-            self._emit(self._cancelled(parent, self.clock.now_ns(), "slice denied by risk"))
-
-    def _mirror_fill(self, parent: Order, child: Order, fill: OrderFilled) -> None:
-        self._emit(
-            OrderChildFilled(
-                account_id=self.account_id,
-                client_order_id=parent.client_order_id,
-                ts_event=fill.ts_event,
-                ts_recv=fill.ts_recv,
-                child_order_id=child.client_order_id,
-                trade_id=fill.trade_id,
-                last_quantity=fill.last_quantity,
-                last_price=fill.last_price,
-            )
-        )
-        if child.status is OrderStatus.FILLED and parent.is_open:
-            self._next_slice(parent)
-
-    # Event helpers --------------------------------------------------------------
-
-    def _cancelled(self, order: Order, ts: int, reason: str) -> OrderCancelled:
-        return OrderCancelled(
-            account_id=self.account_id,
-            client_order_id=order.client_order_id,
-            ts_event=ts,
-            ts_recv=ts,
-            reason=reason,
-        )
-
-    def _modified(
-        self,
-        order: Order,
-        ts: int,
-        quantity: Quantity | None,
-        price: Price | None,
-        trigger_price: Price | None,
-    ) -> OrderModified:
-        return OrderModified(
-            account_id=self.account_id,
-            client_order_id=order.client_order_id,
-            ts_event=ts,
-            ts_recv=ts,
-            quantity=quantity,
-            price=price,
-            trigger_price=trigger_price,
-        )

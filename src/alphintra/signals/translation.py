@@ -14,6 +14,7 @@ from alphintra.domain.commands import BracketRequest, OrderRequest
 from alphintra.domain.enums import OrderSide, OrderType, SignalAction
 from alphintra.domain.signals import TradingSignal
 from alphintra.domain.values import ZERO
+from alphintra.orders.brackets import exit_requests
 from alphintra.orders.factory import check_bracket_prices
 
 
@@ -89,26 +90,4 @@ def validation_requests(signal: TradingSignal, quantity: Decimal | None) -> list
     if isinstance(request, OrderRequest):
         return [request]
     check_bracket_prices(request, None)
-    entry = request.entry
-    requests = [entry]
-    if request.stop_loss is not None:
-        requests.append(
-            OrderRequest(
-                instrument_id=entry.instrument_id,
-                side=entry.side.opposite,
-                order_type=OrderType.STOP,
-                quantity=entry.quantity,
-                trigger_price=request.stop_loss,
-            )
-        )
-    if request.take_profit is not None:
-        requests.append(
-            OrderRequest(
-                instrument_id=entry.instrument_id,
-                side=entry.side.opposite,
-                order_type=OrderType.LIMIT,
-                quantity=entry.quantity,
-                price=request.take_profit,
-            )
-        )
-    return requests
+    return [request.entry, *exit_requests(request)]
