@@ -36,6 +36,7 @@ from alphintra.domain.events import (
     OrderRejected,
     OrderSubmitted,
     OrderTriggered,
+    RiskAlertRaised,
     SignalReceived,
     SignalRejected,
     TradingStateChanged,
@@ -135,6 +136,14 @@ def every_event_type(account: str) -> list[AnyEvent]:
             target="ACC-1",
             old_value='{"maxOrderQuantity": null}',
             new_value='{"maxOrderQuantity": "10"}',
+        ),
+        RiskAlertRaised(
+            account_id=a,
+            ts_event=T0,
+            ts_recv=T0,
+            kind="volatility_breaker",
+            message="realised volatility 0.02 exceeds 0.01",
+            instrument_id=InstrumentId("BTCUSD"),
         ),
         MarkUpdated(
             account_id=a,

@@ -21,6 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from alphintra.api import views
@@ -41,6 +42,7 @@ from alphintra.api.schemas import (
     PortfolioView,
     PositionView,
     Problem,
+    Readiness,
     RiskLimitsBody,
     SignalBatchIn,
     SignalBatchResult,
@@ -151,6 +153,35 @@ async def _json_error(request: Request, error: Mapping[str, Any]) -> dict[str, A
     }
 
 
+def _allowed_methods(request: Request) -> str:
+    """Return every method the request's path supports (Starlette names one route's only)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        if isinstance(route, Route) and route.matches(request.scope)[0] is not Match.NONE:
+            methods |= route.methods or set()
+    return ", ".join(sorted(methods))
+
+
+def _document_problems(app: FastAPI) -> None:
+    """Document error bodies under application/problem+json, the type they are sent as."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = build()
+        for path in schema.get("paths", {}).values():
+            for operation in path.values():
+                for response in operation.get("responses", {}).values():
+                    content = response.get("content", {})
+                    ref = content.get("application/json", {}).get("schema", {}).get("$ref", "")
+                    if ref.endswith("/Problem"):
+                        content["application/problem+json"] = content.pop("application/json")
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def _signal_of(body: SignalIn, now_ns: int) -> TradingSignal:
     ts = int(body.timestamp.timestamp() * 1e9) if body.timestamp is not None else now_ns
     return TradingSignal(
@@ -244,6 +275,7 @@ def create_app(context: ApiContext, lifespan: Callable[[FastAPI], Any] | None = 
         },
     )
     app.add_middleware(BodyLimit)
+    _document_problems(app)
     app.state.context = context
     portal, auth, metrics = context.portal, context.auth, context.metrics
     service = portal.service
@@ -288,7 +320,11 @@ def create_app(context: ApiContext, lifespan: Callable[[FastAPI], Any] | None = 
             # with too many digits) instead of the generic text.
             reason = str(cause) or type(cause).__name__
             return problem(400, "MALFORMED_BODY", f"body: cannot be parsed: {reason[:200]}")
-        return problem(exc.status_code, code, str(exc.detail))
+        response = problem(exc.status_code, code, str(exc.detail))
+        response.headers.update(exc.headers or {})
+        if exc.status_code == 405:
+            response.headers["Allow"] = _allowed_methods(request)
+        return response
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:  # pragma: no cover
@@ -305,7 +341,9 @@ def create_app(context: ApiContext, lifespan: Callable[[FastAPI], Any] | None = 
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["health"], responses={503: {"model": Problem}})
+    @app.get(
+        "/readyz", tags=["health"], response_model=Readiness, responses={503: {"model": Readiness}}
+    )
     async def readyz() -> JSONResponse:
         checks = portal.readiness()
         ready = all(checks.values())

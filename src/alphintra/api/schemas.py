@@ -339,6 +339,13 @@ class AccountView(ApiModel):
     tradingState: str
 
 
+class Readiness(ApiModel):
+    """Whether the service can take traffic, and each check behind the answer."""
+
+    status: Literal["ready", "not ready"]
+    checks: dict[str, bool]
+
+
 class Problem(ApiModel):
     """An error (RFC 9457 problem details) with a stable code."""
 

@@ -224,6 +224,14 @@ class AuditRecorded(Event, frozen=True, kw_only=True, gc=False):
     new_value: str = ""
 
 
+class RiskAlertRaised(Event, frozen=True, kw_only=True, gc=False):
+    """A risk monitor acted: emergency stop, reducing, or a circuit breaker."""
+
+    kind: str
+    message: str
+    instrument_id: InstrumentId | None = None
+
+
 class MarkUpdated(Event, frozen=True, kw_only=True, gc=False):
     """A mark price snapshot: written with snapshots so that replay restores marks."""
 
@@ -257,5 +265,6 @@ AnyEvent = (
     | SignalReceived
     | SignalRejected
     | AuditRecorded
+    | RiskAlertRaised
     | MarkUpdated
 )

@@ -10,7 +10,7 @@ handling lives in ``core.OrderEngine``; this class adds signal intake and recove
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 import msgspec
 
@@ -19,18 +19,16 @@ from alphintra.domain.commands import (
     OrderRequest,
     SubmitToVenue,
 )
-from alphintra.domain.enums import (
-    OrderSide,
-    OrderStatus,
-    OrderType,
-)
+from alphintra.domain.enums import OrderSide, OrderStatus, OrderType, TradingState
 from alphintra.domain.events import (
     AnyEvent,
     AuditRecorded,
     OrderAccepted,
+    OrderEvents,
     OrderFilled,
     OrderInitialized,
     OrderSubmitted,
+    RiskAlertRaised,
     SignalReceived,
     SignalRejected,
 )
@@ -38,7 +36,9 @@ from alphintra.domain.identifiers import (
     ClientOrderId,
     InstrumentId,
 )
-from alphintra.domain.orders import Order
+from alphintra.domain.instruments import Instrument
+from alphintra.domain.market import MarketData
+from alphintra.domain.orders import Order, is_reducing
 from alphintra.domain.signals import TradingSignal
 from alphintra.domain.values import Quantity
 from alphintra.engine.core import (
@@ -48,6 +48,14 @@ from alphintra.engine.core import (
     RejectedReport,
 )
 from alphintra.orders.factory import check_bracket_prices
+from alphintra.risk.monitors import (
+    EmergencyStop,
+    EnterReducing,
+    MonitorAction,
+    ResetBreaker,
+    RiskMonitor,
+    TripBreaker,
+)
 from alphintra.signals.translation import signal_to_request
 
 __all__ = ["EventJournal", "RejectedReport", "TradingEngine"]
@@ -55,6 +63,8 @@ __all__ = ["EventJournal", "RejectedReport", "TradingEngine"]
 
 class TradingEngine(OrderEngine):
     """Runs one account: signals, orders, risk, emulation and booking."""
+
+    monitor: RiskMonitor | None = None
 
     def restore(self, events: list[AnyEvent]) -> None:
         """Rebuild state from journaled events (replay); nothing is re-journaled.
@@ -193,3 +203,152 @@ class TradingEngine(OrderEngine):
             ts_event=self.clock.now_ns(),
         )
         self._outbox.append(SubmitToVenue(venue=order.venue or self.default_venue, order=released))
+
+    # Risk monitors ------------------------------------------------------------------
+
+    def attach_monitor(self, monitor: RiskMonitor) -> None:
+        """Run ``monitor`` on every fill and market data point of this account."""
+        self.monitor = monitor
+
+    def on_market_data(self, data: MarketData) -> None:
+        """Update marks and emulated orders, then run the monitors on the new price."""
+        super().on_market_data(data)
+        monitor = self.monitor
+        if monitor is None:
+            return
+        mark = self.state.marks[data.instrument_id]
+        self._act(monitor.on_price(data.instrument_id, data.ts, mark))
+        if self._watches_equity(monitor) and self.state.positions:
+            self._act(monitor.on_equity(data.ts, self.valuation().total))
+
+    def on_venue_event(self, event: OrderEvents) -> bool:
+        """Apply one execution report, then run the equity monitors after a fill."""
+        changed = super().on_venue_event(event)
+        monitor = self.monitor
+        if (
+            changed
+            and monitor is not None
+            and type(event) is OrderFilled
+            and self._watches_equity(monitor)
+        ):
+            self._act(monitor.on_equity(event.ts_event, self.valuation().total))
+        return changed
+
+    def on_timer(self, ts: int) -> None:
+        """Run the equity monitors (call periodically: the day can roll without data)."""
+        monitor = self.monitor
+        if monitor is not None and self._watches_equity(monitor):
+            self._act(monitor.on_equity(ts, self.valuation().total))
+
+    @staticmethod
+    def _watches_equity(monitor: RiskMonitor) -> bool:
+        limits = monitor.limits
+        return limits.max_drawdown is not None or limits.daily_loss_limit is not None
+
+    def _risk_and_release(
+        self, order: Order, init: OrderInitialized, instrument: Instrument
+    ) -> bool:
+        monitor = self.monitor
+        if (
+            monitor is not None
+            and monitor.entries_blocked(instrument.id)
+            and not (
+                is_reducing(order.side, self.state.position_quantity(instrument.id))
+                and order.quantity <= abs(self.state.position_quantity(instrument.id))
+            )
+        ):
+            self._deny(
+                order,
+                "VOLATILITY_BREAKER",
+                f"{instrument.id} circuit breaker is tripped: only reducing orders are allowed",
+            )
+            return False
+        return super()._risk_and_release(order, init, instrument)
+
+    def _alert(self, kind: str, message: str, instrument_id: InstrumentId | None = None) -> None:
+        ts = self.clock.now_ns()
+        self._emit(
+            RiskAlertRaised(
+                account_id=self.account_id,
+                ts_event=ts,
+                ts_recv=ts,
+                kind=kind,
+                message=message,
+                instrument_id=instrument_id,
+            )
+        )
+
+    def _act(self, actions: list[MonitorAction]) -> None:
+        for action in actions:
+            if type(action) is EmergencyStop:
+                self._alert("drawdown", action.reason)
+                self.cancel_all(f"emergency stop: {action.reason}")
+                if action.flatten:
+                    self.flatten(f"emergency stop: {action.reason}")
+                self.set_trading_state(TradingState.HALTED, action.reason)
+            elif type(action) is EnterReducing:
+                self._alert("daily_loss", action.reason)
+                self.set_trading_state(TradingState.REDUCING, action.reason)
+            elif type(action) is TripBreaker:
+                self._alert("volatility_breaker", action.reason, action.instrument_id)
+                self._reduce(action.instrument_id, action.reduce_fraction, action.reason)
+                self._tighten_stops(action.instrument_id, action.tighten_factor)
+            elif type(action) is ResetBreaker:
+                self._alert(
+                    "volatility_breaker_reset",
+                    f"{action.instrument_id} cool-down over",
+                    action.instrument_id,
+                )
+
+    def flatten(self, reason: str, instrument_id: InstrumentId | None = None) -> list[Order]:
+        """Send reduce-only market orders that close every position (or one)."""
+        orders = []
+        for symbol, position in tuple(self.state.positions.items()):
+            if position.quantity and (instrument_id is None or symbol == instrument_id):
+                orders.append(self._close_part(symbol, abs(position.quantity), position.quantity))
+        return orders
+
+    def _reduce(self, instrument_id: InstrumentId, fraction: Decimal, reason: str) -> None:
+        held = self.state.position_quantity(instrument_id)
+        if not held or fraction <= 0:
+            return
+        instrument = self.instrument(instrument_id)
+        amount = instrument.round_quantity_down(abs(held) * min(fraction, Decimal(1)))
+        if amount > 0:
+            self._close_part(instrument_id, amount, held)
+
+    def _close_part(self, instrument_id: InstrumentId, amount: Decimal, held: Decimal) -> Order:
+        return self.submit(
+            OrderRequest(
+                instrument_id=instrument_id,
+                side=OrderSide.SELL if held > 0 else OrderSide.BUY,
+                order_type=OrderType.MARKET,
+                quantity=amount,
+                reduce_only=True,
+            )
+        )
+
+    def _tighten_stops(self, instrument_id: InstrumentId, factor: Decimal) -> None:
+        """Move the protective stops of an instrument closer to the market by ``factor``."""
+        mark = self.state.marks.get(instrument_id)
+        if mark is None:
+            return
+        instrument = self.instrument(instrument_id)
+        for order in tuple(self.state.open_orders.values()):
+            if (
+                order.instrument_id != instrument_id
+                or not order.reduce_only
+                or order.order_type not in (OrderType.STOP, OrderType.STOP_LIMIT)
+                or order.trigger_price is None
+                # An order the venue has not acknowledged yet cannot be modified.
+                or order.status not in (OrderStatus.NEW, OrderStatus.ACCEPTED)
+            ):
+                continue
+            distance = abs(mark - order.trigger_price) * factor
+            raw = mark - distance if order.side is OrderSide.SELL else mark + distance
+            ticks = (raw / instrument.tick_size).to_integral_value(
+                rounding=ROUND_FLOOR if order.side is OrderSide.SELL else ROUND_CEILING
+            )
+            new_trigger = ticks * instrument.tick_size
+            if new_trigger != order.trigger_price:
+                self.modify(order.client_order_id, trigger_price=new_trigger)

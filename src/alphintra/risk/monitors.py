@@ -1,0 +1,192 @@
+"""Real-time risk monitors: drawdown, daily loss and a volatility circuit breaker.
+
+Monitors are pure state machines. The engine feeds them valuations (after fills and
+on market data) and prices; they answer with actions for the engine to carry out:
+
+* drawdown from the high-water mark beyond the limit -> emergency stop (HALTED, cancel
+  everything, optionally flatten, alert);
+* loss since the start of the trading day beyond the limit -> REDUCING;
+* realised volatility, or a price jump within a window, beyond a threshold -> halt new
+  entries on that instrument, reduce its position by a fraction and tighten the stops
+  of its open brackets, until a cool-down has passed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from alphintra.domain.identifiers import InstrumentId
+
+NANOS_PER_SECOND = 1_000_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class MonitorLimits:
+    """Thresholds of the monitors; ``None`` disables one."""
+
+    max_drawdown: Decimal | None = None
+    """Fraction of the high-water mark, e.g. 0.10 for 10 %."""
+    daily_loss_limit: Decimal | None = None
+    """Loss since the start of the trading day, in the base currency (positive)."""
+    flatten_on_drawdown: bool = False
+    timezone: str = "UTC"
+    """The account's time zone: the trading day starts at its midnight."""
+    volatility_window: int = 30
+    """Returns (between consecutive prices) in the realised-volatility window; the check
+    waits until the window is full."""
+    volatility_threshold: float | None = None
+    """Standard deviation of those returns that trips the breaker."""
+    jump_threshold: float | None = None
+    """Absolute move, as a fraction, from the oldest to the newest price in the window."""
+    reduce_fraction: Decimal = Decimal("0.5")
+    tighten_factor: Decimal = Decimal("0.5")
+    """New stop distance = old distance x factor."""
+    cooldown_ns: int = 300 * NANOS_PER_SECOND
+
+
+@dataclass(frozen=True, slots=True)
+class EmergencyStop:
+    """Halt the account, cancel every working order and optionally flatten."""
+
+    reason: str
+    flatten: bool
+
+
+@dataclass(frozen=True, slots=True)
+class EnterReducing:
+    """Allow only orders that reduce exposure."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class TripBreaker:
+    """Stop new entries on an instrument, cut its position and tighten its stops."""
+
+    instrument_id: InstrumentId
+    reason: str
+    reduce_fraction: Decimal
+    tighten_factor: Decimal
+    until_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class ResetBreaker:
+    """The cool-down has passed: the instrument trades again."""
+
+    instrument_id: InstrumentId
+
+
+MonitorAction = EmergencyStop | EnterReducing | TripBreaker | ResetBreaker
+
+
+class RiskMonitor:
+    """The monitors of one account."""
+
+    def __init__(self, limits: MonitorLimits) -> None:
+        self.limits = limits
+        self.high_water: Decimal | None = None
+        self.day: int | None = None
+        self.day_start_equity: Decimal | None = None
+        self.halted = False
+        self.reducing = False
+        self._prices: dict[InstrumentId, deque[float]] = {}
+        self.tripped: dict[InstrumentId, int] = {}
+        self._zone = ZoneInfo(limits.timezone)
+
+    def _trading_day(self, ts_ns: int) -> int:
+        local = datetime.fromtimestamp(ts_ns / NANOS_PER_SECOND, tz=UTC).astimezone(self._zone)
+        return local.toordinal()
+
+    def on_equity(self, ts_ns: int, equity: Decimal) -> list[MonitorAction]:
+        """Update the high-water mark and day start; return any action a breach needs."""
+        actions: list[MonitorAction] = []
+        day = self._trading_day(ts_ns)
+        if day != self.day:
+            self.day = day
+            self.day_start_equity = equity
+            self.reducing = False
+        if self.high_water is None or equity > self.high_water:
+            self.high_water = equity
+        limits = self.limits
+        if limits.max_drawdown is not None and not self.halted and self.high_water > 0:
+            drawdown = (self.high_water - equity) / self.high_water
+            if drawdown > limits.max_drawdown:
+                self.halted = True
+                actions.append(
+                    EmergencyStop(
+                        f"drawdown {drawdown:.6f} from the high-water mark {self.high_water} "
+                        f"exceeds the limit {limits.max_drawdown}",
+                        limits.flatten_on_drawdown,
+                    )
+                )
+        start = self.day_start_equity
+        if limits.daily_loss_limit is not None and start is not None and not self.reducing:
+            loss = start - equity
+            if loss > limits.daily_loss_limit:
+                self.reducing = True
+                actions.append(
+                    EnterReducing(
+                        f"daily loss {loss} since the day's start equity {start} exceeds the "
+                        f"limit {limits.daily_loss_limit}"
+                    )
+                )
+        return actions
+
+    def on_price(
+        self, instrument_id: InstrumentId, ts_ns: int, price: Decimal
+    ) -> list[MonitorAction]:
+        """Track one price; return a breaker trip or reset when one is due."""
+        limits = self.limits
+        until = self.tripped.get(instrument_id)
+        if until is not None and ts_ns >= until:
+            del self.tripped[instrument_id]
+            self._prices.pop(instrument_id, None)
+            return [ResetBreaker(instrument_id)]
+        if limits.volatility_threshold is None and limits.jump_threshold is None:
+            return []
+        window = self._prices.get(instrument_id)
+        if window is None:
+            window = self._prices[instrument_id] = deque(maxlen=limits.volatility_window + 1)
+        window.append(float(price))
+        if until is not None or len(window) < 2:
+            return []
+        reason = self._breach(window)
+        if reason is None:
+            return []
+        until_ns = ts_ns + limits.cooldown_ns
+        self.tripped[instrument_id] = until_ns
+        return [
+            TripBreaker(
+                instrument_id, reason, limits.reduce_fraction, limits.tighten_factor, until_ns
+            )
+        ]
+
+    def _breach(self, window: deque[float]) -> str | None:
+        limits = self.limits
+        prices = list(window)
+        if limits.jump_threshold is not None and prices[0] > 0:
+            jump = abs(prices[-1] / prices[0] - 1)
+            if jump > limits.jump_threshold:
+                return f"price moved {jump:.6f} within the window, over {limits.jump_threshold}"
+        if limits.volatility_threshold is not None and len(prices) > limits.volatility_window:
+            returns = [b / a - 1 for a, b in zip(prices, prices[1:], strict=False) if a > 0]
+            if len(returns) >= 2:
+                mean = sum(returns) / len(returns)
+                variance = sum((r - mean) ** 2 for r in returns) / (len(returns) - 1)
+                volatility = math.sqrt(variance)
+                if volatility > limits.volatility_threshold:
+                    return (
+                        f"realised volatility {volatility:.6f} over {len(returns)} returns "
+                        f"exceeds {limits.volatility_threshold}"
+                    )
+        return None
+
+    def entries_blocked(self, instrument_id: InstrumentId) -> bool:
+        """Return True while the instrument's breaker is tripped."""
+        return instrument_id in self.tripped
