@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import itertools
 import math
 import time
 from decimal import Decimal
@@ -89,7 +90,7 @@ def _rolling_volatility_trip(path: str, window: int, threshold: float) -> str | 
             recent = mids[-(window + 1) :]
             if len(recent) < window + 1:
                 continue
-            returns = [b / a - 1 for a, b in zip(recent, recent[1:], strict=False)]
+            returns = [b / a - 1 for a, b in itertools.pairwise(recent)]
             mean = sum(returns) / len(returns)
             sd = math.sqrt(sum((r - mean) ** 2 for r in returns) / (len(returns) - 1))
             if sd > threshold:

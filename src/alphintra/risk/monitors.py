@@ -13,6 +13,7 @@ on market data) and prices; they answer with actions for the engine to carry out
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import deque
 from dataclasses import dataclass
@@ -175,7 +176,7 @@ class RiskMonitor:
             if jump > limits.jump_threshold:
                 return f"price moved {jump:.6f} within the window, over {limits.jump_threshold}"
         if limits.volatility_threshold is not None and len(prices) > limits.volatility_window:
-            returns = [b / a - 1 for a, b in zip(prices, prices[1:], strict=False) if a > 0]
+            returns = [b / a - 1 for a, b in itertools.pairwise(prices) if a > 0]
             if len(returns) >= 2:
                 mean = sum(returns) / len(returns)
                 variance = sum((r - mean) ** 2 for r in returns) / (len(returns) - 1)
