@@ -12,9 +12,10 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC
 from decimal import Decimal
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import Depends, FastAPI, Query, Request, WebSocket, WebSocketDisconnect
 from fastapi.exceptions import RequestValidationError
@@ -32,8 +33,10 @@ from alphintra.api.schemas import (
     AccountIn,
     AccountView,
     BatchItemError,
+    DateTimeText,
     EmergencyStopIn,
     EmergencyStopResult,
+    MonitorLimitsBody,
     OrderIn,
     OrderList,
     OrderPatch,
@@ -55,9 +58,10 @@ from alphintra.domain.commands import OrderRequest
 from alphintra.domain.enums import OrderStatus, OrderType, TrailingOffsetType
 from alphintra.domain.identifiers import AccountId, ClientOrderId, InstrumentId, ModelId, SignalId
 from alphintra.domain.signals import TradingSignal
+from alphintra.risk.monitors import MonitorLimits
 from alphintra.risk.pretrade import RiskLimits
 from alphintra.security import Permission
-from alphintra.service.trading import ServiceError, SignalOutcome
+from alphintra.service.trading import InvalidRequestError, ServiceError, SignalOutcome
 
 MAX_BODY_BYTES = 1 << 20
 API = "/api/v1"
@@ -155,11 +159,13 @@ async def _json_error(request: Request, error: Mapping[str, Any]) -> dict[str, A
 
 def _allowed_methods(request: Request) -> str:
     """Return every method the request's path supports (Starlette names one route's only)."""
-    methods: set[str] = set()
+    literal: set[str] = set()
+    templated: set[str] = set()
     for route in request.app.router.routes:
         if isinstance(route, Route) and route.matches(request.scope)[0] is not Match.NONE:
-            methods |= route.methods or set()
-    return ", ".join(sorted(methods))
+            # A literal path (/signals/batch) wins over a template (/signals/{signal_id}).
+            (templated if route.param_convertors else literal).update(route.methods or ())
+    return ", ".join(sorted(literal or templated))
 
 
 def _document_problems(app: FastAPI) -> None:
@@ -434,8 +440,8 @@ def create_app(context: ApiContext, lifespan: Callable[[FastAPI], Any] | None = 
         who: Reader,
         status: Annotated[OrderStatus | None, Query()] = None,
         symbol: Annotated[str | None, Query(max_length=32)] = None,
-        fromTime: Annotated[datetime | None, Query()] = None,
-        toTime: Annotated[datetime | None, Query()] = None,
+        fromTime: Annotated[DateTimeText | None, Query()] = None,
+        toTime: Annotated[DateTimeText | None, Query()] = None,
         accountId: Annotated[str | None, Query(max_length=128)] = None,
         offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
@@ -537,7 +543,7 @@ def create_app(context: ApiContext, lifespan: Callable[[FastAPI], Any] | None = 
         accountId: Annotated[str | None, Query(max_length=128)] = None,
     ) -> RiskLimitsBody:
         runtime = service.account(who.account_for(accountId), who.accounts)
-        return _limits_body(runtime.engine.limits)
+        return _limits_body(runtime.engine.limits, runtime.settings.monitor)
 
     @app.put(f"{API}/risk/limits", response_model=RiskLimitsBody, tags=["risk"])
     async def put_limits(
@@ -555,14 +561,15 @@ def create_app(context: ApiContext, lifespan: Callable[[FastAPI], Any] | None = 
             enforce_min_notional=body.enforceMinNotional,
             enforce_trading_hours=body.enforceTradingHours,
         )
-        old = await service.set_limits(account, who.accounts, limits)
+        monitor = _monitor_limits(body.monitors)
+        old, old_monitor = await service.set_limits(account, who.accounts, limits, monitor)
         await service.audit(
             account,
             actor=who.user_id,
             action="risk.limits",
             address=client_address(request),
             target=account,
-            old_value=_limits_body(old).model_dump_json(),
+            old_value=_limits_body(old, old_monitor).model_dump_json(),
             new_value=body.model_dump_json(),
         )
         return body
@@ -636,7 +643,7 @@ def create_app(context: ApiContext, lifespan: Callable[[FastAPI], Any] | None = 
     return app
 
 
-def _limits_body(limits: RiskLimits) -> RiskLimitsBody:
+def _limits_body(limits: RiskLimits, monitor: MonitorLimits) -> RiskLimitsBody:
     return RiskLimitsBody(
         maxOrderQuantity=limits.max_order_quantity,
         maxOrderNotional=limits.max_order_notional,
@@ -644,4 +651,37 @@ def _limits_body(limits: RiskLimits) -> RiskLimitsBody:
         maxPositionNotional=limits.max_position_notional,
         enforceMinNotional=limits.enforce_min_notional,
         enforceTradingHours=limits.enforce_trading_hours,
+        monitors=MonitorLimitsBody(
+            maxDrawdown=monitor.max_drawdown,
+            dailyLossLimit=monitor.daily_loss_limit,
+            flattenOnDrawdown=monitor.flatten_on_drawdown,
+            timezone=monitor.timezone,
+            volatilityWindow=monitor.volatility_window,
+            volatilityThreshold=monitor.volatility_threshold,
+            jumpThreshold=monitor.jump_threshold,
+            reduceFraction=monitor.reduce_fraction,
+            tightenFactor=monitor.tighten_factor,
+            cooldownSeconds=monitor.cooldown_ns // 1_000_000_000,
+        ),
+    )
+
+
+def _monitor_limits(body: MonitorLimitsBody) -> MonitorLimits:
+    try:
+        ZoneInfo(body.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidRequestError(
+            "UNKNOWN_TIMEZONE", f"monitors.timezone: unknown time zone {body.timezone!r}"
+        ) from None
+    return MonitorLimits(
+        max_drawdown=body.maxDrawdown,
+        daily_loss_limit=body.dailyLossLimit,
+        flatten_on_drawdown=body.flattenOnDrawdown,
+        timezone=body.timezone,
+        volatility_window=body.volatilityWindow,
+        volatility_threshold=body.volatilityThreshold,
+        jump_threshold=body.jumpThreshold,
+        reduce_fraction=body.reduceFraction,
+        tighten_factor=body.tightenFactor,
+        cooldown_ns=body.cooldownSeconds * 1_000_000_000,
     )

@@ -11,9 +11,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+import structlog
 from fastapi import WebSocket, WebSocketDisconnect
 
 from alphintra.api import views
+from alphintra.api.alerts import Alert, WebhookSender
 from alphintra.api.auth import Authenticator, AuthError, Principal
 from alphintra.api.schemas import (
     AccountIn,
@@ -42,6 +44,7 @@ from alphintra.service.hub import CHANNELS, EventHub
 from alphintra.service.trading import AccountRuntime, AccountSettings, NotFoundError, TradingService
 from alphintra.store.directory import Directory
 
+log = structlog.get_logger("alphintra")
 NANOS_PER_DAY = 86_400 * 1_000_000_000
 HISTORY_INTERVAL_NS = 1_000_000_000
 
@@ -69,6 +72,7 @@ class Portal:
         *,
         on_event: Callable[[AccountRuntime, AnyEvent], None] | None = None,
         on_start: Callable[[AccountRuntime], None] | None = None,
+        webhook: WebhookSender | None = None,
     ) -> None:
         self.service = service
         self.directory = directory
@@ -77,6 +81,7 @@ class Portal:
         self.books: dict[str, AccountBook] = {}
         self._extra = on_event
         self._on_start = on_start
+        self.webhook = webhook
         self._owners: dict[str, str] = {}
         service.observe(self._on_event)
 
@@ -220,9 +225,21 @@ class Portal:
         if self._extra is not None:
             self._extra(runtime, event)
 
-    def alert(self, account: str, kind: str, message: str) -> None:
-        """Publish an alert to the WebSocket ``alerts`` channel."""
-        self.hub.publish("alerts", account, {"kind": kind, "message": message})
+    def alert(
+        self, account: str, kind: str, message: str, instrument_id: str | None = None
+    ) -> None:
+        """Send an alert to the log, the WebSocket ``alerts`` channel and the webhook."""
+        log.warning(
+            "risk_alert", account=account, kind=kind, message=message, instrument=instrument_id
+        )
+        self.hub.publish(
+            "alerts",
+            account,
+            {"kind": kind, "message": message, "symbol": instrument_id},
+            symbol=instrument_id,
+        )
+        if self.webhook is not None:
+            self.webhook.submit(Alert(account, kind, message, instrument_id))
 
     def note_arrival(self, account: str, signal_id: SignalId) -> None:
         """Remember the mid at a signal's arrival, for slippage feedback."""

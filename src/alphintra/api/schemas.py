@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from alphintra.domain.enums import OrderSide, OrderType, SignalAction, TimeInForce
 
@@ -26,6 +34,21 @@ class ApiModel(BaseModel):
     )
 
 
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def _date_time_text(value: object) -> object:
+    """Accept ISO 8601 text only, as the schema documents (Pydantic also takes Unix numbers)."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or _NUMBER.fullmatch(value.strip()):
+        raise ValueError(
+            f"expected an ISO 8601 date-time such as 2024-01-02T03:04:05Z, got {value!r}"
+        )
+    return value
+
+
+DateTimeText = Annotated[datetime, BeforeValidator(_date_time_text)]
 Positive = Annotated[Decimal, Field(gt=0, allow_inf_nan=False, max_digits=38)]
 Identifier = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:\-]+$")]
 Symbol = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9._/\-]+$")]
@@ -39,7 +62,7 @@ class SignalIn(ApiModel):
     symbol: Symbol
     action: SignalAction
     confidence: Annotated[Decimal, Field(ge=0, le=1, allow_inf_nan=False)]
-    timestamp: datetime | None = None
+    timestamp: DateTimeText | None = None
     quantity: Positive | None = None
     entryPrice: Positive | None = None
     priceTarget: Positive | None = None
@@ -167,7 +190,7 @@ class OrderIn(ApiModel):
     trailingOffsetType: Literal["PRICE", "PERCENT"] | None = None
     displayQuantity: Positive | None = None
     timeInForce: TimeInForce = TimeInForce.GTC
-    expireTime: datetime | None = None
+    expireTime: DateTimeText | None = None
     clientOrderId: Identifier | None = None
     accountId: Identifier | None = None
     reduceOnly: bool = False
@@ -291,6 +314,21 @@ class PortfolioPoint(ApiModel):
     cashBalance: str
 
 
+class MonitorLimitsBody(ApiModel):
+    """Thresholds of the real-time monitors; null disables one."""
+
+    maxDrawdown: Annotated[Decimal, Field(gt=0, lt=1, allow_inf_nan=False)] | None = None
+    dailyLossLimit: Positive | None = None
+    flattenOnDrawdown: bool = False
+    timezone: Annotated[str, Field(min_length=1, max_length=64)] = "UTC"
+    volatilityWindow: Annotated[int, Field(ge=2, le=10_000)] = 30
+    volatilityThreshold: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+    jumpThreshold: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+    reduceFraction: Annotated[Decimal, Field(ge=0, le=1, allow_inf_nan=False)] = Decimal("0.5")
+    tightenFactor: Annotated[Decimal, Field(gt=0, le=1, allow_inf_nan=False)] = Decimal("0.5")
+    cooldownSeconds: Annotated[int, Field(ge=0, le=86_400)] = 300
+
+
 class RiskLimitsBody(ApiModel):
     """Risk limits of an account; null disables a limit."""
 
@@ -300,6 +338,7 @@ class RiskLimitsBody(ApiModel):
     maxPositionNotional: Positive | None = None
     enforceMinNotional: bool = True
     enforceTradingHours: bool = False
+    monitors: MonitorLimitsBody = Field(default_factory=MonitorLimitsBody)
 
 
 class EmergencyStopIn(ApiModel):

@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     market_data_dir: Path | None = REPO_DATA
     feed_interval_ms: int = Field(default=250, ge=10, le=60_000)
     demo_starting_cash: str = "1000000"
+    alert_webhook_url: str | None = None
+    """Slack-compatible webhook for risk alerts."""
     log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
     journal_synchronous: str = Field(default="NORMAL", pattern="^(NORMAL|FULL)$")
 

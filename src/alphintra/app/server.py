@@ -15,6 +15,7 @@ import structlog
 import uvicorn
 from fastapi import FastAPI
 
+from alphintra.api.alerts import WebhookSender
 from alphintra.api.app import ApiContext, create_app
 from alphintra.api.auth import Authenticator
 from alphintra.api.metrics import _ALL_RUNTIMES, Metrics
@@ -105,12 +106,14 @@ def build_runtime(settings: Settings, env: dict[str, str]) -> Runtime:
     service = TradingService(journal=journal, registry=InstrumentRegistry(), clock=LiveClock())
     journal.add_commit_hook(ReadModelProjector(signal_state, service.account_state))
     metrics = Metrics()
+    webhook = WebhookSender(settings.alert_webhook_url) if settings.alert_webhook_url else None
     portal = Portal(
         service,
         directory,
         CredentialVault(master_key) if master_key is not None else None,
         on_event=metrics.on_event,
         on_start=_ALL_RUNTIMES.append,
+        webhook=webhook,
     )
     demo_key = None
     if settings.demo and directory.user(DEMO_USER) is None:
@@ -142,7 +145,8 @@ def build_runtime(settings: Settings, env: dict[str, str]) -> Runtime:
             yield
         finally:
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            # A feed that failed was logged by run_feed; what was accepted is still flushed.
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
             service.flush_all()
 
@@ -155,11 +159,15 @@ async def run_feed(settings: Settings, service: TradingService, portal: Portal) 
     feed = open_feed(settings.market_data_dir)
     log.info("market_data_feed", kind=type(feed).__name__, symbols=feed.symbols)
     interval = settings.feed_interval_ms / 1000
-    while True:
-        for quote in feed.next_quotes(service.clock.now_ns()):
-            await service.on_market_data(quote)
-        portal.sample_all()
-        await asyncio.sleep(interval)
+    try:
+        while True:
+            for quote in feed.next_quotes(service.clock.now_ns()):
+                await service.on_market_data(quote)
+            portal.sample_all()
+            await asyncio.sleep(interval)
+    except Exception:
+        log.exception("market_data_feed_failed")
+        raise
 
 
 def print_demo_banner(runtime: Runtime) -> None:

@@ -100,6 +100,19 @@ class RiskMonitor:
         self.tripped: dict[InstrumentId, int] = {}
         self._zone = ZoneInfo(limits.timezone)
 
+    def reconfigure(self, limits: MonitorLimits) -> None:
+        """Apply new thresholds, keeping the high-water mark and the day's start."""
+        self.limits = limits
+        self._zone = ZoneInfo(limits.timezone)
+        for instrument_id, window in list(self._prices.items()):
+            self._prices[instrument_id] = deque(window, maxlen=limits.volatility_window + 1)
+
+    def rearm(self, equity: Decimal) -> None:
+        """Start again after a resume: the current equity is the new high-water mark."""
+        self.high_water = equity
+        self.halted = False
+        self.reducing = False
+
     def _trading_day(self, ts_ns: int) -> int:
         local = datetime.fromtimestamp(ts_ns / NANOS_PER_SECOND, tz=UTC).astimezone(self._zone)
         return local.toordinal()

@@ -9,6 +9,7 @@ reports go straight back into the engine.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from alphintra.domain.events import (
     AnyEvent,
     AuditRecorded,
     Event,
+    OrderAccepted,
     OrderDenied,
     OrderFilled,
     OrderRejected,
@@ -37,6 +39,7 @@ from alphintra.domain.values import ZERO, Currency
 from alphintra.engine.clock import Clock
 from alphintra.engine.engine import EventJournal, TradingEngine
 from alphintra.orders.factory import OrderValidationError, build_order
+from alphintra.risk.monitors import MonitorLimits, RiskMonitor
 from alphintra.risk.pretrade import RiskLimits
 from alphintra.service.hub import EventHub
 from alphintra.signals.sizing import SizingCaps, SizingError, SizingPolicy, size_signal
@@ -85,6 +88,7 @@ class AccountSettings:
     starting_cash: Decimal = Decimal(1_000_000)
     sizing: SizingPolicy | None = None
     limits: RiskLimits = field(default_factory=RiskLimits)
+    monitor: MonitorLimits = field(default_factory=MonitorLimits)
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,11 +178,13 @@ class TradingService:
             limits=settings.limits,
             id_prefix=f"{settings.account_id}-{time.time_ns():x}",
         )
+        engine.attach_monitor(RiskMonitor(settings.monitor))
         runtime = AccountRuntime(settings, engine, venue)
         self.accounts[settings.account_id] = runtime
         events = list(history)
         if events:
             engine.restore(events)
+            _number_after_history(venue, events)
             # Orders the venue held are gone with the old process: the simulated
             # venue starts empty, so working orders are re-sent under the same IDs.
             for order in engine.state.open_orders.values():
@@ -319,6 +325,11 @@ class TradingService:
         engine = runtime.engine
         if signal.signal_id in engine.state.signals:
             return self._outcome(runtime, signal.signal_id, duplicate=True)
+        if engine.state.trading_state is TradingState.HALTED:
+            # Tell the model why; its orders would only be denied with a generic code.
+            self._validate_signal(runtime, signal, signal.quantity or Decimal(1))
+            engine.reject_signal(signal, "TRADING_HALTED", "trading is halted for this account")
+            return self._outcome(runtime, signal.signal_id, duplicate=False)
         if signal.action is SignalAction.REBALANCE:
             return self._rebalance(runtime, signal)
         try:
@@ -497,25 +508,25 @@ class TradingService:
         runtime = self.account(account_id, allowed)
         async with runtime.lock:
             runtime.engine.set_trading_state(TradingState.ACTIVE, reason)
+            if runtime.engine.monitor is not None:
+                runtime.engine.monitor.rearm(runtime.engine.valuation().total)
             runtime.engine.flush(force=True)
 
     async def set_limits(
-        self, account_id: str, allowed: frozenset[str] | None, limits: RiskLimits
-    ) -> RiskLimits:
-        """Replace an account's risk limits; return the old ones."""
+        self,
+        account_id: str,
+        allowed: frozenset[str] | None,
+        limits: RiskLimits,
+        monitor: MonitorLimits,
+    ) -> tuple[RiskLimits, MonitorLimits]:
+        """Replace an account's risk limits and monitor thresholds; return the old ones."""
         runtime = self.account(account_id, allowed)
         async with runtime.lock:
-            old = runtime.engine.limits
+            old = runtime.engine.limits, runtime.settings.monitor
             runtime.engine.limits = limits
-            runtime.settings = AccountSettings(
-                account_id=runtime.settings.account_id,
-                owner=runtime.settings.owner,
-                venue=runtime.settings.venue,
-                base_currency=runtime.settings.base_currency,
-                starting_cash=runtime.settings.starting_cash,
-                sizing=runtime.settings.sizing,
-                limits=limits,
-            )
+            if runtime.engine.monitor is not None:
+                runtime.engine.monitor.reconfigure(monitor)
+            runtime.settings = dataclasses.replace(runtime.settings, limits=limits, monitor=monitor)
         return old
 
     async def audit(
@@ -566,10 +577,40 @@ class TradingService:
             symbol=data.instrument_id,
         )
 
+    async def on_timer(self, ts: int) -> None:
+        """Run every account's timed checks (risk monitors across a day change)."""
+        for runtime in self.accounts.values():
+            async with runtime.lock:
+                runtime.engine.on_timer(ts)
+                runtime.dispatch()
+
     def flush_all(self) -> None:
         """Commit every account's buffered events."""
         for runtime in self.accounts.values():
             runtime.engine.flush(force=True)
+
+
+def _number_after_history(venue: SimulatedVenue, history: list[AnyEvent]) -> None:
+    """Make a fresh simulated venue number its orders and trades after the journaled ones.
+
+    The venue counts from 1 in every process. After a restart its first fill would
+    reuse a journaled trade ID (``SIM-T1``), which the journal refuses as a duplicate
+    fill, and its order IDs would repeat those of earlier orders.
+    """
+    prefix = f"{venue.venue_id}-"
+    orders = trades = 0
+    for event in history:
+        if type(event) is OrderAccepted or type(event) is OrderFilled:
+            number = event.venue_order_id.removeprefix(prefix)
+            if number.isdigit():
+                orders = max(orders, int(number))
+        if type(event) is OrderFilled and event.venue == venue.venue_id:
+            number = event.trade_id.removeprefix(f"{prefix}T")
+            if number.isdigit():
+                trades = max(trades, int(number))
+    # The venue has no public way to resume its numbering; its counters are plain ints.
+    venue._order_seq = max(venue._order_seq, orders)
+    venue._trade_seq = max(venue._trade_seq, trades)
 
 
 class _LazyInstruments(Mapping[InstrumentId, Any]):
