@@ -80,6 +80,8 @@ class Metrics:
         )
         self.database_up = Gauge("alphintra_database_up", "1 when the database answers", registry=r)
         self._realized: dict[tuple[str, str], Decimal] = {}
+        self.runtimes: list[AccountRuntime] = []
+        """The accounts whose positions ``trading_positions_active`` counts."""
         self.venue_up = Gauge(
             "alphintra_venue_up", "1 when the venue is reachable", ["venue"], registry=r
         )
@@ -120,7 +122,7 @@ class Metrics:
             self.positions_active.set(
                 sum(
                     1
-                    for rt in runtime_accounts(runtime)
+                    for rt in (self.runtimes or [runtime])
                     for p in rt.engine.state.positions.values()
                     if p.quantity
                 )
@@ -151,11 +153,3 @@ class Metrics:
         self.database_up.set(1 if checks.get("database", False) else 0)
         self.venue_up.labels(venue="SIM").set(1 if checks.get("venue", False) else 0)
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
-
-
-_ALL_RUNTIMES: list[AccountRuntime] = []
-
-
-def runtime_accounts(runtime: AccountRuntime) -> list[AccountRuntime]:
-    """Return every runtime known to the metrics (registered by the portal)."""
-    return _ALL_RUNTIMES or [runtime]

@@ -18,7 +18,7 @@ from fastapi import FastAPI
 from alphintra.api.alerts import WebhookSender
 from alphintra.api.app import ApiContext, create_app
 from alphintra.api.auth import Authenticator
-from alphintra.api.metrics import _ALL_RUNTIMES, Metrics
+from alphintra.api.metrics import Metrics
 from alphintra.api.portal import Portal
 from alphintra.app.config import ConfigError, Settings
 from alphintra.domain.identifiers import AccountId
@@ -112,7 +112,7 @@ def build_runtime(settings: Settings, env: dict[str, str]) -> Runtime:
         directory,
         CredentialVault(master_key) if master_key is not None else None,
         on_event=metrics.on_event,
-        on_start=_ALL_RUNTIMES.append,
+        on_start=metrics.runtimes.append,
         webhook=webhook,
     )
     demo_key = None

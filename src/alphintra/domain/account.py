@@ -14,6 +14,7 @@ from alphintra.domain.events import (
     AccountOpened,
     Event,
     MarkUpdated,
+    OrderDenied,
     OrderEvent,
     OrderFilled,
     OrderInitialized,
@@ -43,6 +44,7 @@ class AccountState:
         "account_id",
         "base_currency",
         "cash",
+        "denials",
         "event_count",
         "fees",
         "marks",
@@ -73,6 +75,8 @@ class AccountState:
         self.fees: dict[Currency, Decimal] = {}
         self.marks: dict[InstrumentId, Decimal] = {}
         self.signals: dict[SignalId, SignalReceived] = {}
+        self.denials: dict[ClientOrderId, OrderDenied] = {}
+        """Why each denied order was denied."""
         self.signal_rejections: dict[SignalId, SignalRejected] = {}
         self.trading_state = TradingState.ACTIVE
         self.event_count = 0
@@ -108,6 +112,8 @@ class AccountState:
                 f"{type(event).__name__} names unknown order {event.client_order_id!r}"
             )
         changed = order.apply(event)
+        if type(event) is OrderDenied:
+            self.denials[event.client_order_id] = event
         if order.status.is_closed:
             self.open_orders.pop(order.client_order_id, None)
         if changed and type(event) is OrderFilled:

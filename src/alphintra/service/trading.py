@@ -289,7 +289,7 @@ class TradingService:
             return SignalOutcome(
                 signal_id, "REJECTED", rejection.reason_code, rejection.reason, (), duplicate
             )
-        status, code, reason = signal_status(orders)
+        status, code, reason = signal_status(orders, state.denials)
         return SignalOutcome(
             signal_id, status, code, reason, tuple(o.client_order_id for o in orders), duplicate
         )
@@ -608,9 +608,7 @@ def _number_after_history(venue: SimulatedVenue, history: list[AnyEvent]) -> Non
             number = event.trade_id.removeprefix(f"{prefix}T")
             if number.isdigit():
                 trades = max(trades, int(number))
-    # The venue has no public way to resume its numbering; its counters are plain ints.
-    venue._order_seq = max(venue._order_seq, orders)
-    venue._trade_seq = max(venue._trade_seq, trades)
+    venue.continue_numbering(orders, trades)
 
 
 class _LazyInstruments(Mapping[InstrumentId, Any]):
@@ -635,13 +633,18 @@ class _LazyInstruments(Mapping[InstrumentId, Any]):
         return len(self._registry.known())
 
 
-def signal_status(orders: list[Order]) -> tuple[str, str | None, str | None]:
+def signal_status(
+    orders: list[Order], denials: Mapping[ClientOrderId, OrderDenied] | None = None
+) -> tuple[str, str | None, str | None]:
     """Return (status, reason code, reason) of a signal from its orders."""
     if not orders:
         return "ACCEPTED", None, None
     entries = [o for o in orders if o.parent_id is None] or orders
     denied = [o for o in entries if o.status is OrderStatus.DENIED]
     if denied and len(denied) == len(entries):
+        denial = (denials or {}).get(denied[0].client_order_id)
+        if denial is not None:
+            return "REJECTED", denial.reason_code, denial.reason
         return "REJECTED", "RISK_DENIED", "denied by risk"
     rejected = [o for o in entries if o.status is OrderStatus.REJECTED]
     if rejected and len(rejected) == len(entries):
@@ -662,7 +665,8 @@ def signal_state(state: AccountState, signal_id: SignalId) -> tuple[str, str | N
     rejection = state.signal_rejections.get(signal_id)
     if rejection is not None:
         return "REJECTED", rejection.reason_code, rejection.reason
-    return signal_status([o for o in state.orders.values() if o.signal_id == signal_id])
+    orders = [o for o in state.orders.values() if o.signal_id == signal_id]
+    return signal_status(orders, state.denials)
 
 
 def market_data_payload(data: MarketData) -> dict[str, Any]:

@@ -162,6 +162,11 @@ class SimulatedVenue:
         self._trade_seq = 0
         self.fills_count = 0
 
+    def continue_numbering(self, last_order: int, last_trade: int) -> None:
+        """Number new orders and trades after these (a restarted venue must not reuse IDs)."""
+        self._order_seq = max(self._order_seq, last_order)
+        self._trade_seq = max(self._trade_seq, last_trade)
+
     # Commands -------------------------------------------------------------------
 
     def handle(self, command: VenueCommand) -> list[OrderEvents]:
