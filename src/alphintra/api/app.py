@@ -47,6 +47,7 @@ from alphintra.api.schemas import (
     Problem,
     Readiness,
     RiskLimitsBody,
+    RiskMetricsView,
     SignalBatchIn,
     SignalBatchResult,
     SignalIn,
@@ -573,6 +574,14 @@ def create_app(context: ApiContext, lifespan: Callable[[FastAPI], Any] | None = 
             new_value=body.model_dump_json(),
         )
         return body
+
+    @app.get(f"{API}/risk/metrics", response_model=RiskMetricsView, tags=["risk"])
+    async def risk_metrics(
+        who: Reader,
+        accountId: Annotated[str | None, Query(max_length=128)] = None,
+        benchmark: Annotated[str, Query(max_length=16, pattern=r"^[A-Z0-9]+$")] = "SPY",
+    ) -> RiskMetricsView:
+        return portal.risk_metrics(who.account_for(accountId), who.accounts, benchmark)
 
     @app.post(f"{API}/risk/emergency-stop", response_model=EmergencyStopResult, tags=["risk"])
     async def emergency_stop(

@@ -17,6 +17,7 @@ from fastapi import WebSocket, WebSocketDisconnect
 from alphintra.api import views
 from alphintra.api.alerts import Alert, WebhookSender
 from alphintra.api.auth import Authenticator, AuthError, Principal
+from alphintra.api.risk_views import risk_metrics_view
 from alphintra.api.schemas import (
     AccountIn,
     AccountView,
@@ -24,6 +25,7 @@ from alphintra.api.schemas import (
     PortfolioPoint,
     PortfolioView,
     PositionView,
+    RiskMetricsView,
     SignalView,
     TradeList,
 )
@@ -38,10 +40,18 @@ from alphintra.domain.events import (
 )
 from alphintra.domain.identifiers import AccountId, SignalId
 from alphintra.domain.values import ZERO
+from alphintra.marketdata.daily_closes import DailyCloses
+from alphintra.portfolio.exposure import MissingFxRateError
 from alphintra.portfolio.statistics import max_drawdown
 from alphintra.security import CredentialVault, Role
 from alphintra.service.hub import CHANNELS, EventHub
-from alphintra.service.trading import AccountRuntime, AccountSettings, NotFoundError, TradingService
+from alphintra.service.trading import (
+    AccountRuntime,
+    AccountSettings,
+    InvalidRequestError,
+    NotFoundError,
+    TradingService,
+)
 from alphintra.store.directory import Directory
 
 log = structlog.get_logger("alphintra")
@@ -73,6 +83,7 @@ class Portal:
         on_event: Callable[[AccountRuntime, AnyEvent], None] | None = None,
         on_start: Callable[[AccountRuntime], None] | None = None,
         webhook: WebhookSender | None = None,
+        daily: DailyCloses | None = None,
     ) -> None:
         self.service = service
         self.directory = directory
@@ -82,6 +93,7 @@ class Portal:
         self._extra = on_event
         self._on_start = on_start
         self.webhook = webhook
+        self.daily = daily or DailyCloses(None)
         self._owners: dict[str, str] = {}
         service.observe(self._on_event)
 
@@ -374,6 +386,26 @@ class Portal:
             max_drawdown=drawdown,
             now_ns=self.service.clock.now_ns(),
         )
+
+    def risk_metrics(
+        self, account_id: str, allowed: frozenset[str] | None, benchmark: str
+    ) -> RiskMetricsView:
+        """Return an account's risk metrics (VaR, ES, ratios, beta, exposure, leverage)."""
+        runtime = self.service.account(account_id, allowed)
+        book = self.books.setdefault(account_id, AccountBook())
+        try:
+            return risk_metrics_view(
+                account_id,
+                runtime.engine.state,
+                self.service.registry,
+                runtime.engine.fx,
+                [(ts, total) for ts, total, _ in book.history],
+                self.daily,
+                benchmark,
+                self.service.clock.now_ns(),
+            )
+        except (MissingFxRateError, ValueError) as exc:
+            raise InvalidRequestError("RISK_METRICS_UNAVAILABLE", str(exc)) from None
 
     def history(
         self, account_id: str, allowed: frozenset[str] | None, limit: int

@@ -394,3 +394,56 @@ class Problem(ApiModel):
     code: str
     detail: str
     errors: list[dict[str, Any]] | None = None
+
+
+class VarFigure(ApiModel):
+    """Value at risk (and expected shortfall) at one confidence and horizon."""
+
+    method: Literal["historical", "parametric"]
+    confidence: float
+    horizonDays: int
+    valueAtRisk: float
+    """Loss as a fraction of equity (positive is a loss)."""
+    valueAtRiskAmount: str | None
+    expectedShortfall: float | None = None
+    expectedShortfallAmount: str | None = None
+
+
+class ReturnRiskView(ApiModel):
+    """Risk measured on one return series."""
+
+    source: str
+    firstDate: str
+    lastDate: str
+    observations: int
+    var: list[VarFigure]
+    sharpeRatio: float | None
+    sortinoRatio: float | None
+    maxDrawdown: str
+    beta: float | None
+
+
+class ExposureView(ApiModel):
+    """Gross and net exposure in the base currency."""
+
+    gross: str
+    net: str
+
+
+class RiskMetricsView(ApiModel):
+    """An account's risk metrics."""
+
+    accountId: str
+    currency: str
+    equity: str
+    leverage: str | None
+    exposure: ExposureView
+    exposureBySector: dict[str, ExposureView]
+    exposureByAssetClass: dict[str, ExposureView]
+    weights: dict[str, float]
+    equityCurve: ReturnRiskView | None
+    currentWeights: ReturnRiskView | None
+    instrumentBetas: dict[str, float | None]
+    correlation: dict[str, dict[str, float | None]] | None
+    benchmark: str
+    computedAt: datetime

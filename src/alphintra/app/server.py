@@ -24,6 +24,7 @@ from alphintra.app.config import ConfigError, Settings
 from alphintra.domain.identifiers import AccountId
 from alphintra.domain.registry import InstrumentRegistry
 from alphintra.engine.clock import LiveClock
+from alphintra.marketdata.daily_closes import DailyCloses
 from alphintra.marketdata.replay import open_feed
 from alphintra.security import (
     CredentialVault,
@@ -114,6 +115,7 @@ def build_runtime(settings: Settings, env: dict[str, str]) -> Runtime:
         on_event=metrics.on_event,
         on_start=metrics.runtimes.append,
         webhook=webhook,
+        daily=DailyCloses(settings.market_data_dir),
     )
     demo_key = None
     if settings.demo and directory.user(DEMO_USER) is None:
