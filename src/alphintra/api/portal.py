@@ -464,7 +464,9 @@ class Portal:
             await socket.send_json(
                 {"event": "authenticated", "user": who.user_id, "lastSeq": self.hub.last_seq}
             )
-            sender = asyncio.create_task(_pump(socket, subscription))
+            send_lock = asyncio.Lock()
+            watermarks: dict[str, int] = {}
+            sender = asyncio.create_task(_pump(socket, subscription, send_lock, watermarks))
             while True:
                 message = await socket.receive_json()
                 if not isinstance(message, dict):
@@ -482,20 +484,27 @@ class Portal:
                         )
                         continue
                     symbols = message.get("symbols")
+                    # No await between setting the filter and reading the backlog: every
+                    # message is then either in the backlog or queued for the pump, once.
                     subscription.channels[str(channel)] = (
                         frozenset(str(s).upper() for s in symbols)
                         if isinstance(symbols, list) and symbols
                         else None
                     )
-                    await socket.send_json({"event": "subscribed", "channel": channel})
                     resume = message.get("fromSeq")
+                    backlog: list[Any] = []
+                    lost_from = 0
                     if isinstance(resume, int) and resume >= 0:
-                        backlog, lost_from = self.hub.replay(subscription, resume)
+                        replayed, lost_from = self.hub.replay(subscription, resume)
+                        backlog = [m for m in replayed if m.channel == channel]
+                    async with send_lock:
+                        await socket.send_json({"event": "subscribed", "channel": channel})
                         if lost_from:
                             await socket.send_json({"event": "resume_gap", "fromSeq": lost_from})
                         for item in backlog:
-                            if item.channel == channel:
-                                await socket.send_json(item.wire())
+                            await socket.send_json(item.wire())
+                        if backlog:
+                            watermarks[str(channel)] = backlog[-1].seq
                 elif action == "unsubscribe":
                     subscription.channels.pop(str(channel), None)
                     await socket.send_json({"event": "unsubscribed", "channel": channel})
@@ -514,10 +523,15 @@ class Portal:
                 self.hub.unsubscribe(subscription)
 
 
-async def _pump(socket: WebSocket, subscription: Any) -> None:
+async def _pump(
+    socket: WebSocket, subscription: Any, send_lock: asyncio.Lock, watermarks: dict[str, int]
+) -> None:
+    """Send live messages in seq order, skipping any a replay has already sent."""
     while True:
         message = await subscription.queue.get()
-        await socket.send_json(message.wire())
+        async with send_lock:
+            if message.seq > watermarks.get(message.channel, 0):
+                await socket.send_json(message.wire())
 
 
 async def _close(socket: WebSocket, code: int, reason: str) -> None:
