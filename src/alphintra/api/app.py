@@ -279,6 +279,7 @@ def create_app(context: ApiContext, lifespan: Callable[[FastAPI], Any] | None = 
             409: {"model": Problem},
             413: {"model": Problem},
             422: {"model": Problem},
+            503: {"model": Problem},
         },
     )
     app.add_middleware(BodyLimit)

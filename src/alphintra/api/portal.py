@@ -187,7 +187,11 @@ class Portal:
 
     def readiness(self) -> dict[str, bool]:
         """Return the readiness checks: database and venues."""
-        return {"database": self.directory.ping(), "venue": True}
+        return {
+            "database": self.directory.ping(),
+            "venue": True,
+            "accounts": all(r.failure is None for r in self.service.accounts.values()),
+        }
 
     # Events ----------------------------------------------------------------------------
 

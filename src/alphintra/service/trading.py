@@ -9,12 +9,15 @@ reports go straight back into the engine.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
+
+import structlog
 
 from alphintra.domain.account import AccountState, UnknownOrderError
 from alphintra.domain.commands import BracketRequest, OrderRequest
@@ -45,7 +48,10 @@ from alphintra.service.hub import EventHub
 from alphintra.signals.sizing import SizingCaps, SizingError, SizingPolicy, size_signal
 from alphintra.signals.translation import SignalRejected as TranslationRejected
 from alphintra.signals.translation import validation_requests
+from alphintra.store.journal import JournalError
 from alphintra.venues.simulated.matching import SimulatedVenue, SimulatedVenueConfig
+
+log = structlog.get_logger("alphintra")
 
 
 class ServiceError(Exception):
@@ -69,6 +75,12 @@ class ConflictError(ServiceError):
     """The request conflicts with the current state (an order already closed)."""
 
     status = 409
+
+
+class AccountUnavailableError(ServiceError):
+    """The account stopped after a storage failure; it resumes after a restart (replay)."""
+
+    status = 503
 
 
 class InvalidRequestError(ServiceError):
@@ -115,6 +127,8 @@ class AccountRuntime:
         self.lock = asyncio.Lock()
         self.arrivals: dict[ClientOrderId, int] = {}
         """Signal or order arrival time (perf counter ns), until the venue acknowledges."""
+        self.failure: str | None = None
+        """Why the account stopped (a journal commit failed), or None while healthy."""
 
     def dispatch(self) -> None:
         """Commit the journal, send waiting commands and apply the venue's reports.
@@ -123,13 +137,25 @@ class AccountRuntime:
         durable (and in the read tables) before it is answered.
         """
         engine = self.engine
-        commands = engine.flush()
-        while commands:
-            for command in commands:
-                for report in self.venue.handle(command):
-                    engine.on_venue_event(report)
+        try:
             commands = engine.flush()
-        engine.flush(force=True)
+            while commands:
+                for command in commands:
+                    for report in self.venue.handle(command):
+                        engine.on_venue_event(report)
+                commands = engine.flush()
+            engine.flush(force=True)
+        except JournalError as exc:
+            # Fail-stop: the state in memory may now hold events the journal does not,
+            # so the account takes no further input until a restart replays the journal.
+            self.failure = f"journal commit failed: {exc}"
+            log.error("account_stopped", account=engine.account_id, reason=self.failure)
+            raise AccountUnavailableError("ACCOUNT_UNAVAILABLE", self.failure) from None
+
+    def check_available(self) -> None:
+        """Raise 503 when the account has stopped after a storage failure."""
+        if self.failure is not None:
+            raise AccountUnavailableError("ACCOUNT_UNAVAILABLE", self.failure)
 
 
 ObserverFn = Callable[[AccountRuntime, AnyEvent], None]
@@ -209,6 +235,7 @@ class TradingService:
         runtime = self.accounts.get(AccountId(account_id))
         if runtime is None or (allowed is not None and account_id not in allowed):
             raise NotFoundError("ACCOUNT_NOT_FOUND", f"account {account_id!r} not found")
+        runtime.check_available()
         return runtime
 
     def _notify(self, runtime: AccountRuntime, event: AnyEvent) -> None:
@@ -564,12 +591,15 @@ class TradingService:
     async def on_market_data(self, data: MarketData) -> None:
         """Feed one data point to every account's venue and engine."""
         for runtime in self.accounts.values():
+            if runtime.failure is not None:
+                continue
             async with runtime.lock:
                 engine = runtime.engine
                 for report in runtime.venue.on_market_data(data):
                     engine.on_venue_event(report)
                 engine.on_market_data(data)
-                runtime.dispatch()
+                with contextlib.suppress(AccountUnavailableError):
+                    runtime.dispatch()  # a failure stops this account only
         self.hub.publish(
             "market_data",
             "*",
@@ -580,9 +610,12 @@ class TradingService:
     async def on_timer(self, ts: int) -> None:
         """Run every account's timed checks (risk monitors across a day change)."""
         for runtime in self.accounts.values():
+            if runtime.failure is not None:
+                continue
             async with runtime.lock:
                 runtime.engine.on_timer(ts)
-                runtime.dispatch()
+                with contextlib.suppress(AccountUnavailableError):
+                    runtime.dispatch()
 
     def flush_all(self) -> None:
         """Commit every account's buffered events."""
