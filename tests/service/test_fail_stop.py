@@ -1,0 +1,81 @@
+"""An account stops, and stays stopped, when its journal commit fails."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from alphintra.domain.enums import SignalAction
+from alphintra.domain.events import AccountFunded
+from alphintra.domain.identifiers import AccountId, InstrumentId, ModelId, SignalId
+from alphintra.domain.market import QuoteTick
+from alphintra.domain.registry import InstrumentRegistry
+from alphintra.domain.signals import TradingSignal
+from alphintra.engine.clock import SimulatedClock
+from alphintra.service.trading import (
+    AccountSettings,
+    AccountUnavailableError,
+    TradingService,
+)
+from alphintra.store.journal import open_journal
+
+T0 = 1_700_000_000_000_000_000
+
+
+def _signal(signal_id: str) -> TradingSignal:
+    return TradingSignal(
+        signal_id=SignalId(signal_id),
+        model_id=ModelId("m"),
+        instrument_id=InstrumentId("EURUSD"),
+        action=SignalAction.BUY,
+        confidence=Decimal("0.5"),
+        ts=T0,
+        quantity=Decimal(1000),
+    )
+
+
+def test_service_commit_conflict_stops_only_that_account_with_503(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'journal.db'}"
+    journal = open_journal(url)
+    service = TradingService(
+        journal=journal, registry=InstrumentRegistry(), clock=SimulatedClock(T0)
+    )
+    victim = service.open_account(AccountSettings(account_id=AccountId("A"), owner="u"))
+    healthy = service.open_account(AccountSettings(account_id=AccountId("B"), owner="u"))
+
+    async def scenario() -> None:
+        tick = QuoteTick(
+            InstrumentId("EURUSD"), Decimal("1.1"), Decimal("1.1001"), Decimal(0), Decimal(0), T0
+        )
+        await service.on_market_data(tick)
+        # A second writer stores the next event of A's stream behind the service's back.
+        intruder = open_journal(url)
+        head = intruder.head(AccountId("A"))
+        assert head.seq > 0
+        intruder.append(
+            AccountFunded(
+                account_id=AccountId("A"),
+                ts_event=T0,
+                ts_recv=T0,
+                currency="USD",
+                amount=Decimal(1),
+            )
+        )
+        intruder.commit()
+        intruder.close()
+        with pytest.raises(AccountUnavailableError) as stopped:
+            await service.submit_signal("A", _signal("s-1"), None)
+        assert stopped.value.status == 503
+        assert victim.failure is not None and "journal commit failed" in victim.failure
+        with pytest.raises(AccountUnavailableError):
+            await service.submit_signal("A", _signal("s-2"), None)
+        outcome = await service.submit_signal("B", _signal("s-3"), None)
+        assert outcome.status in ("ACCEPTED", "EXECUTED")
+        await service.on_market_data(tick)  # the feed goes on for B
+        assert healthy.engine.state.position_quantity(InstrumentId("EURUSD")) == Decimal(1000)
+
+    asyncio.run(scenario())
+    journal.close()
