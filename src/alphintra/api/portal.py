@@ -57,6 +57,8 @@ from alphintra.store.directory import Directory
 log = structlog.get_logger("alphintra")
 NANOS_PER_DAY = 86_400 * 1_000_000_000
 HISTORY_INTERVAL_NS = 1_000_000_000
+PERSIST_INTERVAL_NS = 10_000_000_000
+"""How often a portfolio snapshot is written to ``portfolio_snapshots``."""
 
 
 @dataclass(slots=True)
@@ -69,6 +71,7 @@ class AccountBook:
     entry_prices: dict[SignalId, Decimal] = field(default_factory=dict)
     day: int = -1
     day_start: Decimal = ZERO
+    persisted: int = 0
 
 
 class Portal:
@@ -282,6 +285,19 @@ class Portal:
             return
         value = runtime.engine.valuation()
         book.history.append((now, value.total, value.cash))
+        if not book.persisted or now - book.persisted >= PERSIST_INTERVAL_NS:
+            book.persisted = now
+            self.directory.record_portfolio(
+                account,
+                now,
+                (
+                    value.total,
+                    value.cash,
+                    value.positions_value,
+                    value.realized_pnl,
+                    value.unrealized_pnl,
+                ),
+            )
         if len(book.history) > 100_000:
             del book.history[: len(book.history) - 100_000]
         if now // NANOS_PER_DAY != book.day:
@@ -416,7 +432,10 @@ class Portal:
     ) -> list[PortfolioPoint]:
         """Return the latest portfolio snapshots, oldest first."""
         self.service.account(account_id, allowed)
-        points = self.books.get(account_id, AccountBook()).history[-limit:]
+        stored = self.directory.portfolio_history(account_id, limit)
+        newest = stored[-1][0] if stored else -1
+        recent = [p for p in self.books.get(account_id, AccountBook()).history if p[0] > newest]
+        points = (stored + recent)[-limit:]
         return [
             PortfolioPoint(
                 timestamp=views.when(ts),

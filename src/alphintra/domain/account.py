@@ -53,6 +53,7 @@ class AccountState:
         "orders",
         "positions",
         "quote_currencies",
+        "signal_orders",
         "signal_rejections",
         "signals",
         "trading_state",
@@ -78,6 +79,8 @@ class AccountState:
         self.denials: dict[ClientOrderId, OrderDenied] = {}
         """Why each denied order was denied."""
         self.signal_rejections: dict[SignalId, SignalRejected] = {}
+        self.signal_orders: dict[SignalId, list[Order]] = {}
+        """The orders of each signal, so that a signal's status costs no scan of every order."""
         self.trading_state = TradingState.ACTIVE
         self.event_count = 0
 
@@ -105,6 +108,8 @@ class AccountState:
             created = Order(event)
             self.orders[event.client_order_id] = created
             self.open_orders[event.client_order_id] = created
+            if event.signal_id is not None:
+                self.signal_orders.setdefault(event.signal_id, []).append(created)
             return True
         order = self.orders.get(event.client_order_id)
         if order is None:

@@ -110,7 +110,7 @@ class TradingEngine(OrderEngine):
         become an order; nothing is recorded then.
         """
         if signal.signal_id in self.state.signals:
-            return [o for o in self.state.orders.values() if o.signal_id == signal.signal_id]
+            return list(self.state.signal_orders.get(signal.signal_id, ()))
         position = self.state.position_quantity(signal.instrument_id)
         request = signal_to_request(signal, quantity or signal.quantity, position)
         if isinstance(request, BracketRequest):
@@ -132,7 +132,7 @@ class TradingEngine(OrderEngine):
         A repeated signal ID returns its orders. Every order carries the signal's ID.
         """
         if signal.signal_id in self.state.signals:
-            return [o for o in self.state.orders.values() if o.signal_id == signal.signal_id]
+            return list(self.state.signal_orders.get(signal.signal_id, ()))
         ts = self.clock.now_ns()
         self._emit(self._signal_received(signal, ts, None))
         orders = []

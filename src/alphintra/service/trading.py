@@ -310,7 +310,7 @@ class TradingService:
         self, runtime: AccountRuntime, signal_id: SignalId, duplicate: bool
     ) -> SignalOutcome:
         state = runtime.engine.state
-        orders = [o for o in state.orders.values() if o.signal_id == signal_id]
+        orders = list(state.signal_orders.get(signal_id, ()))
         rejection = state.signal_rejections.get(signal_id)
         if rejection is not None:
             return SignalOutcome(
@@ -698,7 +698,7 @@ def signal_state(state: AccountState, signal_id: SignalId) -> tuple[str, str | N
     rejection = state.signal_rejections.get(signal_id)
     if rejection is not None:
         return "REJECTED", rejection.reason_code, rejection.reason
-    orders = [o for o in state.orders.values() if o.signal_id == signal_id]
+    orders = list(state.signal_orders.get(signal_id, ()))
     return signal_status(orders, state.denials)
 
 

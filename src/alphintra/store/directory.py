@@ -9,10 +9,18 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from decimal import Decimal
 
 import sqlalchemy as sa
 
-from alphintra.store.schema import api_keys, broker_credentials, metadata, trading_accounts, users
+from alphintra.store.schema import (
+    api_keys,
+    broker_credentials,
+    metadata,
+    portfolio_snapshots,
+    trading_accounts,
+    users,
+)
 
 
 def engine_url(url: str) -> str:
@@ -192,6 +200,42 @@ class Directory:
                 )
             ).first()
         return bytes(row[0]) if row else None
+
+    def record_portfolio(
+        self,
+        account_id: str,
+        ts_ns: int,
+        values: tuple[Decimal, Decimal, Decimal, Decimal, Decimal],
+    ) -> None:
+        """Store one portfolio snapshot: total, cash, positions value, realised, unrealised."""
+        total, cash, positions_value, realized, unrealized = (format(v, "f") for v in values)
+        with self.engine.begin() as connection:
+            connection.execute(
+                portfolio_snapshots.insert().values(
+                    account_id=account_id,
+                    ts_ns=ts_ns,
+                    total_value=total,
+                    cash=cash,
+                    positions_value=positions_value,
+                    realized_pnl=realized,
+                    unrealized_pnl=unrealized,
+                )
+            )
+
+    def portfolio_history(self, account_id: str, limit: int) -> list[tuple[int, Decimal, Decimal]]:
+        """Return the latest ``limit`` snapshots (ts, total, cash), oldest first."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                sa.select(
+                    portfolio_snapshots.c.ts_ns,
+                    portfolio_snapshots.c.total_value,
+                    portfolio_snapshots.c.cash,
+                )
+                .where(portfolio_snapshots.c.account_id == account_id)
+                .order_by(portfolio_snapshots.c.ts_ns.desc())
+                .limit(limit)
+            ).all()
+        return [(int(r[0]), Decimal(str(r[1])), Decimal(str(r[2]))) for r in reversed(rows)]
 
     def close(self) -> None:
         """Release the connection pool."""
