@@ -28,7 +28,7 @@ _T = TypeVar("_T")
 
 
 def _factories() -> list[Any]:
-    found = []
+    found: list[Any] = []
     for path in sorted(HERE.glob("harness_*.py")):
         module = importlib.import_module(f"{__package__}.{path.stem}")
         found.extend(getattr(module, "HARNESSES", []))
