@@ -36,6 +36,7 @@ from alphintra.domain.events import (
     OrderRejected,
     OrderSubmitted,
     OrderTriggered,
+    PositionMismatch,
     RiskAlertRaised,
     SignalReceived,
     SignalRejected,
@@ -144,6 +145,14 @@ def every_event_type(account: str) -> list[AnyEvent]:
             kind="volatility_breaker",
             message="realised volatility 0.02 exceeds 0.01",
             instrument_id=InstrumentId("BTCUSD"),
+        ),
+        PositionMismatch(
+            account_id=a,
+            ts_event=T0,
+            ts_recv=T0,
+            instrument_id=InstrumentId("BTCUSD"),
+            engine_quantity=Decimal("1.5"),
+            venue_quantity=Decimal("1.25"),
         ),
         MarkUpdated(
             account_id=a,

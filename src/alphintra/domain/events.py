@@ -232,6 +232,14 @@ class RiskAlertRaised(Event, frozen=True, kw_only=True, gc=False):
     instrument_id: InstrumentId | None = None
 
 
+class PositionMismatch(Event, frozen=True, kw_only=True, gc=False):
+    """Reconciliation found the venue's position differs from the engine's."""
+
+    instrument_id: InstrumentId
+    engine_quantity: Decimal
+    venue_quantity: Decimal
+
+
 class MarkUpdated(Event, frozen=True, kw_only=True, gc=False):
     """A mark price snapshot: written with snapshots so that replay restores marks."""
 
@@ -266,5 +274,6 @@ AnyEvent = (
     | SignalRejected
     | AuditRecorded
     | RiskAlertRaised
+    | PositionMismatch
     | MarkUpdated
 )

@@ -28,6 +28,7 @@ from alphintra.domain.events import (
     OrderFilled,
     OrderInitialized,
     OrderSubmitted,
+    PositionMismatch,
     RiskAlertRaised,
     SignalReceived,
     SignalRejected,
@@ -35,12 +36,14 @@ from alphintra.domain.events import (
 from alphintra.domain.identifiers import (
     ClientOrderId,
     InstrumentId,
+    VenueId,
+    VenueOrderId,
 )
 from alphintra.domain.instruments import Instrument
 from alphintra.domain.market import MarketData
 from alphintra.domain.orders import Order, is_reducing
 from alphintra.domain.signals import TradingSignal
-from alphintra.domain.values import Quantity
+from alphintra.domain.values import Price, Quantity
 from alphintra.engine.core import (
     EMULATOR_VENUE_ORDER_ID,
     EventJournal,
@@ -352,3 +355,82 @@ class TradingEngine(OrderEngine):
             new_trigger = ticks * instrument.tick_size
             if new_trigger != order.trigger_price:
                 self.modify(order.client_order_id, trigger_price=new_trigger)
+
+    # Reconciliation -------------------------------------------------------------------
+
+    def adopt_external(
+        self,
+        client_order_id: ClientOrderId,
+        instrument_id: InstrumentId,
+        side: OrderSide,
+        order_type: OrderType,
+        quantity: Decimal,
+        price: Decimal | None,
+        venue_order_id: VenueOrderId,
+        venue: VenueId,
+    ) -> Order:
+        """Record an order found working at the venue but unknown here (placed elsewhere).
+
+        It is adopted as it stands: initialised, submitted and accepted; its fills then
+        arrive like any other's.
+        """
+        existing = self.state.orders.get(client_order_id)
+        if existing is not None:
+            return existing
+        ts = self.clock.now_ns()
+        instrument = self.instrument(instrument_id)
+        init = OrderInitialized(
+            account_id=self.account_id,
+            client_order_id=client_order_id,
+            ts_event=ts,
+            ts_recv=ts,
+            instrument_id=instrument.id,
+            side=side,
+            order_type=order_type,
+            quantity=Quantity(quantity),
+            price=Price(price) if price is not None else None,
+            venue=venue,
+        )
+        self._inits[client_order_id] = init
+        self._emit(init)
+        self._emit(
+            OrderSubmitted(
+                account_id=self.account_id,
+                client_order_id=client_order_id,
+                ts_event=ts,
+                ts_recv=ts,
+                venue=venue,
+            )
+        )
+        self._emit(
+            OrderAccepted(
+                account_id=self.account_id,
+                client_order_id=client_order_id,
+                ts_event=ts,
+                ts_recv=ts,
+                venue_order_id=venue_order_id,
+            )
+        )
+        return self.state.orders[client_order_id]
+
+    def record_position_mismatch(
+        self, instrument_id: InstrumentId, venue_quantity: Decimal
+    ) -> None:
+        """Record (and alert) a position the venue holds differently from the engine."""
+        ts = self.clock.now_ns()
+        engine_quantity = self.state.position_quantity(instrument_id)
+        self._emit(
+            PositionMismatch(
+                account_id=self.account_id,
+                ts_event=ts,
+                ts_recv=ts,
+                instrument_id=instrument_id,
+                engine_quantity=engine_quantity,
+                venue_quantity=venue_quantity,
+            )
+        )
+        self._alert(
+            "reconciliation",
+            f"{instrument_id}: the venue holds {venue_quantity}, the engine {engine_quantity}",
+            instrument_id,
+        )

@@ -1,0 +1,105 @@
+"""Reconciliation with a venue, at startup and periodically.
+
+1. Fills since the last one seen are applied (the engine drops duplicates), so fills
+   that happened while the service was down are booked.
+2. Every order the engine believes is working is checked against the venue; cancels,
+   expiries and fills that happened meanwhile are applied.
+3. Orders working at the venue but unknown here are adopted as external orders.
+4. A position that still differs is recorded as an explicit ``PositionMismatch`` event
+   with an alert; it is never silently overwritten.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from alphintra.domain.enums import OrderStatus
+from alphintra.domain.identifiers import ClientOrderId, InstrumentId
+from alphintra.domain.values import ZERO
+from alphintra.service.execution import ExecutionClient
+from alphintra.venues.adapter import AccountSnapshot, VenueError
+
+_WORKING = frozenset(
+    {
+        OrderStatus.SUBMITTED,
+        OrderStatus.ACCEPTED,
+        OrderStatus.TRIGGERED,
+        OrderStatus.PARTIALLY_FILLED,
+        OrderStatus.PENDING_CANCEL,
+        OrderStatus.PENDING_MODIFY,
+    }
+)
+
+
+@dataclass(slots=True)
+class ReconciliationReport:
+    """What one reconciliation found and did."""
+
+    fills_applied: int = 0
+    orders_updated: list[ClientOrderId] = field(default_factory=list)
+    adopted: list[ClientOrderId] = field(default_factory=list)
+    mismatches: dict[InstrumentId, tuple[Decimal, Decimal]] = field(default_factory=dict)
+    ok: bool = False
+    error: str | None = None
+
+
+async def reconcile(
+    client: ExecutionClient, *, check_positions: bool = True
+) -> ReconciliationReport:
+    """Bring the engine in line with the venue; see the module docstring for the steps."""
+    report = ReconciliationReport()
+    engine = client.engine
+    before = sum(len(o.trade_ids) for o in engine.state.orders.values())
+    try:
+        await client.poll_fills()
+        snapshot = await client.adapter.account()
+        assert isinstance(snapshot, AccountSnapshot)
+    except VenueError as exc:
+        report.error = str(exc)
+        return report
+    venue_open = {o.client_order_id: o for o in snapshot.open_orders}
+    for order in list(engine.state.orders.values()):
+        if order.emulated or order.status not in _WORKING:
+            continue
+        state = venue_open.get(order.client_order_id)
+        if (
+            state is None
+            or state.filled_quantity != order.filled_quantity
+            or order.status in (OrderStatus.PENDING_CANCEL, OrderStatus.PENDING_MODIFY)
+        ):
+            await client.resolve(order.client_order_id, order.instrument_id)
+            report.orders_updated.append(order.client_order_id)
+    for cid, state in venue_open.items():
+        if cid in engine.state.orders:
+            continue
+        async with client.lock:
+            engine.adopt_external(
+                cid,
+                state.instrument_id,
+                state.side,
+                state.order_type,
+                state.quantity,
+                state.price,
+                state.venue_order_id,
+                client.adapter.venue_id,
+            )
+            engine.flush(force=True)
+        report.adopted.append(cid)
+    await client.poll_fills()
+    report.fills_applied = sum(len(o.trade_ids) for o in engine.state.orders.values()) - before
+    if check_positions:
+        venue_positions = {p.instrument_id: p.quantity for p in snapshot.positions}
+        instruments = set(venue_positions) | {
+            i for i, p in engine.state.positions.items() if p.quantity
+        }
+        for instrument_id in sorted(instruments):
+            ours = engine.state.position_quantity(instrument_id)
+            theirs = venue_positions.get(instrument_id, ZERO)
+            if ours != theirs:
+                report.mismatches[instrument_id] = (ours, theirs)
+                async with client.lock:
+                    engine.record_position_mismatch(instrument_id, theirs)
+                    engine.flush(force=True)
+    report.ok = not report.mismatches
+    return report
