@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DATA ?= ../shared/data/market
 
-.PHONY: venv run demo-backtest test lint typecheck pytest bench clean
+.PHONY: venv run demo-backtest test lint typecheck pytest bench clean system-deps
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +32,10 @@ lint: venv
 typecheck: venv
 	$(VENV)/bin/mypy
 
-pytest: venv
+system-deps:
+	bash scripts/system-deps.sh
+
+pytest: venv system-deps
 	$(VENV)/bin/pytest -q
 
 test: lint typecheck pytest
