@@ -162,3 +162,53 @@ def test_signal_close_long_without_position_rejected_nothing_to_close(
         assert signal["status"] == "REJECTED"
         assert signal["reasonCode"] == "NOTHING_TO_CLOSE"
         assert orders_of(client) == []
+
+
+def test_websocket_payloads_equal_the_rest_views() -> None:
+    """The fast WebSocket payload builders produce exactly the REST view JSON."""
+
+    from alphintra.api import views
+    from alphintra.domain.enums import LiquiditySide, OrderSide, OrderType
+    from alphintra.domain.events import OrderFilled, OrderInitialized
+    from alphintra.domain.identifiers import (
+        AccountId,
+        ClientOrderId,
+        InstrumentId,
+        TradeId,
+        VenueId,
+        VenueOrderId,
+    )
+    from alphintra.domain.orders import Order
+    from alphintra.domain.values import Price, Quantity
+
+    init = OrderInitialized(
+        account_id=AccountId("A"),
+        client_order_id=ClientOrderId("O-1"),
+        ts_event=1_700_000_000_123_456_789,
+        ts_recv=1_700_000_000_123_456_789,
+        instrument_id=InstrumentId("SPY"),
+        side=OrderSide.BUY,
+        order_type=OrderType.LIMIT,
+        quantity=Quantity("10"),
+        price=Price("450.25"),
+        linked_ids=(ClientOrderId("O-2"),),
+    )
+    order = Order(init)
+    assert views.order_payload("A", order) == views.order_view("A", order).model_dump(mode="json")
+    fill = OrderFilled(
+        account_id=AccountId("A"),
+        client_order_id=ClientOrderId("O-1"),
+        ts_event=1_700_000_001_000_000_000,
+        ts_recv=1_700_000_001_000_000_000,
+        venue=VenueId("SIM"),
+        venue_order_id=VenueOrderId("SIM-1"),
+        trade_id=TradeId("T-1"),
+        instrument_id=InstrumentId("SPY"),
+        side=OrderSide.BUY,
+        last_quantity=Quantity("4"),
+        last_price=Decimal("450.20"),
+        fee=Decimal("0.0450"),
+        fee_currency="USD",
+        liquidity=LiquiditySide.MAKER,
+    )
+    assert views.trade_payload("A", fill) == views.trade_view("A", fill).model_dump(mode="json")

@@ -626,6 +626,7 @@ def create_app(context: ApiContext, lifespan: Callable[[FastAPI], Any] | None = 
     @app.post(f"{API}/accounts", response_model=AccountView, status_code=201, tags=["accounts"])
     async def create_account(body: AccountIn, who: AccountAdmin, request: Request) -> AccountView:
         view = await portal.create_account(who, body)
+        auth.forget()  # the owner's cached principal must now include the new account
         await service.audit(
             body.accountId,
             actor=who.user_id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -68,9 +69,12 @@ class Principal:
 class Authenticator:
     """Checks API keys and JWTs against the directory."""
 
-    def __init__(self, *, pepper: bytes, jwt_secret: str) -> None:
+    def __init__(self, *, pepper: bytes, jwt_secret: str, cache_ttl_s: float = 5.0) -> None:
         self._pepper = pepper
         self._jwt_secret = jwt_secret
+        self._ttl_ns = int(cache_ttl_s * 1e9)
+        self._principals: dict[str, tuple[Principal, int]] = {}
+        """user -> (role and accounts, expiry): a role change takes effect within the TTL."""
 
     async def authenticate(self, headers: Mapping[str, str], portal: Portal) -> Principal:
         """Return the caller, or raise 401."""
@@ -97,10 +101,27 @@ class Authenticator:
             key_id, secret = parse_api_key(text)
         except InvalidCredentials as exc:
             raise AuthError(401, "INVALID_API_KEY", str(exc)) from None
+        # The key is looked up on every request, so a revocation takes effect at once.
         found = portal.key(key_id)
-        if found is None or not verify_api_key(secret, found[1], self._pepper):
+        if found is None:
             raise AuthError(401, "INVALID_API_KEY", f"API key {key_id} is unknown or revoked")
-        return portal.principal(found[0])
+        user_id, key_hash = found
+        now = time.monotonic_ns()
+        if not verify_api_key(secret, key_hash, self._pepper):
+            raise AuthError(401, "INVALID_API_KEY", f"API key {key_id} is unknown or revoked")
+        return self._principal(user_id, portal, now)
+
+    def _principal(self, user_id: str, portal: Portal, now: int) -> Principal:
+        cached = self._principals.get(user_id)
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        principal = portal.principal(user_id)
+        self._principals[user_id] = (principal, now + self._ttl_ns)
+        return principal
+
+    def forget(self) -> None:
+        """Drop every cached principal (after an account is created)."""
+        self._principals.clear()
 
     def from_token(self, token: str, portal: Portal) -> Principal:
         """Authenticate a JWT."""
@@ -108,4 +129,4 @@ class Authenticator:
             claims = decode_token(token, self._jwt_secret)
         except InvalidCredentials as exc:
             raise AuthError(401, "INVALID_TOKEN", str(exc)) from None
-        return portal.principal(claims.subject)
+        return self._principal(claims.subject, portal, time.monotonic_ns())

@@ -196,28 +196,28 @@ class Portal:
             "accounts": all(r.failure is None for r in self.service.accounts.values()),
         }
 
+    def _book(self, account: str) -> AccountBook:
+        book = self.books.get(account)
+        if book is None:
+            book = self.books[account] = AccountBook()
+        return book
+
     # Events ----------------------------------------------------------------------------
 
     def _on_event(self, runtime: AccountRuntime, event: AnyEvent) -> None:
         account = runtime.engine.account_id
-        book = self.books.setdefault(account, AccountBook())
+        book = self._book(account)
         hub = self.hub
         if isinstance(event, OrderEvent):
             order = runtime.engine.state.orders.get(event.client_order_id)
             if order is not None:
                 hub.publish(
-                    "orders",
-                    account,
-                    views.order_view(account, order).model_dump(mode="json"),
-                    symbol=order.instrument_id,
+                    "orders", account, views.order_payload(account, order), order.instrument_id
                 )
             if type(event) is OrderFilled:
                 book.fills.append(event)
                 hub.publish(
-                    "trades",
-                    account,
-                    views.trade_view(account, event).model_dump(mode="json"),
-                    symbol=event.instrument_id,
+                    "trades", account, views.trade_payload(account, event), event.instrument_id
                 )
                 position = runtime.engine.state.positions.get(event.instrument_id)
                 if position is not None:
@@ -228,7 +228,7 @@ class Portal:
                         views.position_view(account, position, mark).model_dump(mode="json"),
                         symbol=event.instrument_id,
                     )
-                self._sample(runtime, force=True)
+                self._sample(runtime, force=False)
         elif type(event) is SignalReceived or type(event) is SignalRejected:
             hub.publish(
                 "signals",
@@ -270,7 +270,7 @@ class Portal:
             return
         mark = runtime.engine.state.marks.get(received.instrument_id)
         if mark is not None:
-            self.books.setdefault(account, AccountBook()).arrival_mids.setdefault(signal_id, mark)
+            self._book(account).arrival_mids.setdefault(signal_id, mark)
 
     def sample_all(self) -> None:
         """Record a portfolio snapshot of every account (at most once per second)."""
@@ -279,7 +279,7 @@ class Portal:
 
     def _sample(self, runtime: AccountRuntime, force: bool = False) -> None:
         account = runtime.engine.account_id
-        book = self.books.setdefault(account, AccountBook())
+        book = self._book(account)
         now = self.service.clock.now_ns()
         if not force and book.history and now - book.history[-1][0] < HISTORY_INTERVAL_NS:
             return
@@ -391,7 +391,7 @@ class Portal:
     def portfolio(self, account_id: str, allowed: frozenset[str] | None) -> PortfolioView:
         """Return an account's valuation."""
         runtime = self.service.account(account_id, allowed)
-        book = self.books.setdefault(account_id, AccountBook())
+        book = self._book(account_id)
         value = runtime.engine.valuation()
         starting = runtime.settings.starting_cash
         curve = [(ts, total) for ts, total, _ in book.history]
@@ -412,7 +412,7 @@ class Portal:
     ) -> RiskMetricsView:
         """Return an account's risk metrics (VaR, ES, ratios, beta, exposure, leverage)."""
         runtime = self.service.account(account_id, allowed)
-        book = self.books.setdefault(account_id, AccountBook())
+        book = self._book(account_id)
         try:
             return risk_metrics_view(
                 account_id,

@@ -13,6 +13,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PlainSerializer,
     field_validator,
     model_validator,
 )
@@ -49,7 +50,16 @@ def _date_time_text(value: object) -> object:
 
 
 DateTimeText = Annotated[datetime, BeforeValidator(_date_time_text)]
-Positive = Annotated[Decimal, Field(gt=0, allow_inf_nan=False, max_digits=38)]
+
+
+def _plain(value: Decimal) -> str:
+    """Write a decimal without an exponent ("0.0000001", not "1E-7"), as the schema says."""
+    return format(value, "f")
+
+
+Plain = PlainSerializer(_plain, return_type=str, when_used="json")
+"""Serialize a Decimal field in plain notation (Pydantic's default may use an exponent)."""
+Positive = Annotated[Decimal, Field(gt=0, allow_inf_nan=False, max_digits=38), Plain]
 Identifier = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:\-]+$")]
 Symbol = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9._/\-]+$")]
 
@@ -317,15 +327,19 @@ class PortfolioPoint(ApiModel):
 class MonitorLimitsBody(ApiModel):
     """Thresholds of the real-time monitors; null disables one."""
 
-    maxDrawdown: Annotated[Decimal, Field(gt=0, lt=1, allow_inf_nan=False)] | None = None
+    maxDrawdown: Annotated[Decimal, Field(gt=0, lt=1, allow_inf_nan=False), Plain] | None = None
     dailyLossLimit: Positive | None = None
     flattenOnDrawdown: bool = False
     timezone: Annotated[str, Field(min_length=1, max_length=64)] = "UTC"
     volatilityWindow: Annotated[int, Field(ge=2, le=10_000)] = 30
     volatilityThreshold: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
     jumpThreshold: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
-    reduceFraction: Annotated[Decimal, Field(ge=0, le=1, allow_inf_nan=False)] = Decimal("0.5")
-    tightenFactor: Annotated[Decimal, Field(gt=0, le=1, allow_inf_nan=False)] = Decimal("0.5")
+    reduceFraction: Annotated[Decimal, Field(ge=0, le=1, allow_inf_nan=False), Plain] = Decimal(
+        "0.5"
+    )
+    tightenFactor: Annotated[Decimal, Field(gt=0, le=1, allow_inf_nan=False), Plain] = Decimal(
+        "0.5"
+    )
     cooldownSeconds: Annotated[int, Field(ge=0, le=86_400)] = 300
 
 

@@ -60,6 +60,52 @@ def order_view(account_id: str, order: Order) -> OrderView:
     )
 
 
+def _iso(ts_ns: int) -> str:
+    return when(ts_ns).isoformat().replace("+00:00", "Z")
+
+
+def order_payload(account_id: str, order: Order) -> dict[str, object]:
+    """Return the JSON of ``order_view`` built directly (the WebSocket hot path)."""
+    return {
+        "orderId": order.client_order_id,
+        "accountId": account_id,
+        "symbol": order.instrument_id,
+        "side": order.side.value,
+        "type": order.order_type.value,
+        "status": order.status.value,
+        "quantity": format(order.quantity, "f"),
+        "filledQuantity": format(order.filled_quantity, "f"),
+        "averagePrice": text(order.average_price),
+        "price": text(order.price),
+        "stopPrice": text(order.trigger_price),
+        "timeInForce": order.time_in_force.value,
+        "signalId": order.signal_id,
+        "parentId": order.parent_id,
+        "linkedOrderIds": list(order.linked_ids),
+        "venueOrderId": order.venue_order_id,
+        "createdAt": _iso(order.ts_init),
+        "updatedAt": _iso(order.last_event_ts),
+    }
+
+
+def trade_payload(account_id: str, fill: OrderFilled) -> dict[str, object]:
+    """Return the JSON of ``trade_view`` built directly (the WebSocket hot path)."""
+    return {
+        "tradeId": fill.trade_id,
+        "orderId": fill.client_order_id,
+        "accountId": account_id,
+        "symbol": fill.instrument_id,
+        "side": fill.side.value,
+        "quantity": format(fill.last_quantity, "f"),
+        "price": format(fill.last_price, "f"),
+        "fee": format(fill.fee, "f"),
+        "feeCurrency": fill.fee_currency,
+        "liquidity": fill.liquidity.value,
+        "venue": fill.venue,
+        "executedAt": _iso(fill.ts_event),
+    }
+
+
 def trade_view(account_id: str, fill: OrderFilled) -> TradeView:
     """Return the API view of a fill."""
     return TradeView(
