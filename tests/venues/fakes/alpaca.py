@@ -1,0 +1,764 @@
+"""A local fake of Alpaca that speaks its real wire protocols, for the official SDK.
+
+One aiohttp server on 127.0.0.1 (a free port) serves:
+
+* the Trading API v2 (REST, JSON): account, positions, orders (create, list, get by
+  ID and by client order ID, replace, cancel one or all) and FILL account activities;
+* the Market Data API v2 (REST, JSON): latest quotes and bars of stocks;
+* the trade_updates WebSocket (``/stream``): ``authenticate`` (or ``auth``), ``listen``,
+  then trade update messages in binary frames of JSON, as the paper endpoint sends;
+* the stock market data WebSocket (``/v2/iex``, ``/v2/sip``): msgpack (or JSON) frames,
+  ``connected``, ``auth``, ``subscribe``, then ``q`` quote messages.
+
+Every REST request must carry ``APCA-API-KEY-ID`` and ``APCA-API-SECRET-KEY`` (else
+401). Faults can be injected one by one (``inject``) or drawn at random from a seeded
+``FaultPlan``: 5xx before applying, a response delayed past the client's timeout, a
+request applied whose response is dropped or replaced by a 5xx, 429 with Retry-After,
+and corrupt answers (malformed JSON, an unknown status, a negative ``filled_qty``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import json
+import random
+import re
+import socket
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+import msgpack  # type: ignore[import-untyped]  # msgpack ships no type information
+from aiohttp import WSMsgType, web
+
+from venues.fakes.alpaca_account import (
+    ApiRejection,
+    FakeAccount,
+    FakeOrder,
+    invalid,
+    rfc3339,
+)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+_NANOS = 1_000_000_000
+
+
+class Fault(StrEnum):
+    ERROR = "error"
+    """A 5xx before the request is applied."""
+    TIMEOUT = "timeout"
+    """The request is applied; the response comes after ``timeout_delay_s``."""
+    DROP = "drop"
+    """The request is applied; the connection closes without a response."""
+    APPLY_THEN_ERROR = "apply_then_error"
+    """The request is applied; the response is a 5xx."""
+    RATE_LIMIT = "rate_limit"
+    """A 429 with Retry-After; nothing is applied."""
+    MALFORMED_JSON = "malformed_json"
+    UNKNOWN_STATUS = "unknown_status"
+    NEGATIVE_FILLED = "negative_filled"
+
+
+@dataclass(frozen=True)
+class FaultPlan:
+    """Seeded random faults on REST requests (each a probability per request)."""
+
+    seed: int = 0
+    error: float = 0.0
+    timeout: float = 0.0
+    drop: float = 0.0
+    apply_then_error: float = 0.0
+    rate_limit: float = 0.0
+
+
+@dataclass
+class _Injected:
+    fault: Fault
+    method: str | None
+    path: str | None
+    remaining: int
+    status: int
+
+
+@dataclass
+class _TradeConnection:
+    ws: web.WebSocketResponse
+    queue: asyncio.Queue[bytes | None] = field(default_factory=asyncio.Queue)
+    authorized: bool = False
+    listening: bool = False
+
+
+@dataclass
+class _DataConnection:
+    ws: web.WebSocketResponse
+    binary: bool
+    authorized: bool = False
+    quotes: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class FakeBar:
+    """A one-minute trade bar the fake serves (and aggregates to longer timeframes)."""
+
+    ts_ns: int
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    volume: Decimal
+
+
+_TIMEFRAME = re.compile(r"^(\d+)(Min|T|Hour|H|Day|D|Week|W)$")
+_UNIT_S = {
+    "Min": 60,
+    "T": 60,
+    "Hour": 3600,
+    "H": 3600,
+    "Day": 86400,
+    "D": 86400,
+    "Week": 604800,
+    "W": 604800,
+}
+
+
+def _parse_time(value: str, name: str) -> int:
+    """Parse RFC 3339, a naive ISO time (UTC, as the SDK sends) or a date into ns."""
+    raw = value.strip().replace("z", "Z")
+    fraction = 0
+    match = re.match(r"^(.*T\d{2}:\d{2}:\d{2})\.(\d{1,9})(.*)$", raw)
+    if match:
+        raw = match.group(1) + match.group(3)
+        fraction = int(match.group(2).ljust(9, "0"))
+    try:
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise invalid(f"invalid {name}: {value!r}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp()) * _NANOS + fraction
+
+
+def _number(value: Decimal) -> float:
+    return float(value)
+
+
+class FakeAlpaca:
+    """The fake venue: start it, point the SDK at ``base_url`` and the stream URLs."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str = "PKFAKEKEY0000000001",
+        secret_key: str = "fake-secret-key",
+        symbols: Iterable[str] = ("SPY", "QQQ", "AAPL"),
+        cash: Decimal = Decimal(100_000),
+        faults: FaultPlan | None = None,
+        timeout_delay_s: float = 1.0,
+        retry_after_s: int = 2,
+        rate_limit_per_minute: int | None = None,
+        bars_page_limit: int = 10_000,
+    ) -> None:
+        self.api_key = api_key
+        self.secret_key = secret_key
+        self.account = FakeAccount(frozenset(symbols), cash=cash)
+        self.account.sink = self._publish_trade_update
+        self.faults = faults or FaultPlan()
+        self._random = random.Random(self.faults.seed)
+        self.timeout_delay_s = timeout_delay_s
+        self.retry_after_s = retry_after_s
+        self.rate_limit_per_minute = rate_limit_per_minute
+        self._window: list[float] = []
+        self._injected: list[_Injected] = []
+        self._stream_corruptions: list[str] = []
+        self.requests: list[tuple[str, str]] = []
+        """Every REST request received, as (method, path)."""
+        self.bars: dict[str, list[FakeBar]] = {}
+        self.bars_page_limit = bars_page_limit
+        self.streams_available = True
+        """When False, WebSocket handshakes are refused with 503 (an outage)."""
+        self._trade_connections: list[_TradeConnection] = []
+        self._data_connections: list[_DataConnection] = []
+        self._runner: web.AppRunner | None = None
+        # Bound now, so that the URLs are known before start() (the adapter's config
+        # is frozen); the server accepts on it once started.
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.bind(("127.0.0.1", 0))
+        self.port: int = self._socket.getsockname()[1]
+
+    # Lifecycle ------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Serve on the socket bound at construction (127.0.0.1, a free port)."""
+        app = web.Application(middlewares=[self._middleware])
+        app.router.add_get("/v2/account", self._get_account)
+        app.router.add_get("/v2/positions", self._get_positions)
+        app.router.add_post("/v2/orders", self._post_order)
+        app.router.add_get("/v2/orders", self._list_orders)
+        app.router.add_delete("/v2/orders", self._cancel_all)
+        app.router.add_get("/v2/orders:by_client_order_id", self._get_by_client_id)
+        app.router.add_get("/v2/orders/{order_id}", self._get_order)
+        app.router.add_patch("/v2/orders/{order_id}", self._replace_order)
+        app.router.add_delete("/v2/orders/{order_id}", self._cancel_order)
+        app.router.add_get("/v2/account/activities/FILL", self._fill_activities)
+        app.router.add_get("/v2/account/activities", self._activities)
+        app.router.add_get("/v2/stocks/quotes/latest", self._latest_quotes)
+        app.router.add_get("/v2/stocks/{symbol}/quotes/latest", self._latest_quote)
+        app.router.add_get("/v2/stocks/bars", self._bars)
+        app.router.add_get("/v2/stocks/{symbol}/bars", self._symbol_bars)
+        app.router.add_get("/stream", self._trade_stream)
+        app.router.add_get("/v2/{feed:iex|sip|delayed_sip|test}", self._data_stream)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
+        await self._runner.setup()
+        await web.SockSite(self._runner, self._socket).start()
+
+    async def stop(self) -> None:
+        """Close every connection and stop listening."""
+        await self.drop_streams()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        self._socket.close()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def stream_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/stream"
+
+    @property
+    def data_stream_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/v2/iex"
+
+    # Test controls --------------------------------------------------------------------
+
+    def inject(
+        self,
+        fault: Fault,
+        *,
+        method: str | None = None,
+        path: str | None = None,
+        count: int = 1,
+        status: int = 500,
+    ) -> None:
+        """Apply ``fault`` to the next ``count`` REST requests matching method and path."""
+        self._injected.append(_Injected(fault, method, path, count, status))
+
+    def corrupt_next_trade_update(self, kind: Fault) -> None:
+        """Corrupt the next trade_updates message (MALFORMED_JSON, UNKNOWN_STATUS, ...)."""
+        self._stream_corruptions.append(kind)
+
+    async def set_quote(
+        self,
+        symbol: str,
+        bid: Decimal,
+        ask: Decimal,
+        bid_size: Decimal | None = None,
+        ask_size: Decimal | None = None,
+    ) -> None:
+        """Set the quote, match orders, and publish it on the market data stream."""
+        self.account.set_quote(symbol, bid, ask, bid_size, ask_size)
+        message = self._quote_json(symbol)
+        for conn in list(self._data_connections):
+            if conn.authorized and (symbol in conn.quotes or "*" in conn.quotes):
+                message_out = (
+                    {
+                        **message,
+                        "t": msgpack.Timestamp.from_unix_nano(self.account.quotes[symbol].ts),
+                    }
+                    if conn.binary
+                    else message
+                )
+                await self._send_data(conn, [message_out])
+        await asyncio.sleep(0)
+
+    def add_bars(self, symbol: str, bars: Iterable[FakeBar]) -> None:
+        """Add one-minute bars for ``symbol`` (kept sorted by time)."""
+        self.bars.setdefault(symbol, []).extend(bars)
+        self.bars[symbol].sort(key=lambda bar: bar.ts_ns)
+
+    def record(self) -> dict[str, dict[str, Any]]:
+        """Return the venue's record of every order, by client order ID."""
+        return {
+            order.client_order_id: {
+                "status": order.status,
+                "filled": order.filled_qty,
+                "quantity": order.qty,
+                "id": order.id,
+            }
+            for order in self.account.orders.values()
+        }
+
+    async def drop_streams(self) -> None:
+        """Close every WebSocket connection (clients see a dropped connection)."""
+        for trade in list(self._trade_connections):
+            trade.queue.put_nowait(None)
+            await trade.ws.close()
+        for data in list(self._data_connections):
+            await data.ws.close()
+
+    def quote_subscribers(self, symbol: str) -> int:
+        """Return how many market data connections receive quotes of ``symbol``."""
+        return sum(1 for c in self._data_connections if c.authorized and symbol in c.quotes)
+
+    def listening_connections(self) -> int:
+        """Return how many trade_updates connections are authorized and listening."""
+        return sum(1 for c in self._trade_connections if c.authorized and c.listening)
+
+    # Middleware: auth, rate limit, faults --------------------------------------------
+
+    @web.middleware
+    async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if (
+            request.path in ("/stream",)
+            or request.path.startswith("/v2/iex")
+            or (request.path in ("/v2/sip", "/v2/test", "/v2/delayed_sip"))
+        ):
+            return await handler(request)
+        self.requests.append((request.method, request.path))
+        if (
+            request.headers.get("APCA-API-KEY-ID") != self.api_key
+            or request.headers.get("APCA-API-SECRET-KEY") != self.secret_key
+        ):
+            return web.json_response(
+                {"code": 40110000, "message": "request is not authorized"}, status=401
+            )
+        fault, status = self._next_fault(request)
+        if fault is None and self._rate_limited():
+            fault = Fault.RATE_LIMIT
+        if fault is Fault.RATE_LIMIT:
+            return web.json_response(
+                {"code": 42910000, "message": "rate limit exceeded"},
+                status=429,
+                headers={
+                    "Retry-After": str(self.retry_after_s),
+                    "X-RateLimit-Limit": str(self.rate_limit_per_minute or 200),
+                    "X-RateLimit-Remaining": "0",
+                },
+            )
+        if fault is Fault.ERROR:
+            return web.json_response(
+                {"code": 50010000, "message": "internal server error"}, status=status
+            )
+        response = await self._handle(request, handler)
+        if fault is Fault.TIMEOUT:
+            await asyncio.sleep(self.timeout_delay_s)
+        elif fault is Fault.DROP:
+            if request.transport is not None:
+                request.transport.abort()
+            raise asyncio.CancelledError  # aiohttp abandons the request: no response
+        elif fault is Fault.APPLY_THEN_ERROR:
+            return web.json_response(
+                {"code": 50010000, "message": "internal server error"}, status=status
+            )
+        elif fault in (Fault.MALFORMED_JSON, Fault.UNKNOWN_STATUS, Fault.NEGATIVE_FILLED):
+            return self._corrupt(response, fault)
+        return response
+
+    async def _handle(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except ApiRejection as exc:
+            return web.json_response(exc.body, status=exc.status)
+
+    def _next_fault(self, request: web.Request) -> tuple[Fault | None, int]:
+        for injected in self._injected:
+            if (injected.method is None or injected.method == request.method) and (
+                injected.path is None or request.path.startswith(injected.path)
+            ):
+                injected.remaining -= 1
+                if injected.remaining <= 0:
+                    self._injected.remove(injected)
+                return injected.fault, injected.status
+        plan = self.faults
+        draw = self._random.random()
+        for fault, probability in (
+            (Fault.ERROR, plan.error),
+            (Fault.TIMEOUT, plan.timeout),
+            (Fault.DROP, plan.drop),
+            (Fault.APPLY_THEN_ERROR, plan.apply_then_error),
+            (Fault.RATE_LIMIT, plan.rate_limit),
+        ):
+            if draw < probability:
+                return fault, self._random.choice((500, 502, 503, 504))
+            draw -= probability
+        return None, 500
+
+    def _rate_limited(self) -> bool:
+        if self.rate_limit_per_minute is None:
+            return False
+        now = asyncio.get_running_loop().time()
+        self._window = [t for t in self._window if now - t < 60]
+        if len(self._window) >= self.rate_limit_per_minute:
+            return True
+        self._window.append(now)
+        return False
+
+    @staticmethod
+    def _corrupt(response: web.StreamResponse, fault: Fault) -> web.StreamResponse:
+        if fault is Fault.MALFORMED_JSON:
+            return web.Response(
+                status=200, text='{"id": "truncated', content_type="application/json"
+            )
+        assert isinstance(response, web.Response) and response.body is not None
+        assert isinstance(response.body, bytes)
+        payload = json.loads(response.body)
+        targets = payload if isinstance(payload, list) else [payload]
+        for item in targets[:1]:
+            if fault is Fault.UNKNOWN_STATUS:
+                item["status"] = "teleported"
+            else:
+                item["filled_qty"] = "-1"
+        return web.json_response(payload, status=response.status)
+
+    # Trading REST ---------------------------------------------------------------------
+
+    async def _body(self, request: web.Request) -> dict[str, Any]:
+        try:
+            body = await request.json()
+        except ValueError:
+            raise invalid("request body is not valid JSON") from None
+        if not isinstance(body, dict):
+            raise invalid("request body must be a JSON object")
+        return body
+
+    async def _get_account(self, request: web.Request) -> web.Response:
+        return web.json_response(self.account.account_json())
+
+    async def _get_positions(self, request: web.Request) -> web.Response:
+        return web.json_response(self.account.positions_json())
+
+    async def _post_order(self, request: web.Request) -> web.Response:
+        body = await self._body(request)
+        order = self.account.submit(body)
+        snapshot = order.to_json()  # Alpaca answers with the order as it was acknowledged
+        self.account.work(order)
+        return web.json_response(snapshot)
+
+    async def _get_order(self, request: web.Request) -> web.Response:
+        return web.json_response(self.account.get(request.match_info["order_id"]).to_json())
+
+    async def _get_by_client_id(self, request: web.Request) -> web.Response:
+        client_order_id = request.query.get("client_order_id", "")
+        return web.json_response(self.account.by_client_id(client_order_id).to_json())
+
+    async def _list_orders(self, request: web.Request) -> web.Response:
+        query = request.query
+        status = query.get("status", "open")
+        if status not in ("open", "closed", "all"):
+            raise invalid(f"invalid status: {status}")
+        limit = min(int(query.get("limit", "50")), 500)
+        after = _parse_time(query["after"], "after") if "after" in query else None
+        until = _parse_time(query["until"], "until") if "until" in query else None
+        symbols = set(query["symbols"].split(",")) if query.get("symbols") else None
+        orders: list[FakeOrder] = []
+        for order in self.account.orders.values():
+            if (status == "open" and not order.is_open) or (status == "closed" and order.is_open):
+                continue
+            if after is not None and order.created_ns <= after:
+                continue
+            if until is not None and order.created_ns >= until:
+                continue
+            if symbols is not None and order.symbol not in symbols:
+                continue
+            orders.append(order)
+        orders.sort(key=lambda o: o.created_ns, reverse=query.get("direction", "desc") == "desc")
+        return web.json_response([order.to_json() for order in orders[:limit]])
+
+    async def _replace_order(self, request: web.Request) -> web.Response:
+        body = await self._body(request)
+        order = self.account.replace(request.match_info["order_id"], body)
+        snapshot = order.to_json()
+        self.account.work(order)
+        return web.json_response(snapshot)
+
+    async def _cancel_order(self, request: web.Request) -> web.Response:
+        self.account.cancel(request.match_info["order_id"])
+        return web.Response(status=204)
+
+    async def _cancel_all(self, request: web.Request) -> web.Response:
+        results = []
+        for order in list(self.account.orders.values()):
+            if order.is_open:
+                self.account.cancel(order.id)
+                results.append({"id": order.id, "status": 200, "body": order.to_json()})
+        return web.json_response(results, status=207)
+
+    async def _fill_activities(self, request: web.Request) -> web.Response:
+        return self._activity_page(request)
+
+    async def _activities(self, request: web.Request) -> web.Response:
+        types = request.query.get("activity_types", "FILL").split(",")
+        if "FILL" not in types:
+            return web.json_response([])
+        return self._activity_page(request)
+
+    def _activity_page(self, request: web.Request) -> web.Response:
+        query = request.query
+        after = _parse_time(query["after"], "after") if "after" in query else None
+        until = _parse_time(query["until"], "until") if "until" in query else None
+        direction = query.get("direction", "desc")
+        if direction not in ("asc", "desc"):
+            raise invalid(f"invalid direction: {direction}")
+        page_size = int(query.get("page_size", "100"))
+        if not 1 <= page_size <= 100:
+            raise invalid("page_size must be between 1 and 100")
+        items = [
+            item
+            for item in self.account.activities
+            if (after is None or _parse_time(item["transaction_time"], "t") > after)
+            and (until is None or _parse_time(item["transaction_time"], "t") < until)
+        ]
+        if direction == "desc":
+            items.reverse()
+        token = query.get("page_token")
+        if token:
+            ids = [item["id"] for item in items]
+            items = items[ids.index(token) + 1 :] if token in ids else []
+        return web.json_response(items[:page_size])
+
+    # Market data REST -----------------------------------------------------------------
+
+    def _quote_json(self, symbol: str) -> dict[str, Any]:
+        quote = self.account.quotes[symbol]
+        return {
+            "T": "q",
+            "S": symbol,
+            "bx": "V",
+            "bp": _number(quote.bid),
+            "bs": _number(quote.bid_size) if quote.bid_size is not None else 100,
+            "ax": "V",
+            "ap": _number(quote.ask),
+            "as": _number(quote.ask_size) if quote.ask_size is not None else 100,
+            "c": ["R"],
+            "z": "B",
+            "t": rfc3339(quote.ts),
+        }
+
+    def _rest_quote(self, symbol: str) -> dict[str, Any]:
+        quote = self._quote_json(symbol)
+        return {k: v for k, v in quote.items() if k not in ("T", "S")}
+
+    async def _latest_quotes(self, request: web.Request) -> web.Response:
+        symbols = [s for s in request.query.get("symbols", "").split(",") if s]
+        if not symbols:
+            raise ApiRejection(400, 40010001, "symbols is required")
+        quotes = {s: self._rest_quote(s) for s in symbols if s in self.account.quotes}
+        return web.json_response({"quotes": quotes})
+
+    async def _latest_quote(self, request: web.Request) -> web.Response:
+        symbol = request.match_info["symbol"]
+        if symbol not in self.account.quotes:
+            raise ApiRejection(404, 40410000, f"no quote found for {symbol}")
+        return web.json_response({"symbol": symbol, "quote": self._rest_quote(symbol)})
+
+    def _bar_rows(self, symbol: str, query: Any) -> tuple[list[dict[str, Any]], str | None]:
+        match = _TIMEFRAME.match(query.get("timeframe", ""))
+        if match is None:
+            raise invalid(f"invalid timeframe: {query.get('timeframe')!r}")
+        interval_ns = int(match.group(1)) * _UNIT_S[match.group(2)] * _NANOS
+        start = _parse_time(query["start"], "start") if "start" in query else 0
+        end = _parse_time(query["end"], "end") if "end" in query else 2**63
+        buckets: dict[int, list[FakeBar]] = {}
+        for bar in self.bars.get(symbol, []):
+            if start <= bar.ts_ns <= end:
+                buckets.setdefault(bar.ts_ns - bar.ts_ns % interval_ns, []).append(bar)
+        rows = [
+            {
+                "t": rfc3339(ts).replace(".000000Z", "Z"),
+                "o": _number(group[0].open),
+                "h": _number(max(b.high for b in group)),
+                "l": _number(min(b.low for b in group)),
+                "c": _number(group[-1].close),
+                "v": _number(sum((b.volume for b in group), Decimal(0))),
+                "n": len(group),
+                "vw": _number(group[-1].close),
+            }
+            for ts, group in sorted(buckets.items())
+        ]
+        offset = int(base64.b64decode(query["page_token"])) if query.get("page_token") else 0
+        limit = min(int(query.get("limit") or 1000), self.bars_page_limit)
+        page = rows[offset : offset + limit]
+        more = offset + limit < len(rows)
+        return page, base64.b64encode(str(offset + limit).encode()).decode() if more else None
+
+    async def _bars(self, request: web.Request) -> web.Response:
+        symbols = [s for s in request.query.get("symbols", "").split(",") if s]
+        if len(symbols) != 1:
+            raise invalid("this fake serves bars of exactly one symbol per request")
+        rows, token = self._bar_rows(symbols[0], request.query)
+        return web.json_response(
+            {"bars": {symbols[0]: rows} if rows else {}, "next_page_token": token}
+        )
+
+    async def _symbol_bars(self, request: web.Request) -> web.Response:
+        symbol = request.match_info["symbol"]
+        rows, token = self._bar_rows(symbol, request.query)
+        return web.json_response({"bars": rows, "symbol": symbol, "next_page_token": token})
+
+    # trade_updates WebSocket ----------------------------------------------------------
+
+    def _publish_trade_update(self, data: dict[str, Any]) -> None:
+        message = {"stream": "trade_updates", "data": data}
+        frame = json.dumps(message).encode()
+        if self._stream_corruptions:
+            kind = self._stream_corruptions.pop(0)
+            if kind is Fault.MALFORMED_JSON:
+                frame = b'{"stream": "trade_updates", "data": {'
+            else:
+                field_name, value = (
+                    ("status", "teleported")
+                    if kind is Fault.UNKNOWN_STATUS
+                    else ("filled_qty", "-1")
+                )
+                broken = json.loads(frame)
+                broken["data"]["order"][field_name] = value
+                frame = json.dumps(broken).encode()
+        for conn in self._trade_connections:
+            if conn.authorized and conn.listening:
+                conn.queue.put_nowait(frame)
+
+    async def _trade_stream(self, request: web.Request) -> web.StreamResponse:
+        if not self.streams_available:
+            return web.Response(status=503, text="stream unavailable")
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        conn = _TradeConnection(ws)
+        self._trade_connections.append(conn)
+        writer = asyncio.get_running_loop().create_task(self._write_trade_updates(conn))
+        try:
+            async for message in ws:
+                if message.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
+                    continue
+                try:
+                    command = json.loads(message.data)
+                except ValueError:
+                    await self._send_trade(
+                        conn, {"stream": "error", "data": {"error_message": "invalid syntax"}}
+                    )
+                    continue
+                await self._trade_command(conn, command)
+        finally:
+            self._trade_connections.remove(conn)
+            conn.queue.put_nowait(None)
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await writer
+        return ws
+
+    async def _trade_command(self, conn: _TradeConnection, command: Any) -> None:
+        action = command.get("action") if isinstance(command, dict) else None
+        if action in ("authenticate", "auth"):
+            data = command.get("data") or {}
+            key = data.get("key_id") if action == "authenticate" else command.get("key")
+            secret = data.get("secret_key") if action == "authenticate" else command.get("secret")
+            conn.authorized = key == self.api_key and secret == self.secret_key
+            status = "authorized" if conn.authorized else "unauthorized"
+            await self._send_trade(
+                conn,
+                {"stream": "authorization", "data": {"action": "authenticate", "status": status}},
+            )
+            if not conn.authorized:
+                await conn.ws.close()
+        elif action == "listen" and conn.authorized:
+            streams = (command.get("data") or {}).get("streams") or []
+            conn.listening = "trade_updates" in streams
+            await self._send_trade(
+                conn,
+                {
+                    "stream": "listening",
+                    "data": {"streams": ["trade_updates"] if conn.listening else []},
+                },
+            )
+        else:
+            await self._send_trade(
+                conn, {"stream": "error", "data": {"error_message": "unrecognized request"}}
+            )
+
+    @staticmethod
+    async def _send_trade(conn: _TradeConnection, message: dict[str, Any]) -> None:
+        await conn.ws.send_bytes(json.dumps(message).encode())
+
+    @staticmethod
+    async def _write_trade_updates(conn: _TradeConnection) -> None:
+        while True:
+            frame = await conn.queue.get()
+            if frame is None or conn.ws.closed:
+                return
+            await conn.ws.send_bytes(frame)
+
+    # Market data WebSocket ------------------------------------------------------------
+
+    async def _data_stream(self, request: web.Request) -> web.StreamResponse:
+        if not self.streams_available:
+            return web.Response(status=503, text="stream unavailable")
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        binary = request.headers.get("Content-Type") == "application/msgpack"
+        conn = _DataConnection(ws, binary)
+        self._data_connections.append(conn)
+        try:
+            await self._send_data(conn, [{"T": "success", "msg": "connected"}])
+            async for message in ws:
+                if message.type is WSMsgType.BINARY:
+                    command = msgpack.unpackb(message.data)
+                elif message.type is WSMsgType.TEXT:
+                    command = json.loads(message.data)
+                else:
+                    continue
+                await self._data_command(conn, command)
+        finally:
+            self._data_connections.remove(conn)
+        return ws
+
+    async def _data_command(self, conn: _DataConnection, command: Any) -> None:
+        action = command.get("action") if isinstance(command, dict) else None
+        if action == "auth":
+            if command.get("key") == self.api_key and command.get("secret") == self.secret_key:
+                conn.authorized = True
+                await self._send_data(conn, [{"T": "success", "msg": "authenticated"}])
+            else:
+                await self._send_data(conn, [{"T": "error", "code": 402, "msg": "auth failed"}])
+                await conn.ws.close()
+        elif not conn.authorized:
+            await self._send_data(conn, [{"T": "error", "code": 401, "msg": "not authenticated"}])
+        elif action in ("subscribe", "unsubscribe"):
+            symbols = set(command.get("quotes") or [])
+            if action == "subscribe":
+                conn.quotes |= symbols
+            else:
+                conn.quotes -= symbols
+            await self._send_data(
+                conn,
+                [
+                    {
+                        "T": "subscription",
+                        "trades": [],
+                        "quotes": sorted(conn.quotes),
+                        "bars": [],
+                        "updatedBars": [],
+                        "dailyBars": [],
+                        "statuses": [],
+                        "lulds": [],
+                        "corrections": [],
+                        "cancelErrors": [],
+                    }
+                ],
+            )
+        else:
+            await self._send_data(conn, [{"T": "error", "code": 400, "msg": "invalid syntax"}])
+
+    @staticmethod
+    async def _send_data(conn: _DataConnection, messages: list[dict[str, Any]]) -> None:
+        if conn.ws.closed:
+            return
+        if conn.binary:
+            await conn.ws.send_bytes(msgpack.packb(messages))
+        else:
+            await conn.ws.send_str(json.dumps(messages))
