@@ -1,0 +1,538 @@
+"""Execution quality of one order and of each of its fills.
+
+Sign convention
+---------------
+Every cost metric is **positive when it cost us**, for buys and sells alike. With the
+side sign ``s`` (+1 buy, -1 sell), a price ``P`` measured against a benchmark ``B``
+costs ``s × (P - B) / B × 10 000`` basis points: buying at 100.05 against a mid of
+100.00 costs +5 bps, and so does selling at 99.95. Price improvement is the one
+measure signed the other way, and its name says so: positive means we traded better
+than the quote at arrival (a buy below the arrival ask, a sell above the arrival bid).
+
+Definitions (``A`` arrival mid, ``D`` decision price, ``m`` mid at the fill, ``m+``
+the mid ``horizon_ns`` after it, ``q`` quantity, ``x`` the contract multiplier)
+-------------------------------------------------------------------------------------
+- arrival mid ``A``: the mid of the last quote at or before the order's arrival;
+- slippage vs arrival: ``s (P - A) / A`` in bps, ``P`` the fill (or average) price;
+- implementation shortfall vs ``D`` (the signal's entry price when given, else ``A``),
+  over the filled quantity, in money: ``Σ s q (P - D) x + fees``; in bps of the
+  decision notional ``D × filled × x``. It splits exactly into::
+
+      spread  = Σ s q (P - m) x      paid against the mid prevailing at each fill
+      impact  = Σ s q (m - A) x      how the mid moved from arrival to each fill
+      timing  = Σ s q (A - D) x      how the mid moved from decision to arrival
+      fees    = Σ fee                in the quote currency
+
+  (the three price terms telescope to ``s q (P - D) x``). The shortfall of the
+  unfilled quantity is reported apart as ``opportunity_cost = s × unfilled × (M_end -
+  D) × x``, ``M_end`` the mid when the order stopped working;
+- VWAP and TWAP over the order's life ``[arrival, end)`` (see `interval_vwap` and
+  `interval_twap`), slippage against them as above;
+- effective spread ``2 |P - m| / m`` and realised spread ``2 s (P - m+) / m``, in bps;
+- market impact: ``s (M_last+ - A) / A`` in bps, ``M_last+`` the mid ``horizon_ns``
+  after the last fill;
+- fill rate ``filled / ordered``; execution time: last fill minus arrival, in ns;
+- price improvement per unit: ``ask_A - P`` for a buy, ``P - bid_A`` for a sell.
+
+A mid ``horizon_ns`` after a time ``t`` is known only when the quotes reach ``t +
+horizon_ns``; otherwise the metrics that need it are None. Money amounts are exact
+(an inexact step raises); ratios and bps are rounded to 34 significant digits.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import (
+    ROUND_HALF_EVEN,
+    Context,
+    Decimal,
+    DivisionByZero,
+    Inexact,
+    InvalidOperation,
+    Overflow,
+)
+from typing import Final
+
+from alphintra.domain.enums import OrderSide
+from alphintra.domain.events import OrderFilled
+from alphintra.domain.identifiers import (
+    AccountId,
+    ClientOrderId,
+    InstrumentId,
+    ModelId,
+    TradeId,
+    VenueId,
+)
+from alphintra.domain.market import QuoteTick, TradeBar, TradeTick
+from alphintra.domain.values import Currency
+
+_ZERO: Final = Decimal(0)
+_ONE: Final = Decimal(1)
+_TWO: Final = Decimal(2)
+_BPS: Final = Decimal(10_000)
+MONEY: Final = Context(
+    prec=80, rounding=ROUND_HALF_EVEN, traps=[InvalidOperation, DivisionByZero, Overflow, Inexact]
+)
+"""Context for money amounts: wide enough to be exact, and raising if a step is not."""
+RATIO: Final = Context(
+    prec=34, rounding=ROUND_HALF_EVEN, traps=[InvalidOperation, DivisionByZero, Overflow]
+)
+"""Context for ratios, prices averaged by division, and basis points."""
+
+
+@dataclass(frozen=True, slots=True)
+class Execution:
+    """One fill of the order, as the quality measures need it. ``fee`` is in quote currency."""
+
+    ts: int
+    price: Decimal
+    quantity: Decimal
+    fee: Decimal = _ZERO
+    venue: VenueId | None = None
+    trade_id: TradeId | None = None
+
+    def __post_init__(self) -> None:
+        if self.quantity <= 0:
+            raise ValueError(f"fill quantity must be positive, got {self.quantity}")
+        if self.price <= 0:
+            raise ValueError(f"fill price must be positive, got {self.price}")
+
+    @classmethod
+    def from_event(cls, event: OrderFilled, *, fee_in_quote: Decimal | None = None) -> Execution:
+        """Build from an `OrderFilled`; pass ``fee_in_quote`` when its fee currency differs."""
+        return cls(
+            ts=event.ts_event,
+            price=event.last_price,
+            quantity=event.last_quantity,
+            fee=event.fee if fee_in_quote is None else fee_in_quote,
+            venue=event.venue,
+            trade_id=event.trade_id,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRecord:
+    """One order to measure: what was asked, when it arrived, and how it filled.
+
+    ``decision_price`` is the signal's entry price (None: use the arrival mid).
+    ``end_ts`` is when the order stopped working (filled, cancelled or expired);
+    None means the last fill, or the arrival when nothing filled. ``currency`` is the
+    quote currency every money amount is in.
+    """
+
+    client_order_id: ClientOrderId
+    instrument_id: InstrumentId
+    side: OrderSide
+    quantity: Decimal
+    arrival_ts: int
+    fills: tuple[Execution, ...]
+    currency: Currency
+    decision_price: Decimal | None = None
+    end_ts: int | None = None
+    multiplier: Decimal = _ONE
+    account_id: AccountId | None = None
+    model_id: ModelId | None = None
+    strategy: str | None = None
+
+    def __post_init__(self) -> None:
+        name = self.client_order_id
+        if self.quantity <= 0:
+            raise ValueError(f"order {name}: quantity must be positive, got {self.quantity}")
+        if self.decision_price is not None and self.decision_price <= 0:
+            raise ValueError(
+                f"order {name}: decision_price must be positive, got {self.decision_price}"
+            )
+        filled = sum((fill.quantity for fill in self.fills), _ZERO)
+        if filled > self.quantity:
+            raise ValueError(f"order {name}: fills total {filled}, above ordered {self.quantity}")
+        for fill in self.fills:
+            if fill.ts < self.arrival_ts:
+                raise ValueError(
+                    f"order {name}: fill at {fill.ts} precedes arrival at {self.arrival_ts}"
+                )
+        if self.end_ts is not None and self.end_ts < max(
+            (f.ts for f in self.fills), default=self.arrival_ts
+        ):
+            raise ValueError(f"order {name}: end_ts {self.end_ts} precedes its arrival or fills")
+
+    @property
+    def life_end(self) -> int:
+        """Return when the order stopped working (see ``end_ts``)."""
+        if self.end_ts is not None:
+            return self.end_ts
+        return max((fill.ts for fill in self.fills), default=self.arrival_ts)
+
+
+@dataclass(frozen=True, slots=True)
+class FillQuality:
+    """Quality of one fill (see the module docstring for every definition and sign)."""
+
+    ts: int
+    venue: VenueId | None
+    trade_id: TradeId | None
+    price: Decimal
+    quantity: Decimal
+    fee: Decimal
+    mid: Decimal
+    slippage_bps: Decimal
+    effective_spread_bps: Decimal
+    realised_spread_bps: Decimal | None
+    mid_after: Decimal | None
+    price_improvement: Decimal
+    spread_cost: Decimal
+    impact_cost: Decimal
+    timing_cost: Decimal
+
+    @property
+    def improved(self) -> bool:
+        """Return True when the fill beat the far side of the arrival quote."""
+        return self.price_improvement > 0
+
+    @property
+    def shortfall(self) -> Decimal:
+        """Return spread + impact + timing + fee: this fill's implementation shortfall."""
+        return MONEY.add(
+            MONEY.add(self.spread_cost, self.impact_cost), MONEY.add(self.timing_cost, self.fee)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class OrderQuality:
+    """Quality of one order (see the module docstring for every definition and sign).
+
+    Money fields are in ``currency``; ``spread_cost + impact_cost + timing_cost +
+    fees == implementation_shortfall`` exactly. Metrics that need fills are None for
+    an order that never filled.
+    """
+
+    client_order_id: ClientOrderId
+    instrument_id: InstrumentId
+    side: OrderSide
+    currency: Currency
+    account_id: AccountId | None
+    model_id: ModelId | None
+    strategy: str | None
+    multiplier: Decimal
+    ordered_quantity: Decimal
+    filled_quantity: Decimal
+    fill_rate: Decimal
+    arrival_ts: int
+    arrival_bid: Decimal
+    arrival_ask: Decimal
+    arrival_mid: Decimal
+    decision_price: Decimal
+    decision_from_signal: bool
+    average_price: Decimal | None
+    filled_notional: Decimal
+    decision_notional: Decimal
+    slippage_bps: Decimal | None
+    implementation_shortfall: Decimal
+    implementation_shortfall_bps: Decimal | None
+    spread_cost: Decimal
+    impact_cost: Decimal
+    timing_cost: Decimal
+    fees: Decimal
+    opportunity_cost: Decimal | None
+    interval_vwap: Decimal | None
+    vwap_slippage_bps: Decimal | None
+    interval_twap: Decimal | None
+    twap_slippage_bps: Decimal | None
+    effective_spread_bps: Decimal | None
+    realised_spread_bps: Decimal | None
+    market_impact_bps: Decimal | None
+    execution_time_ns: int | None
+    price_improvement_bps: Decimal | None
+    fills: tuple[FillQuality, ...]
+
+    @property
+    def venues(self) -> tuple[VenueId, ...]:
+        """Return the venues that filled the order, in order of first fill."""
+        return tuple(dict.fromkeys(f.venue for f in self.fills if f.venue is not None))
+
+
+# --- market data look-ups -----------------------------------------------------------------
+
+
+def _check_order(data: Sequence[QuoteTick | TradeBar | TradeTick], what: str) -> None:
+    for before, after in itertools.pairwise(data):
+        if after.ts < before.ts:
+            raise ValueError(f"{what} must be in time order, got ts {before.ts} then {after.ts}")
+
+
+def quote_at(quotes: Sequence[QuoteTick], ts: int) -> QuoteTick | None:
+    """Return the last quote at or before ``ts`` (quotes in time order), or None."""
+    index = bisect.bisect_right([q.ts for q in quotes], ts)
+    return quotes[index - 1] if index else None
+
+
+def _mid(quote: QuoteTick) -> Decimal:
+    return MONEY.divide(MONEY.add(quote.bid, quote.ask), _TWO)
+
+
+def mid_after(quotes: Sequence[QuoteTick], ts: int, horizon_ns: int) -> Decimal | None:
+    """Return the mid at ``ts + horizon_ns``, or None when the quotes do not reach it."""
+    target = ts + horizon_ns
+    if not quotes or quotes[-1].ts < target:
+        return None
+    quote = quote_at(quotes, target)
+    return None if quote is None else _mid(quote)
+
+
+def _ratio_sum(values: Sequence[Decimal]) -> Decimal:
+    total = _ZERO
+    for value in values:
+        total = RATIO.add(total, value)
+    return total
+
+
+def _typical(bar: TradeBar) -> Decimal:
+    return RATIO.divide(RATIO.add(RATIO.add(bar.high, bar.low), bar.close), Decimal(3))
+
+
+def _only(
+    data: Sequence[TradeBar] | Sequence[TradeTick],
+) -> tuple[list[TradeBar], list[TradeTick]]:
+    bars = [d for d in data if isinstance(d, TradeBar)]
+    ticks = [d for d in data if isinstance(d, TradeTick)]
+    if bars and ticks:
+        raise ValueError("give bars or ticks for VWAP/TWAP, not a mix of both")
+    return bars, ticks
+
+
+def _bars_in(bars: Sequence[TradeBar], start: int, end: int) -> list[tuple[TradeBar, int]]:
+    """Return (bar, overlap in ns) for bars overlapping ``[start, end)`` (or the instant)."""
+    if end == start:
+        return [(b, 1) for b in bars if b.ts <= start < b.ts + b.interval_ns]
+    return [
+        (b, min(end, b.ts + b.interval_ns) - max(start, b.ts))
+        for b in bars
+        if b.ts < end and b.ts + b.interval_ns > start
+    ]
+
+
+def interval_vwap(
+    data: Sequence[TradeBar] | Sequence[TradeTick], start: int, end: int
+) -> Decimal | None:
+    """Return the volume-weighted average price over ``[start, end)``.
+
+    Bars count when they overlap the window (a zero-length window: the bar holding
+    the instant), priced at their typical price ``(high + low + close) / 3`` and
+    weighted by their whole volume. Ticks count when ``start <= ts <= end``. Return
+    None when nothing with volume falls in the window.
+    """
+    bars, ticks = _only(data)
+    pairs = [(_typical(b), b.volume) for b, _ in _bars_in(bars, start, end)]
+    pairs += [(t.price, t.size) for t in ticks if start <= t.ts <= end]
+    volume = _ratio_sum([v for _, v in pairs])
+    if volume <= 0:
+        return None
+    return RATIO.divide(_ratio_sum([RATIO.multiply(p, v) for p, v in pairs]), volume)
+
+
+def interval_twap(
+    data: Sequence[TradeBar] | Sequence[TradeTick], start: int, end: int
+) -> Decimal | None:
+    """Return the time-weighted average price over ``[start, end)``.
+
+    Each bar's typical price counts for the time it overlaps the window. Ticks form
+    a step function: each price holds from its trade until the next one, starting
+    from the last trade at or before ``start``. A zero-length window gives the price
+    at that instant. Return None when no price covers the window.
+    """
+    bars, ticks = _only(data)
+    if bars:
+        spans = [(_typical(b), Decimal(w)) for b, w in _bars_in(bars, start, end)]
+    else:
+        before = [t for t in ticks if t.ts <= start]
+        steps = ([before[-1]] if before else []) + [t for t in ticks if start < t.ts < end]
+        if end == start:
+            return before[-1].price if before else None
+        spans = []
+        for index, tick in enumerate(steps):
+            begin = max(tick.ts, start)
+            finish = steps[index + 1].ts if index + 1 < len(steps) else end
+            spans.append((tick.price, Decimal(finish - begin)))
+    weight = _ratio_sum([w for _, w in spans])
+    if weight <= 0:
+        return None
+    return RATIO.divide(_ratio_sum([RATIO.multiply(p, w) for p, w in spans]), weight)
+
+
+# --- measures ---------------------------------------------------------------------------
+
+
+def _bps(sign: int, price: Decimal, benchmark: Decimal) -> Decimal:
+    return RATIO.divide(RATIO.multiply(sign * _BPS, RATIO.subtract(price, benchmark)), benchmark)
+
+
+def fill_quality(
+    fill: Execution,
+    *,
+    side: OrderSide,
+    arrival: QuoteTick,
+    decision_price: Decimal,
+    quotes: Sequence[QuoteTick],
+    horizon_ns: int,
+    multiplier: Decimal = _ONE,
+) -> FillQuality:
+    """Measure one fill against the arrival quote and the quotes around it."""
+    s = side.sign
+    quote = quote_at(quotes, fill.ts)
+    if quote is None:
+        raise ValueError(f"no quote at or before the fill at ts {fill.ts}")
+    mid, arrival_mid = _mid(quote), _mid(arrival)
+    later = mid_after(quotes, fill.ts, horizon_ns)
+    realised = None
+    if later is not None:
+        realised = RATIO.divide(
+            RATIO.multiply(2 * s * _BPS, RATIO.subtract(fill.price, later)), mid
+        )
+    if side is OrderSide.BUY:
+        improvement = MONEY.subtract(arrival.ask, fill.price)
+    else:
+        improvement = MONEY.subtract(fill.price, arrival.bid)
+    units = MONEY.multiply(s * fill.quantity, multiplier)
+    return FillQuality(
+        ts=fill.ts,
+        venue=fill.venue,
+        trade_id=fill.trade_id,
+        price=fill.price,
+        quantity=fill.quantity,
+        fee=fill.fee,
+        mid=mid,
+        slippage_bps=_bps(s, fill.price, arrival_mid),
+        effective_spread_bps=RATIO.divide(
+            RATIO.multiply(2 * _BPS, abs(MONEY.subtract(fill.price, mid))), mid
+        ),
+        realised_spread_bps=realised,
+        mid_after=later,
+        price_improvement=improvement,
+        spread_cost=MONEY.multiply(units, MONEY.subtract(fill.price, mid)),
+        impact_cost=MONEY.multiply(units, MONEY.subtract(mid, arrival_mid)),
+        timing_cost=MONEY.multiply(units, MONEY.subtract(arrival_mid, decision_price)),
+    )
+
+
+def _money_sum(values: Sequence[Decimal]) -> Decimal:
+    total = _ZERO
+    for value in values:
+        total = MONEY.add(total, value)
+    return total
+
+
+def _weighted(values: Sequence[tuple[Decimal | None, Decimal]]) -> Decimal | None:
+    """Return the quantity-weighted mean, or None if empty or any value is missing."""
+    if not values or any(v is None for v, _ in values):
+        return None
+    total = _ratio_sum([w for _, w in values])
+    weighted = _ratio_sum([RATIO.multiply(v, w) for v, w in values if v is not None])
+    return RATIO.divide(weighted, total)
+
+
+def order_quality(
+    order: OrderRecord,
+    quotes: Sequence[QuoteTick],
+    trades: Sequence[TradeBar] | Sequence[TradeTick] = (),
+    *,
+    horizon_ns: int,
+) -> OrderQuality:
+    """Measure ``order`` against the quotes and trades (each in time order) of its instrument.
+
+    ``horizon_ns`` is the ``N`` of the realised spread and the market impact. Raise
+    ``ValueError`` when the data is out of order, belongs to another instrument, or
+    has no quote at or before the arrival.
+    """
+    _check_order(quotes, "quotes")
+    _check_order(trades, "trades")
+    for item in (*quotes, *trades):
+        if item.instrument_id != order.instrument_id:
+            raise ValueError(
+                f"order {order.client_order_id} is for {order.instrument_id}, "
+                f"got market data for {item.instrument_id}"
+            )
+    arrival = quote_at(quotes, order.arrival_ts)
+    if arrival is None:
+        raise ValueError(
+            f"order {order.client_order_id}: no quote at or before arrival ts {order.arrival_ts}"
+        )
+    s, arrival_mid = order.side.sign, _mid(arrival)
+    decision = arrival_mid if order.decision_price is None else order.decision_price
+    fills = tuple(
+        fill_quality(
+            fill,
+            side=order.side,
+            arrival=arrival,
+            decision_price=decision,
+            quotes=quotes,
+            horizon_ns=horizon_ns,
+            multiplier=order.multiplier,
+        )
+        for fill in order.fills
+    )
+    filled = _money_sum([f.quantity for f in fills])
+    notional = _money_sum([MONEY.multiply(f.price, f.quantity) for f in fills])
+    notional = MONEY.multiply(notional, order.multiplier)
+    decision_notional = MONEY.multiply(MONEY.multiply(decision, filled), order.multiplier)
+    spread = _money_sum([f.spread_cost for f in fills])
+    impact = _money_sum([f.impact_cost for f in fills])
+    timing = _money_sum([f.timing_cost for f in fills])
+    fees = _money_sum([f.fee for f in fills])
+    shortfall = _money_sum([spread, impact, timing, fees])
+    average = RATIO.divide(notional, MONEY.multiply(filled, order.multiplier)) if fills else None
+    end = order.life_end
+    end_quote = quote_at(quotes, end)
+    unfilled = MONEY.subtract(order.quantity, filled)
+    opportunity = None
+    if end_quote is not None:
+        moved = MONEY.subtract(_mid(end_quote), decision)
+        opportunity = MONEY.multiply(MONEY.multiply(s * unfilled, moved), order.multiplier)
+    vwap = interval_vwap(trades, order.arrival_ts, end) if fills else None
+    twap = interval_twap(trades, order.arrival_ts, end) if fills else None
+    last_ts = max((f.ts for f in fills), default=None)
+    after_last = None if last_ts is None else mid_after(quotes, last_ts, horizon_ns)
+    far = arrival.ask if order.side is OrderSide.BUY else arrival.bid
+    return OrderQuality(
+        client_order_id=order.client_order_id,
+        instrument_id=order.instrument_id,
+        side=order.side,
+        currency=order.currency,
+        account_id=order.account_id,
+        model_id=order.model_id,
+        strategy=order.strategy,
+        multiplier=order.multiplier,
+        ordered_quantity=order.quantity,
+        filled_quantity=filled,
+        fill_rate=RATIO.divide(filled, order.quantity),
+        arrival_ts=order.arrival_ts,
+        arrival_bid=arrival.bid,
+        arrival_ask=arrival.ask,
+        arrival_mid=arrival_mid,
+        decision_price=decision,
+        decision_from_signal=order.decision_price is not None,
+        average_price=average,
+        filled_notional=notional,
+        decision_notional=decision_notional,
+        slippage_bps=None if average is None else _bps(s, average, arrival_mid),
+        implementation_shortfall=shortfall,
+        implementation_shortfall_bps=(
+            RATIO.divide(RATIO.multiply(shortfall, _BPS), decision_notional) if fills else None
+        ),
+        spread_cost=spread,
+        impact_cost=impact,
+        timing_cost=timing,
+        fees=fees,
+        opportunity_cost=opportunity,
+        interval_vwap=vwap,
+        vwap_slippage_bps=None if vwap is None or average is None else _bps(s, average, vwap),
+        interval_twap=twap,
+        twap_slippage_bps=None if twap is None or average is None else _bps(s, average, twap),
+        effective_spread_bps=_weighted([(f.effective_spread_bps, f.quantity) for f in fills]),
+        realised_spread_bps=_weighted([(f.realised_spread_bps, f.quantity) for f in fills]),
+        market_impact_bps=None if after_last is None else _bps(s, after_last, arrival_mid),
+        execution_time_ns=None if last_ts is None else last_ts - order.arrival_ts,
+        price_improvement_bps=(None if average is None else RATIO.minus(_bps(s, average, far))),
+        fills=fills,
+    )
