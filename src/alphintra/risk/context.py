@@ -1,0 +1,167 @@
+"""What the pre-trade checks see besides the order, the account state and the limits.
+
+`RiskContext` is frozen; it may hold the engine's own live views (the marks dict, a
+bound ``FxRates.convert``, a lazily computed equity), so the engine can build one
+context and reuse it for every order until a wholesale input changes. The checks only
+read it: given the same inputs, they return the same answer.
+
+`OrderRateWindow` holds the recent order and message timestamps the throttles need.
+The engine records into it; the checks only count.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from types import MappingProxyType
+from typing import Final
+
+from alphintra.domain.identifiers import InstrumentId, VenueId
+from alphintra.domain.instruments import Instrument
+from alphintra.domain.values import Currency
+from alphintra.risk.correlation import CorrelationView
+
+FxConvert = Callable[[Decimal, Currency, Currency], Decimal | None]
+"""Convert ``(amount, source, target)``; None when no rate is known (`FxRates.convert`)."""
+
+InstrumentLookup = Callable[[InstrumentId], Instrument | None]
+"""Return the instrument for an ID, or None when unknown (e.g. ``dict.get``)."""
+
+LazyDecimal = Decimal | Callable[[], Decimal | None] | None
+"""A value, a function computing it on first use in a check, or None (unknown)."""
+
+NANOS_PER_MILLI: Final = 1_000_000
+_EMPTY: Final[Mapping[InstrumentId, Decimal]] = MappingProxyType({})
+_EMPTY_VOLS: Final[Mapping[InstrumentId, float | Decimal]] = MappingProxyType({})
+_COMPACT_AT: Final = 4096
+
+
+class _Series:
+    """Non-decreasing timestamps; those at or before the horizon are dropped lazily."""
+
+    __slots__ = ("_start", "_ts")
+
+    def __init__(self) -> None:
+        self._ts: list[int] = []
+        self._start = 0
+
+    def add(self, ts: int, horizon_ns: int) -> None:
+        stamps = self._ts
+        if stamps and ts < stamps[-1]:
+            ts = stamps[-1]  # a clock step back must not unsort the series
+        stamps.append(ts)
+        start = bisect_right(stamps, ts - horizon_ns, self._start)
+        if start >= _COMPACT_AT and start * 2 >= len(stamps):
+            del stamps[:start]
+            start = 0
+        self._start = start
+
+    def count_after(self, after_ns: int) -> int:
+        stamps = self._ts
+        return len(stamps) - bisect_right(stamps, after_ns, self._start)
+
+
+class OrderRateWindow:
+    """Recent order and message timestamps of one account, in total and per venue.
+
+    Call `record_order` when an order is released to a venue (it is also a message)
+    and `record_message` for every other venue request (cancel, modify). Timestamps
+    older than ``horizon_ns`` are forgotten, so the horizon must be at least the
+    longest throttle window (`for_windows` sizes it); a longer throttle window would
+    undercount.
+    """
+
+    __slots__ = ("_messages", "_orders", "_venue_messages", "_venue_orders", "horizon_ns")
+
+    def __init__(self, horizon_ns: int = 60_000 * NANOS_PER_MILLI) -> None:
+        if horizon_ns < 0:
+            raise ValueError(f"horizon_ns must not be negative, got {horizon_ns}")
+        self.horizon_ns = horizon_ns
+        self._orders = _Series()
+        self._messages = _Series()
+        self._venue_orders: dict[VenueId, _Series] = {}
+        self._venue_messages: dict[VenueId, _Series] = {}
+
+    @classmethod
+    def for_windows(cls, *window_ms: int | None) -> OrderRateWindow:
+        """Return a window whose horizon covers the longest of ``window_ms``."""
+        longest = max((w for w in window_ms if w is not None), default=0)
+        return cls(longest * NANOS_PER_MILLI)
+
+    def record_order(self, ts_ns: int, venue: VenueId | None) -> None:
+        """Record a new order (and its message) sent at ``ts_ns``."""
+        horizon = self.horizon_ns
+        self._orders.add(ts_ns, horizon)
+        self._messages.add(ts_ns, horizon)
+        if venue is not None:
+            self._venue(self._venue_orders, venue).add(ts_ns, horizon)
+            self._venue(self._venue_messages, venue).add(ts_ns, horizon)
+
+    def record_message(self, ts_ns: int, venue: VenueId | None) -> None:
+        """Record a request other than a new order (cancel, modify) sent at ``ts_ns``."""
+        self._messages.add(ts_ns, self.horizon_ns)
+        if venue is not None:
+            self._venue(self._venue_messages, venue).add(ts_ns, self.horizon_ns)
+
+    @staticmethod
+    def _venue(series: dict[VenueId, _Series], venue: VenueId) -> _Series:
+        found = series.get(venue)
+        if found is None:
+            found = series[venue] = _Series()
+        return found
+
+    def orders_after(self, after_ns: int, venue: VenueId | None = None) -> int:
+        """Return the orders recorded after ``after_ns`` (all venues, or one venue)."""
+        if venue is None:
+            return self._orders.count_after(after_ns)
+        found = self._venue_orders.get(venue)
+        return 0 if found is None else found.count_after(after_ns)
+
+    def messages_after(self, after_ns: int, venue: VenueId | None = None) -> int:
+        """Return the messages recorded after ``after_ns`` (all venues, or one venue)."""
+        if venue is None:
+            return self._messages.count_after(after_ns)
+        found = self._venue_messages.get(venue)
+        return 0 if found is None else found.count_after(after_ns)
+
+
+def resolve(value: LazyDecimal) -> Decimal | None:
+    """Return a lazily given decimal's value."""
+    if value is None or isinstance(value, Decimal):
+        return value
+    return value()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RiskContext:
+    """Inputs of the pre-trade checks besides the order, state and limits.
+
+    Amounts are in the account's base currency. Every field is optional: a check
+    whose input is missing denies with a ``*_UNAVAILABLE`` code only when its limit is
+    enabled, and otherwise costs nothing.
+    """
+
+    now_ns: int | None = None
+    """The decision time; None uses the order's ``ts_event``."""
+    prices: Mapping[InstrumentId, Decimal] = field(default_factory=lambda: _EMPTY, hash=False)
+    """Reference price per instrument (mid, or last trade); empty means
+    ``AccountState.marks``."""
+    instruments: InstrumentLookup | None = field(default=None, hash=False)
+    """Instruments other than the order's (multiplier, quote currency, sector, venue).
+    Without it, multipliers and quote currencies come from the account state."""
+    fx: FxConvert | None = field(default=None, hash=False)
+    """Conversion into the base currency; without it only base-currency amounts count."""
+    equity: LazyDecimal = field(default=None, hash=False)
+    day_start_equity: LazyDecimal = field(default=None, hash=False)
+    """Equity at the start of the account's trading day (in its time zone)."""
+    high_water_mark: LazyDecimal = field(default=None, hash=False)
+    realized_vols: Mapping[InstrumentId, float | Decimal] = field(
+        default_factory=lambda: _EMPTY_VOLS, hash=False
+    )
+    """Realised volatility per instrument, in the units of the volatility limits."""
+    correlation: CorrelationView | None = field(default=None, hash=False)
+    order_rate: OrderRateWindow | None = field(default=None, hash=False)
+    default_venue: VenueId | None = None
+    """The venue of instruments (and orders) that name none, for venue limits."""
