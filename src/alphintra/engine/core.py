@@ -435,10 +435,19 @@ class OrderEngine:
         price: Decimal | None = None,
         trigger_price: Decimal | None = None,
     ) -> bool:
-        """Request a change of quantity, price or trigger price; False when closed."""
+        """Request a change of quantity, price or trigger price; False when closed.
+
+        Raise ``OrderValidationError`` (CHANGE_PENDING) while a cancel or another change
+        of the order awaits the venue's answer.
+        """
         order = self._order(client_order_id)
         if order.status.is_closed:
             return False
+        if order.status in (OrderStatus.PENDING_MODIFY, OrderStatus.PENDING_CANCEL):
+            raise OrderValidationError(
+                "CHANGE_PENDING",
+                f"order {client_order_id} is {order.status}: wait for the venue's answer",
+            )
         instrument = self.instrument(order.instrument_id)
         try:
             new_quantity = instrument.make_quantity(quantity) if quantity is not None else None
@@ -645,7 +654,12 @@ class OrderEngine:
                 )
                 self._inits[child_id] = init
                 self._risk_and_release(child, init, self.instrument(child.instrument_id))
-            elif child.is_open and child.quantity != filled:
+            elif (
+                child.is_open
+                and child.quantity != filled
+                and child.status is not OrderStatus.PENDING_MODIFY
+            ):
+                # A resize already in flight is superseded by the next fill's resize.
                 self.modify(child_id, quantity=filled)
 
     def _venue_handles_oco(self, order: Order) -> bool:
@@ -664,7 +678,7 @@ class OrderEngine:
             remaining = sibling.quantity - fill.last_quantity
             if order.status is OrderStatus.FILLED or remaining <= sibling.filled_quantity:
                 self.cancel(sibling_id, "OCO sibling filled")
-            else:
+            elif sibling.status is not OrderStatus.PENDING_MODIFY:
                 self.modify(sibling_id, quantity=remaining)
 
     def _next_slice(self, parent: Order) -> None:
