@@ -42,6 +42,9 @@ def _strategy_for(tp: Any) -> st.SearchStrategy[Any]:
     if origin is tuple:
         item = typing.get_args(tp)[0]
         return st.lists(_strategy_for(item), max_size=3).map(tuple)
+    if origin is dict:
+        key, value = typing.get_args(tp)
+        return st.dictionaries(_strategy_for(key), _strategy_for(value), max_size=3)
     if tp is type(None):
         return st.none()
     if tp is Price:

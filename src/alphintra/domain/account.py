@@ -33,8 +33,13 @@ class UnknownOrderError(KeyError):
 
 
 def is_execution_parent(order: Order) -> bool:
-    """Return True for a parent whose children carry the real fills (emulated iceberg)."""
-    return order.emulated and order.order_type is OrderType.ICEBERG
+    """Return True for a parent whose children carry the real fills.
+
+    That is an emulated iceberg, or any parent worked by an execution algorithm.
+    """
+    return order.emulated and (
+        order.order_type is OrderType.ICEBERG or order.exec_algorithm is not None
+    )
 
 
 class AccountState:

@@ -74,6 +74,10 @@ class OrderInitialized(OrderEvent, frozen=True, kw_only=True, gc=False):
     emulated: bool = False
     """True when the engine, not the venue, works this order's trigger or slicing."""
     venue: VenueId | None = None
+    exec_algorithm: str | None = None
+    """The execution algorithm working this parent (TWAP, VWAP, POV, ICEBERG), if any."""
+    exec_params: dict[str, str] | None = None
+    """The algorithm's parameters as text (``alphintra.execution.algorithms``)."""
 
 
 class OrderDenied(OrderEvent, frozen=True, kw_only=True, gc=False):
@@ -169,6 +173,26 @@ class OrderChildFilled(OrderEvent, frozen=True, kw_only=True, gc=False):
     trade_id: TradeId
     last_quantity: Quantity
     last_price: Decimal
+
+
+class AlgoStateChanged(Event, frozen=True, kw_only=True, gc=False):
+    """An execution algorithm was paused (no new children) or resumed."""
+
+    client_order_id: ClientOrderId
+    """The algo's parent order."""
+    paused: bool
+    reason: str = ""
+
+
+class AlgoVolumeObserved(Event, frozen=True, kw_only=True, gc=False):
+    """A participation (POV) algorithm counted traded volume: its running total.
+
+    Market data is not journaled; this total is, so a replay sizes children alike.
+    """
+
+    client_order_id: ClientOrderId
+    """The algo's parent order."""
+    observed_volume: Decimal
 
 
 class AccountFunded(Event, frozen=True, kw_only=True, gc=False):
@@ -276,4 +300,6 @@ AnyEvent = (
     | RiskAlertRaised
     | PositionMismatch
     | MarkUpdated
+    | AlgoStateChanged
+    | AlgoVolumeObserved
 )

@@ -164,6 +164,7 @@ class Order:
         "contingency",
         "display_quantity",
         "emulated",
+        "exec_algorithm",
         "expire_ts",
         "filled_quantity",
         "instrument_id",
@@ -212,6 +213,7 @@ class Order:
         self.linked_ids: tuple[ClientOrderId, ...] = init.linked_ids
         self.signal_id: SignalId | None = init.signal_id
         self.emulated: bool = init.emulated
+        self.exec_algorithm: str | None = init.exec_algorithm
         self.venue: VenueId | None = init.venue
         self.venue_order_id: VenueOrderId | None = None
         self.status: OrderStatus = OrderStatus.NEW

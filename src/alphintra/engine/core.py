@@ -76,6 +76,7 @@ EMULATOR_VENUE_ORDER_ID = VenueOrderId("EMULATED")
 _FX_SOURCES = frozenset({AssetClass.FX, AssetClass.CRYPTO})
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
+_E = TypeVar("_E", bound="OrderEngine")
 
 
 class EventJournal(Protocol):
@@ -103,12 +104,12 @@ class RejectedReport(msgspec.Struct, frozen=True):
 
 
 def _ids_back_on_refusal(
-    method: Callable[Concatenate[OrderEngine, _P], _R],
-) -> Callable[Concatenate[OrderEngine, _P], _R]:
+    method: Callable[Concatenate[_E, _P], _R],
+) -> Callable[Concatenate[_E, _P], _R]:
     # Give back the client order IDs a refused request drew: every ID the engine issues
     # is then journaled, and a replay continues the numbering exactly.
     @functools.wraps(method)
-    def guarded(engine: OrderEngine, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+    def guarded(engine: _E, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
         id_seq, recorded = engine._id_seq, len(engine._inits)
         try:
             return method(engine, *args, **kwargs)
@@ -339,7 +340,7 @@ class OrderEngine:
                 venue_order_id=EMULATOR_VENUE_ORDER_ID,
             )
         )
-        if order.order_type is OrderType.ICEBERG:
+        if is_execution_parent(order):  # an iceberg or an execution algorithm's parent
             self._next_slice(order)
         else:
             self.emulator.track(order, instrument)

@@ -14,6 +14,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 import msgspec
 
+from alphintra.domain.account import is_execution_parent
 from alphintra.domain.commands import (
     BracketRequest,
     OrderRequest,
@@ -21,6 +22,8 @@ from alphintra.domain.commands import (
 )
 from alphintra.domain.enums import OrderSide, OrderStatus, OrderType, TradingState
 from alphintra.domain.events import (
+    AlgoStateChanged,
+    AlgoVolumeObserved,
     AnyEvent,
     AuditRecorded,
     OrderAccepted,
@@ -44,10 +47,10 @@ from alphintra.domain.market import MarketData
 from alphintra.domain.orders import Order, is_reducing
 from alphintra.domain.signals import TradingSignal
 from alphintra.domain.values import Price, Quantity
+from alphintra.engine.algos import AlgoEngine
 from alphintra.engine.core import (
     EMULATOR_VENUE_ORDER_ID,
     EventJournal,
-    OrderEngine,
     RejectedReport,
 )
 from alphintra.orders.factory import check_bracket_prices
@@ -64,8 +67,8 @@ from alphintra.signals.translation import signal_to_request
 __all__ = ["EventJournal", "RejectedReport", "TradingEngine"]
 
 
-class TradingEngine(OrderEngine):
-    """Runs one account: signals, orders, risk, emulation and booking."""
+class TradingEngine(AlgoEngine):
+    """Runs one account: signals, orders, risk, emulation, execution algos and booking."""
 
     monitor: RiskMonitor | None = None
 
@@ -81,6 +84,8 @@ class TradingEngine(OrderEngine):
                 self._inits[event.client_order_id] = event
             elif type(event) is OrderFilled:
                 self.instrument(event.instrument_id)
+            elif type(event) is AlgoStateChanged or type(event) is AlgoVolumeObserved:
+                self._fold_algo_event(event)
             self.state.apply(event)
             if type(event) is OrderSubmitted:
                 # The order as released: a bracket child goes out resized, on its entry's fill.
@@ -100,11 +105,12 @@ class TradingEngine(OrderEngine):
         self._id_seq = max([self._id_seq, *(int(n) for n in numbers if n.isdigit())])
         for client_order_id in released:
             order = self.state.orders[client_order_id]
-            if order.order_type is not OrderType.ICEBERG and order.status is OrderStatus.ACCEPTED:
+            if not is_execution_parent(order) and order.status is OrderStatus.ACCEPTED:
                 self.emulator.track(order, self.instrument(order.instrument_id))
         for client_order_id in self.emulator.tracked():  # released or closed since tracked
             if (order := self.state.orders[client_order_id]).status is not OrderStatus.ACCEPTED:
                 self.emulator.untrack(order)
+        self._restore_algos()
 
     def process_signal(self, signal: TradingSignal, quantity: Decimal | None = None) -> list[Order]:
         """Turn a sized signal into orders; a repeated signal ID returns its orders.
@@ -238,7 +244,11 @@ class TradingEngine(OrderEngine):
         return changed
 
     def on_timer(self, ts: int) -> None:
-        """Run the equity monitors (call periodically: the day can roll without data)."""
+        """Work the execution algos, then run the equity monitors.
+
+        Call it periodically: schedules move on, and the day can roll, without data.
+        """
+        super().on_timer(ts)
         monitor = self.monitor
         if monitor is not None and self._watches_equity(monitor):
             self._act(monitor.on_equity(ts, self.valuation().total))

@@ -11,8 +11,9 @@ engine's own order), stored with ``Journal.save_snapshot`` at the seq it covers:
 
 * the account: base currency, trading state, cash, fees, marks, signals;
 * every order (every slot of ``Order``) and position (every slot of ``Position``);
-* the engine: each order as last released (``_inits``), the client order ID counter
-  and the emulated orders it watches, in the order it checks them.
+* the engine: each order as last released (``_inits``), the client order ID counter,
+  the emulated orders it watches, in the order it checks them, and the execution
+  algos paused and the volume each participation algo has counted.
 
 Marks are market data, not events: a rebuild from scratch starts without them (and
 without FX rates) until the next data point, a rebuild from a snapshot with the
@@ -108,6 +109,7 @@ class OrderSnapshot(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     """Sorted."""
     ts_init: int
     last_event_ts: int
+    exec_algorithm: str | None = None
 
 
 class PositionSnapshot(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -148,6 +150,10 @@ class AccountSnapshot(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     """The last client order ID number the engine issued."""
     emulated: list[ClientOrderId]
     """Emulated orders the engine watches, in the order it checks them."""
+    algo_paused: list[ClientOrderId] = msgspec.field(default_factory=list)
+    """Execution algos paused (``AlgoStateChanged``), sorted."""
+    algo_volumes: dict[ClientOrderId, Decimal] = msgspec.field(default_factory=dict)
+    """Volume each participation algo has counted (``AlgoVolumeObserved``)."""
 
 
 def _enc_hook(obj: object) -> object:
@@ -198,6 +204,7 @@ def _order_snapshot(order: Order) -> OrderSnapshot:
         trade_ids=sorted(order.trade_ids),
         ts_init=order.ts_init,
         last_event_ts=order.last_event_ts,
+        exec_algorithm=order.exec_algorithm,
     )
 
 
@@ -219,6 +226,7 @@ def _position_snapshot(position: Position) -> PositionSnapshot:
 def capture_snapshot(engine: TradingEngine, seq: int) -> AccountSnapshot:
     """Return the engine's state as a snapshot taken after journal event ``seq``."""
     state = engine.state
+    algo_paused, algo_volumes = engine._algo_snapshot()
     return AccountSnapshot(
         format=SNAPSHOT_FORMAT,
         account_id=engine.account_id,
@@ -235,6 +243,8 @@ def capture_snapshot(engine: TradingEngine, seq: int) -> AccountSnapshot:
         released=list(engine._inits.values()),
         id_seq=engine._id_seq,
         emulated=engine.emulator.tracked(),
+        algo_paused=algo_paused,
+        algo_volumes=algo_volumes,
     )
 
 
@@ -291,6 +301,7 @@ def _order_from(saved: OrderSnapshot) -> Order:
     order.trade_ids = set(saved.trade_ids)
     order.ts_init = saved.ts_init
     order.last_event_ts = saved.last_event_ts
+    order.exec_algorithm = saved.exec_algorithm
     return order
 
 
@@ -343,6 +354,8 @@ def restore_snapshot(engine: TradingEngine, snapshot: AccountSnapshot) -> None:
     for client_order_id in snapshot.emulated:
         order = state.orders[client_order_id]
         engine.emulator.track(order, engine.instrument(order.instrument_id))
+    engine._load_algo_snapshot(snapshot.algo_paused, snapshot.algo_volumes)
+    engine._restore_algos()
     # Exchange rates follow the marks of FX and crypto spot pairs, as live market data does.
     for instrument_id, mark in snapshot.marks.items():
         instrument = engine.instrument(instrument_id)
