@@ -6,6 +6,7 @@ request, call one service method and translate the result back.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import time
@@ -555,7 +556,10 @@ def create_app(context: ApiContext, lifespan: Callable[[FastAPI], Any] | None = 
         accountId: Annotated[str | None, Query(max_length=128)] = None,
     ) -> RiskLimitsBody:
         account = who.account_for(accountId)
-        limits = RiskLimits(
+        # Only the fields the body carries change; the other limit sections (set in the
+        # account's configuration) stay as they are.
+        limits = dataclasses.replace(
+            service.account(account, who.accounts).engine.limits,
             max_order_quantity=body.maxOrderQuantity,
             max_order_notional=body.maxOrderNotional,
             max_position_quantity=body.maxPositionQuantity,

@@ -9,6 +9,7 @@ durable first and only then hands them out (the write-ahead rule).
 from __future__ import annotations
 
 import functools
+from collections import deque
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Concatenate, ParamSpec, Protocol, TypeVar
@@ -69,6 +70,8 @@ from alphintra.orders.emulator import MoveTrigger, OrderEmulator, Release
 from alphintra.orders.factory import OrderValidationError, build_order, check_bracket_prices
 from alphintra.portfolio.fx import FxRates
 from alphintra.portfolio.valuation import PortfolioValue, value_account
+from alphintra.risk.context import OrderRateWindow, RiskContext
+from alphintra.risk.monitors import RiskMonitor
 from alphintra.risk.pretrade import RiskLimits, check_order
 from alphintra.venues.capabilities import VenueCapabilities
 
@@ -157,6 +160,13 @@ class OrderEngine:
         self._id_prefix = id_prefix
         self._id_seq = 0
         self.rejected_reports: list[RejectedReport] = []
+        self.monitor: RiskMonitor | None = None
+        self.realized_vols: dict[InstrumentId, float] = {}
+        """Realised volatility per instrument, kept while a volatility limit is set."""
+        self._context: RiskContext | None = None
+        self._context_limits: RiskLimits | None = None
+        self._order_rate: OrderRateWindow | None = None
+        self._vol_windows: dict[InstrumentId, deque[float]] = {}
         self.group_commit_events = 512
 
     # Wiring ---------------------------------------------------------------------
@@ -285,12 +295,43 @@ class OrderEngine:
         self._risk_and_release(order, init, instrument)
         return order
 
+    def _send(self, command: VenueCommand) -> None:
+        """Queue a venue command (released by ``flush``) and count it for the throttles."""
+        self._outbox.append(command)
+        rate = self._order_rate
+        if rate is not None:
+            ts = self.clock.now_ns()
+            if type(command) is SubmitToVenue:
+                rate.record_order(ts, command.venue)
+            else:
+                rate.record_message(ts, command.venue)
+
+    def _risk_context(self) -> RiskContext:
+        """Return the inputs of the pre-trade checks (rebuilt when the limits change)."""
+        limits = self.limits
+        if self._context is None or self._context_limits is not limits:
+            throttles = (limits.account_throttle, limits.venue_throttle)
+            windows = [t.window_ms for t in throttles if t is not None]
+            self._order_rate = OrderRateWindow.for_windows(*windows) if windows else None
+            monitor = self.monitor
+            self._context = RiskContext(
+                prices=self.state.marks,
+                instruments=self._instruments.get,
+                fx=self.fx.convert,
+                equity=lambda: self.valuation().total,
+                day_start_equity=lambda: monitor.day_start_equity if monitor else None,
+                high_water_mark=lambda: monitor.high_water if monitor else None,
+                realized_vols=self.realized_vols,
+                order_rate=self._order_rate,
+                default_venue=self.default_venue,
+            )
+            self._context_limits = limits
+        return self._context
+
     def _risk_and_release(
         self, order: Order, init: OrderInitialized, instrument: Instrument
     ) -> bool:
-        denial = check_order(
-            init, instrument, self.state, self.limits, self.state.marks.get(instrument.id)
-        )
+        denial = check_order(init, instrument, self.state, self.limits, self._risk_context())
         if denial is not None:
             self._deny(order, denial.code, denial.reason)
             return False
@@ -329,7 +370,7 @@ class OrderEngine:
                 init = msgspec.structs.replace(
                     init, contingency=ContingencyType.NONE, order_list_id=None
                 )
-            self._outbox.append(SubmitToVenue(venue=venue, order=init))
+            self._send(SubmitToVenue(venue=venue, order=init))
             return
         self._emit(
             OrderAccepted(
@@ -407,7 +448,7 @@ class OrderEngine:
                 ts_recv=ts,
             )
         )
-        self._outbox.append(
+        self._send(
             CancelAtVenue(
                 venue=order.venue or self.default_venue,
                 account_id=self.account_id,
@@ -486,7 +527,7 @@ class OrderEngine:
                 account_id=self.account_id, client_order_id=client_order_id, ts_event=ts, ts_recv=ts
             )
         )
-        self._outbox.append(
+        self._send(
             ModifyAtVenue(
                 venue=order.venue or self.default_venue,
                 account_id=self.account_id,
@@ -549,7 +590,7 @@ class OrderEngine:
             ts_event=ts,
             ts_recv=ts,
         )
-        self._outbox.append(SubmitToVenue(venue=order.venue or self.default_venue, order=released))
+        self._send(SubmitToVenue(venue=order.venue or self.default_venue, order=released))
 
     def on_venue_event(self, event: OrderEvents) -> bool:
         """Apply one execution report; return False when it was a duplicate or invalid.

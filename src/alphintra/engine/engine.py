@@ -9,6 +9,9 @@ handling lives in ``core.OrderEngine``; this class adds signal intake and recove
 
 from __future__ import annotations
 
+import itertools
+import statistics
+from collections import deque
 from collections.abc import Mapping
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
@@ -69,8 +72,6 @@ __all__ = ["EventJournal", "RejectedReport", "TradingEngine"]
 
 class TradingEngine(AlgoEngine):
     """Runs one account: signals, orders, risk, emulation, execution algos and booking."""
-
-    monitor: RiskMonitor | None = None
 
     def restore(self, events: list[AnyEvent]) -> None:
         """Rebuild state from journaled events (replay); nothing is re-journaled.
@@ -218,10 +219,13 @@ class TradingEngine(AlgoEngine):
     def attach_monitor(self, monitor: RiskMonitor) -> None:
         """Run ``monitor`` on every fill and market data point of this account."""
         self.monitor = monitor
+        self._context = None  # the risk context reads the monitor's day start and peak
 
     def on_market_data(self, data: MarketData) -> None:
         """Update marks and emulated orders, then run the monitors on the new price."""
         super().on_market_data(data)
+        if self.limits.has_loss_checks:
+            self._track_volatility(data.instrument_id, self.state.marks[data.instrument_id])
         monitor = self.monitor
         if monitor is None:
             return
@@ -252,6 +256,20 @@ class TradingEngine(AlgoEngine):
         monitor = self.monitor
         if monitor is not None and self._watches_equity(monitor):
             self._act(monitor.on_equity(ts, self.valuation().total))
+
+    VOLATILITY_WINDOW = 30
+    """Returns between consecutive marks in the realised volatility a limit checks."""
+
+    def _track_volatility(self, instrument_id: InstrumentId, mark: Decimal) -> None:
+        window = self._vol_windows.get(instrument_id)
+        if window is None:
+            window = self._vol_windows[instrument_id] = deque(maxlen=self.VOLATILITY_WINDOW + 1)
+        window.append(float(mark))
+        if len(window) > 2:
+            prices = list(window)
+            returns = [b / a - 1 for a, b in itertools.pairwise(prices) if a > 0]
+            if len(returns) >= 2:
+                self.realized_vols[instrument_id] = statistics.stdev(returns)
 
     @staticmethod
     def _watches_equity(monitor: RiskMonitor) -> bool:
