@@ -35,7 +35,15 @@ from alphintra.domain.market import QuoteTick
 from alphintra.domain.registry import InstrumentRegistry
 from alphintra.engine.clock import SimulatedClock
 from alphintra.engine.engine import TradingEngine
-from alphintra.risk.pretrade import RiskLimits
+from alphintra.risk.limits import (
+    BuyingPowerLimits,
+    ConcentrationLimits,
+    ExposureLimits,
+    LossLimits,
+    PriceCollar,
+    RiskLimits,
+    Throttle,
+)
 from alphintra.store.journal import Journal, open_journal
 from alphintra.venues.simulated.matching import SimulatedVenue, SimulatedVenueConfig
 
@@ -73,20 +81,56 @@ def open_bench_journal(kind: str, postgres_url: str | None) -> Journal:
     raise SystemExit(f"unknown journal kind {kind!r}")
 
 
-def run(mode: str, n: int, journal: Journal, risk: bool) -> dict[str, object]:
+def risk_limits(level: str) -> RiskLimits:
+    """Return the limits of a risk level: off, basic, or every check enabled (all).
+
+    Every threshold is far from binding, so the workload is the same at every level;
+    only the work of checking differs.
+    """
+    if level == "off":
+        return RiskLimits(enforce_min_notional=False)
+    big = Decimal(10) ** 15
+    basic = RiskLimits(
+        max_order_quantity=Decimal(10_000_000),
+        max_order_notional=Decimal(100_000_000),
+        max_position_quantity=Decimal(10) ** 12,
+    )
+    if level == "basic":
+        return basic
+    return RiskLimits(
+        max_order_quantity=Decimal(10_000_000),
+        max_order_notional=Decimal(100_000_000),
+        max_position_quantity=Decimal(10) ** 12,
+        max_position_notional=big,
+        max_volatility=Decimal(1),
+        restricted_symbols=frozenset({"XAUUSD"}),
+        price_collar=PriceCollar(max_fraction=Decimal("0.5"), min_band=Decimal("0.001")),
+        duplicate_window_ms=1,
+        account_throttle=Throttle(window_ms=1000, max_orders=10**9, max_messages=10**9),
+        venue_throttle=Throttle(window_ms=1000, max_orders=10**9, max_messages=10**9),
+        exposure=ExposureLimits(
+            max_gross_exposure=big, max_net_exposure=big, max_leverage=Decimal(10**6)
+        ),
+        concentration=ConcentrationLimits(
+            max_per_instrument=Decimal(10**6),
+            max_per_asset_class=Decimal(10**6),
+            max_per_venue=Decimal(10**6),
+        ),
+        buying_power=BuyingPowerLimits(
+            fee_rate=Decimal("0.0001"),
+            long_margin_rate=Decimal("0.000001"),
+            short_margin_rate=Decimal("0.000001"),
+        ),
+        loss=LossLimits(max_daily_loss=big, max_drawdown=Decimal("0.99")),
+    )
+
+
+def run(mode: str, n: int, journal: Journal, risk: str) -> dict[str, object]:
     """Run one workload and return the measurements."""
     registry = InstrumentRegistry()
     clock = SimulatedClock()
     venue = SimulatedVenue(SimulatedVenueConfig(), {EURUSD: registry.get(EURUSD)})
-    limits = (
-        RiskLimits(
-            max_order_quantity=Decimal(10_000_000),
-            max_order_notional=Decimal(100_000_000),
-            max_position_quantity=Decimal(10) ** 12,
-        )
-        if risk
-        else RiskLimits(enforce_min_notional=False)
-    )
+    limits = risk_limits(risk)
     account = AccountId(f"BENCH-{time.time_ns()}")
     engine = TradingEngine(
         account_id=account,
@@ -177,13 +221,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("n", type=int)
     parser.add_argument("--journal", choices=["memory", "sqlite", "postgres"], default="memory")
     parser.add_argument("--postgres-url", default=None)
-    parser.add_argument("--no-risk", action="store_true", help="disable the pre-trade checks")
+    parser.add_argument(
+        "--risk",
+        choices=["off", "basic", "all"],
+        default="basic",
+        help="pre-trade checks: off, basic (three limits) or all (every check enabled)",
+    )
+    parser.add_argument("--no-risk", action="store_true", help="same as --risk off")
     args = parser.parse_args(argv)
     import os
 
     journal = open_bench_journal(args.journal, args.postgres_url or os.environ.get("DATABASE_URL"))
     try:
-        result = run(args.mode, args.n, journal, not args.no_risk)
+        result = run(args.mode, args.n, journal, "off" if args.no_risk else args.risk)
     finally:
         journal.close()
     result["journal"] = args.journal

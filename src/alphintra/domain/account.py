@@ -49,6 +49,7 @@ class AccountState:
         "account_id",
         "base_currency",
         "cash",
+        "cash_version",
         "denials",
         "event_count",
         "fees",
@@ -88,6 +89,8 @@ class AccountState:
         """The orders of each signal, so that a signal's status costs no scan of every order."""
         self.trading_state = TradingState.ACTIVE
         self.event_count = 0
+        self.cash_version = 0
+        """Counts changes of cash or positions: a valuation is stale once it moves."""
 
     def apply(self, event: Event) -> bool:
         """Fold one event into the state; return False when it changed nothing (duplicate)."""
@@ -95,6 +98,7 @@ class AccountState:
         if isinstance(event, OrderEvent):
             return self._apply_order_event(event)
         if type(event) is AccountFunded:
+            self.cash_version += 1
             self.cash[event.currency] = self.cash.get(event.currency, ZERO) + event.amount
         elif type(event) is TradingStateChanged:
             self.trading_state = event.state
@@ -131,6 +135,7 @@ class AccountState:
         return changed
 
     def _book_fill(self, fill: OrderFilled) -> None:
+        self.cash_version += 1
         instrument_id = fill.instrument_id
         position = self.positions.get(instrument_id)
         multiplier = self.multipliers[instrument_id]

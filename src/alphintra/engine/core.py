@@ -9,10 +9,9 @@ durable first and only then hands them out (the write-ahead rule).
 from __future__ import annotations
 
 import functools
-from collections import deque
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Concatenate, ParamSpec, Protocol, TypeVar
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 import msgspec
 
@@ -71,7 +70,7 @@ from alphintra.orders.factory import OrderValidationError, build_order, check_br
 from alphintra.portfolio.fx import FxRates
 from alphintra.portfolio.valuation import PortfolioValue, value_account
 from alphintra.risk.context import OrderRateWindow, RiskContext
-from alphintra.risk.monitors import RiskMonitor
+from alphintra.risk.monitors import MonitorLimits, RiskMonitor
 from alphintra.risk.pretrade import RiskLimits, check_order
 from alphintra.venues.capabilities import VenueCapabilities
 
@@ -166,7 +165,9 @@ class OrderEngine:
         self._context: RiskContext | None = None
         self._context_limits: RiskLimits | None = None
         self._order_rate: OrderRateWindow | None = None
-        self._vol_windows: dict[InstrumentId, deque[float]] = {}
+        self._vol_windows: dict[InstrumentId, Any] = {}
+        self._valuation: tuple[tuple[int, int], PortfolioValue] | None = None
+        self._data_seq = 0
         self.group_commit_events = 512
 
     # Wiring ---------------------------------------------------------------------
@@ -242,8 +243,14 @@ class OrderEngine:
         )
 
     def valuation(self) -> PortfolioValue:
-        """Value the account at the latest marks."""
-        return value_account(self.state, self.fx)
+        """Value the account at the latest marks (cached until an event or new data)."""
+        key = (self.state.cash_version, self._data_seq)
+        cached = self._valuation
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        value = value_account(self.state, self.fx)
+        self._valuation = (key, value)
+        return value
 
     # Commands -------------------------------------------------------------------
 
@@ -313,20 +320,32 @@ class OrderEngine:
             throttles = (limits.account_throttle, limits.venue_throttle)
             windows = [t.window_ms for t in throttles if t is not None]
             self._order_rate = OrderRateWindow.for_windows(*windows) if windows else None
-            monitor = self.monitor
             self._context = RiskContext(
                 prices=self.state.marks,
                 instruments=self._instruments.get,
                 fx=self.fx.convert,
                 equity=lambda: self.valuation().total,
-                day_start_equity=lambda: monitor.day_start_equity if monitor else None,
-                high_water_mark=lambda: monitor.high_water if monitor else None,
+                day_start_equity=lambda: self._equity_marks().day_start_equity,
+                high_water_mark=lambda: self._equity_marks().high_water,
                 realized_vols=self.realized_vols,
                 order_rate=self._order_rate,
                 default_venue=self.default_venue,
             )
             self._context_limits = limits
         return self._context
+
+    def _equity_marks(self) -> RiskMonitor:
+        """Return the monitor that tracks the day's start and the peak equity.
+
+        A loss limit needs both even when no monitor thresholds are set: a passive
+        monitor is attached then, and starts from the current equity.
+        """
+        monitor = self.monitor
+        if monitor is None:
+            monitor = self.monitor = RiskMonitor(MonitorLimits())
+        if monitor.day_start_equity is None:
+            monitor.on_equity(self.clock.now_ns(), self.valuation().total)
+        return monitor
 
     def _risk_and_release(
         self, order: Order, init: OrderInitialized, instrument: Instrument
@@ -554,6 +573,7 @@ class OrderEngine:
         instrument_id = data.instrument_id
         mark = closing_mid(data)
         self.state.marks[instrument_id] = mark
+        self._data_seq += 1
         instrument = self._instruments.get(instrument_id) or self.instrument(instrument_id)
         if instrument.asset_class in _FX_SOURCES and instrument.kind is InstrumentKind.SPOT:
             self.fx.update(instrument.base_currency, instrument.quote_currency, mark)
