@@ -40,7 +40,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--modes", default="market,limit,market_flip")
     parser.add_argument("--journals", default="memory,sqlite")
-    parser.add_argument("--risk-ratio", action="store_true", help="also run with risk off")
+    parser.add_argument(
+        "--risk-levels",
+        default="basic",
+        help="comma-separated pre-trade check levels to run: off, basic, all",
+    )
     args = parser.parse_args(argv)
     ours = [sys.executable, str(HERE / "engine_throughput.py")]
     print("| workload | configuration | median orders/s | ratio to NautilusTrader |")
@@ -52,11 +56,9 @@ def main(argv: list[str] | None = None) -> int:
                 nautilus = _run(["bash", str(NAUTILUS), mode, str(args.n)])
                 samples.setdefault("NautilusTrader 1.221.0", []).append(_rate(nautilus))
             for journal in args.journals.split(","):
-                result = _run([*ours, mode, str(args.n), "--journal", journal])
-                samples.setdefault(f"alphintra, {journal} journal", []).append(_rate(result))
-                if args.risk_ratio:
-                    result = _run([*ours, mode, str(args.n), "--journal", journal, "--no-risk"])
-                    samples.setdefault(f"alphintra, {journal} journal, risk off", []).append(
+                for level in args.risk_levels.split(","):
+                    result = _run([*ours, mode, str(args.n), "--journal", journal, "--risk", level])
+                    samples.setdefault(f"alphintra, {journal} journal, risk {level}", []).append(
                         _rate(result)
                     )
         baseline = statistics.median(samples.get("NautilusTrader 1.221.0", [0.0]))
