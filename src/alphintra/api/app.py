@@ -27,6 +27,7 @@ from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from alphintra.api import views
+from alphintra.api.algo_requests import algo_spec as _algo_spec
 from alphintra.api.auth import Authenticator, AuthError, Principal
 from alphintra.api.metrics import Metrics
 from alphintra.api.portal import Portal
@@ -432,9 +433,21 @@ def create_app(context: ApiContext, lifespan: Callable[[FastAPI], Any] | None = 
             post_only=body.postOnly,
             client_order_id=ClientOrderId(body.clientOrderId) if body.clientOrderId else None,
         )
-        order = await service.place_order(
-            account, request_, who.accounts, stop_loss=body.stopLoss, take_profit=body.takeProfit
-        )
+        if body.algo is not None:
+            if body.stopLoss is not None or body.takeProfit is not None:
+                raise InvalidRequestError(
+                    "ALGO_WITH_BRACKET", "an algo order cannot also carry stopLoss/takeProfit"
+                )
+            spec = _algo_spec(body.algo, service.clock.now_ns(), portal, request_.instrument_id)
+            order = await service.place_algo(account, request_, spec, who.accounts)
+        else:
+            order = await service.place_order(
+                account,
+                request_,
+                who.accounts,
+                stop_loss=body.stopLoss,
+                take_profit=body.takeProfit,
+            )
         metrics.order(portal, account, order)
         return views.order_view(account, order)
 
@@ -456,7 +469,39 @@ def create_app(context: ApiContext, lifespan: Callable[[FastAPI], Any] | None = 
     @app.get(f"{API}/orders/{{order_id}}", response_model=OrderView, tags=["orders"])
     async def get_order(order_id: str, who: Reader) -> OrderView:
         runtime, order = service.find_order(order_id, who.accounts)
-        return views.order_view(runtime.engine.account_id, order)
+        return views.order_view(
+            runtime.engine.account_id, order, service.children_of(runtime, order)
+        )
+
+    @app.post(f"{API}/orders/{{order_id}}/pause", response_model=OrderView, tags=["orders"])
+    async def pause_order(order_id: str, who: Trader, request: Request) -> OrderView:
+        runtime, order = service.find_order(order_id, who.accounts)
+        await service.pause_algo(order_id, who.accounts, pause=True)
+        await service.audit(
+            runtime.engine.account_id,
+            actor=who.user_id,
+            action="algo.pause",
+            address=client_address(request),
+            target=order_id,
+        )
+        return views.order_view(
+            runtime.engine.account_id, order, service.children_of(runtime, order)
+        )
+
+    @app.post(f"{API}/orders/{{order_id}}/resume", response_model=OrderView, tags=["orders"])
+    async def resume_order(order_id: str, who: Trader, request: Request) -> OrderView:
+        runtime, order = service.find_order(order_id, who.accounts)
+        await service.pause_algo(order_id, who.accounts, pause=False)
+        await service.audit(
+            runtime.engine.account_id,
+            actor=who.user_id,
+            action="algo.resume",
+            address=client_address(request),
+            target=order_id,
+        )
+        return views.order_view(
+            runtime.engine.account_id, order, service.children_of(runtime, order)
+        )
 
     @app.delete(f"{API}/orders/{{order_id}}", response_model=OrderView, tags=["orders"])
     async def delete_order(order_id: str, who: Trader, request: Request) -> OrderView:

@@ -182,9 +182,26 @@ class SignalView(ApiModel):
 
 
 class AlgoIn(ApiModel):
-    """Execution algorithm (issue 6); accepted shape only."""
+    """An execution algorithm that works the order as a parent of child orders.
 
-    type: Literal["TWAP", "VWAP", "POV", "ICEBERG", "SOR"]
+    TWAP and VWAP need ``endTime``; TWAP takes ``slices`` or ``intervalSeconds``. POV
+    needs ``participation`` (a fraction, e.g. 0.1). ICEBERG needs ``displayQuantity``
+    and a LIMIT order. The order's limit price, when given, is the guard no child
+    crosses. ``startTime`` defaults to now.
+    """
+
+    type: Literal["TWAP", "VWAP", "POV", "ICEBERG"]
+    startTime: DateTimeText | None = None
+    endTime: DateTimeText | None = None
+    slices: Annotated[int, Field(ge=1, le=10_000)] | None = None
+    intervalSeconds: Annotated[int, Field(ge=1, le=86_400)] | None = None
+    sizeJitter: Annotated[Decimal, Field(ge=0, lt=1, allow_inf_nan=False)] = Decimal(0)
+    timeJitter: Annotated[Decimal, Field(ge=0, lt=1, allow_inf_nan=False)] = Decimal(0)
+    participation: Annotated[Decimal, Field(gt=0, le=1, allow_inf_nan=False)] | None = None
+    minChildQuantity: Positive | None = None
+    maxChildQuantity: Positive | None = None
+    displayQuantity: Positive | None = None
+    finishAggressively: bool | None = None
 
 
 class OrderIn(ApiModel):
@@ -207,6 +224,7 @@ class OrderIn(ApiModel):
     postOnly: bool = False
     stopLoss: Positive | None = None
     takeProfit: Positive | None = None
+    algo: AlgoIn | None = None
 
 
 class OrderPatch(ApiModel):
@@ -221,6 +239,17 @@ class OrderPatch(ApiModel):
         if self.quantity is None and self.price is None and self.stopPrice is None:
             raise ValueError("give at least one of quantity, price or stopPrice")
         return self
+
+
+class ChildOrderView(ApiModel):
+    """A child of an execution parent."""
+
+    orderId: str
+    status: str
+    quantity: str
+    filledQuantity: str
+    averagePrice: str | None
+    createdAt: datetime
 
 
 class OrderView(ApiModel):
@@ -244,6 +273,9 @@ class OrderView(ApiModel):
     venueOrderId: str | None
     createdAt: datetime
     updatedAt: datetime
+    algo: str | None = None
+    children: list[ChildOrderView] | None = None
+    """For an algo or iceberg parent: its child orders and their progress."""
 
 
 class OrderList(ApiModel):

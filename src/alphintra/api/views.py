@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Literal
 
 from alphintra.api.schemas import (
+    ChildOrderView,
     OrderView,
     PortfolioView,
     PositionView,
@@ -35,10 +36,26 @@ def text(value: Decimal | None) -> str | None:
     return format(value, "f")
 
 
-def order_view(account_id: str, order: Order) -> OrderView:
-    """Return the API view of an order."""
+def order_view(account_id: str, order: Order, children: list[Order] | None = None) -> OrderView:
+    """Return the API view of an order (with its children for an execution parent)."""
     status = order.status.value
     return OrderView(
+        algo=order.exec_algorithm,
+        children=(
+            [
+                ChildOrderView(
+                    orderId=child.client_order_id,
+                    status=child.status.value,
+                    quantity=format(child.quantity, "f"),
+                    filledQuantity=format(child.filled_quantity, "f"),
+                    averagePrice=text(child.average_price),
+                    createdAt=when(child.ts_init),
+                )
+                for child in children
+            ]
+            if children is not None
+            else None
+        ),
         orderId=order.client_order_id,
         accountId=account_id,
         symbol=order.instrument_id,

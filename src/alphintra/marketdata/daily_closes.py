@@ -61,3 +61,23 @@ def _load(path: Path, symbol: str) -> dict[date, Decimal] | None:
         elif isinstance(bar, TradeBar):
             closes[day] = bar.close
     return closes
+
+
+MINUTE_TRADE_FILES = {
+    "SPY": "equity/minute/SPY_trade.csv",
+    "BTCUSD": "crypto/minute/BTCUSD_trade.csv",
+    "ETHUSD": "crypto/minute/ETHUSD_trade.csv",
+    "LTCUSD": "crypto/minute/LTCUSD_trade.csv",
+}
+
+
+def minute_trade_bars(data_dir: Path | None, symbol: str) -> list[TradeBar]:
+    """Return the minute trade bars of ``symbol`` from the data pack (empty when none)."""
+    relative = MINUTE_TRADE_FILES.get(symbol)
+    if data_dir is None or relative is None or not (data_dir / relative).is_file():
+        return []
+    try:
+        bars = load_bars(data_dir / relative, InstrumentId(symbol))
+    except MarketDataFileError:
+        return []
+    return [bar for bar in bars if isinstance(bar, TradeBar)]

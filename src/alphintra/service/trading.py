@@ -19,7 +19,7 @@ from typing import Any
 
 import structlog
 
-from alphintra.domain.account import AccountState, UnknownOrderError
+from alphintra.domain.account import AccountState, UnknownOrderError, is_execution_parent
 from alphintra.domain.commands import BracketRequest, OrderRequest
 from alphintra.domain.enums import OrderStatus, SignalAction, TradingState
 from alphintra.domain.events import (
@@ -41,6 +41,7 @@ from alphintra.domain.signals import TradingSignal
 from alphintra.domain.values import ZERO, Currency
 from alphintra.engine.clock import Clock
 from alphintra.engine.engine import EventJournal, TradingEngine
+from alphintra.execution.algorithms import AlgoSpec
 from alphintra.orders.factory import OrderValidationError, build_order
 from alphintra.risk.monitors import MonitorLimits, RiskMonitor
 from alphintra.risk.pretrade import RiskLimits
@@ -464,6 +465,55 @@ class TradingService:
             runtime.arrivals.setdefault(order.client_order_id, time.perf_counter_ns())
             runtime.dispatch()
         return order
+
+    async def place_algo(
+        self,
+        account_id: str,
+        request: OrderRequest,
+        algo: AlgoSpec,
+        allowed: frozenset[str] | None,
+    ) -> Order:
+        """Place a parent order worked by an execution algorithm."""
+        runtime = self.account(account_id, allowed)
+        try:
+            self.registry.get(request.instrument_id)
+        except UnknownInstrumentError as exc:
+            raise InvalidRequestError("UNKNOWN_SYMBOL", str(exc)) from None
+        async with runtime.lock:
+            try:
+                order = runtime.engine.submit_algo(request, algo)
+            except OrderValidationError as exc:
+                raise InvalidRequestError(exc.code, str(exc)) from None
+            runtime.dispatch()
+        return order
+
+    async def pause_algo(self, order_id: str, allowed: frozenset[str] | None, pause: bool) -> Order:
+        """Pause or resume an algo parent; 409 when it is not in the other state."""
+        runtime, order = self.find_order(order_id, allowed)
+        async with runtime.lock:
+            engine = runtime.engine
+            try:
+                changed = (
+                    engine.pause_algo(order.client_order_id, "paused by request")
+                    if pause
+                    else engine.resume_algo(order.client_order_id, "resumed by request")
+                )
+            except OrderValidationError as exc:
+                raise InvalidRequestError(exc.code, str(exc)) from None
+            if not changed:
+                raise ConflictError(
+                    "ALGO_STATE", f"order {order_id} is not {'running' if pause else 'paused'}"
+                )
+            runtime.dispatch()
+        return order
+
+    def children_of(self, runtime: AccountRuntime, order: Order) -> list[Order] | None:
+        """Return the child orders of an execution parent, or None for other orders."""
+        if not is_execution_parent(order):
+            return None
+        return [
+            o for o in runtime.engine.state.orders.values() if o.parent_id == order.client_order_id
+        ]
 
     def find_order(
         self, order_id: str, allowed: frozenset[str] | None

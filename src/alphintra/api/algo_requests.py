@@ -1,0 +1,78 @@
+"""Translate the API's ``algo`` body into the engine's execution-algorithm specs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from alphintra.api.schemas import AlgoIn
+from alphintra.execution.algorithms import (
+    AlgoSpec,
+    IcebergSpec,
+    PovSpec,
+    TwapSpec,
+    VwapSpec,
+    volume_profile,
+)
+from alphintra.marketdata.daily_closes import minute_trade_bars
+from alphintra.orders.factory import OrderValidationError
+from alphintra.service.trading import InvalidRequestError
+
+if TYPE_CHECKING:
+    from alphintra.api.portal import Portal
+
+VWAP_BUCKET_NS = 15 * 60 * 1_000_000_000
+"""VWAP profiles use 15-minute time-of-day buckets."""
+
+
+def _ns(moment: datetime | None, default: int) -> int:
+    return int(moment.timestamp() * 1e9) if moment is not None else default
+
+
+def algo_spec(algo: AlgoIn, now: int, portal: Portal, instrument_id: str) -> AlgoSpec:
+    """Translate the API's algo body into an engine spec; 422 on a missing parameter."""
+    start = _ns(algo.startTime, now)
+    try:
+        if algo.type == "ICEBERG":
+            if algo.displayQuantity is None:
+                raise InvalidRequestError(
+                    "MISSING_DISPLAY_QUANTITY", "ICEBERG needs displayQuantity"
+                )
+            return IcebergSpec(display_quantity=algo.displayQuantity)
+        if algo.type == "POV":
+            if algo.participation is None:
+                raise InvalidRequestError("MISSING_PARTICIPATION", "POV needs participation")
+            return PovSpec(
+                participation=algo.participation,
+                start_ns=start,
+                end_ns=_ns(algo.endTime, 0) or None,
+                min_child_quantity=algo.minChildQuantity or Decimal(0),
+                max_child_quantity=algo.maxChildQuantity,
+                finish_aggressively=bool(algo.finishAggressively),
+            )
+        if algo.endTime is None:
+            raise InvalidRequestError("MISSING_END_TIME", f"{algo.type} needs endTime")
+        end = _ns(algo.endTime, now)
+        aggressive = True if algo.finishAggressively is None else algo.finishAggressively
+        if algo.type == "TWAP":
+            return TwapSpec(
+                start_ns=start,
+                end_ns=end,
+                slices=algo.slices,
+                interval_ns=algo.intervalSeconds * 1_000_000_000 if algo.intervalSeconds else None,
+                size_jitter=algo.sizeJitter,
+                time_jitter=algo.timeJitter,
+                finish_aggressively=aggressive,
+            )
+        bars = minute_trade_bars(portal.daily.data_dir, instrument_id)
+        if not bars:
+            raise InvalidRequestError(
+                "NO_VOLUME_HISTORY", f"VWAP needs minute volume history for {instrument_id}"
+            )
+        profile = volume_profile(bars, bucket_ns=VWAP_BUCKET_NS)
+        return VwapSpec(start_ns=start, end_ns=end, profile=profile, finish_aggressively=aggressive)
+    except (ValueError, OrderValidationError) as exc:
+        if isinstance(exc, InvalidRequestError):
+            raise
+        raise InvalidRequestError("INVALID_ALGO", str(exc)) from None
