@@ -83,3 +83,49 @@ def test_algo_pause_and_resume_over_http_change_state_and_bad_specs_are_422(
         assert missing.json()["code"] == "MISSING_END_TIME"
         plain = get_ok(client, f"/orders/{order_id}")
         assert plain["algo"] == "TWAP"
+
+
+def test_signal_naming_twap_in_metadata_execution_is_worked_by_the_algo(
+    live: LiveService, deployment: Deployment
+) -> None:
+    alice = deployment.users["alice"]
+    end = datetime.now(UTC) + timedelta(seconds=2)
+    with live.client(alice) as client:
+        result = post_ok(
+            client,
+            "/signals",
+            {
+                "signalId": "algo-signal-1",
+                "modelId": "m",
+                "symbol": SYMBOL,
+                "action": "BUY",
+                "confidence": 0.7,
+                "quantity": "0.03",
+                "metadata": {
+                    "execution": {
+                        "type": "TWAP",
+                        "endTime": end.isoformat().replace("+00:00", "Z"),
+                        "slices": 3,
+                    }
+                },
+            },
+        )
+        # The parent first, then its children as the algo sends them (all carry the signal).
+        parent = wait_order(client, result["orderIds"][0], "FILLED")
+        assert parent["algo"] == "TWAP"
+        assert parent["signalId"] == "algo-signal-1"
+        assert sum(Decimal(c["filledQuantity"]) for c in parent["children"]) == Decimal("0.03")
+        bad = client.post(
+            "/api/v1/signals",
+            json={
+                "signalId": "algo-signal-2",
+                "modelId": "m",
+                "symbol": SYMBOL,
+                "action": "BUY",
+                "confidence": 0.7,
+                "quantity": "0.01",
+                "metadata": {"execution": {"type": "TWAP", "slices": "many"}},
+            },
+        )
+        assert bad.status_code == 422
+        assert bad.json()["code"] == "INVALID_EXECUTION"

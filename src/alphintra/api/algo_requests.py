@@ -6,7 +6,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from alphintra.api.schemas import AlgoIn
+from pydantic import ValidationError
+
+from alphintra.api.schemas import AlgoIn, SignalIn
 from alphintra.execution.algorithms import (
     AlgoSpec,
     IcebergSpec,
@@ -76,3 +78,23 @@ def algo_spec(algo: AlgoIn, now: int, portal: Portal, instrument_id: str) -> Alg
         if isinstance(exc, InvalidRequestError):
             raise
         raise InvalidRequestError("INVALID_ALGO", str(exc)) from None
+
+
+def execution_algo(signal: SignalIn, now: int, portal: Portal) -> AlgoSpec | None:
+    """Return the algo a signal names in ``metadata.execution``, or None.
+
+    ``metadata.execution`` has the shape of the ``algo`` body of ``POST /orders``.
+    """
+    raw = signal.metadata.get("execution")
+    if raw is None:
+        return None
+    try:
+        algo = AlgoIn.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise InvalidRequestError(
+            "INVALID_EXECUTION",
+            f"metadata.execution.{where}: {first['msg']} (got {first.get('input')!r})",
+        ) from None
+    return algo_spec(algo, now, portal, signal.symbol.upper())

@@ -28,6 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from alphintra.api import views
 from alphintra.api.algo_requests import algo_spec as _algo_spec
+from alphintra.api.algo_requests import execution_algo
 from alphintra.api.auth import Authenticator, AuthError, Principal
 from alphintra.api.metrics import Metrics
 from alphintra.api.portal import Portal
@@ -372,8 +373,9 @@ def create_app(context: ApiContext, lifespan: Callable[[FastAPI], Any] | None = 
     @app.post(f"{API}/signals", response_model=SignalResult, tags=["signals"])
     async def post_signal(body: SignalIn, who: Trader, request: Request) -> SignalResult:
         account = who.account_for(body.accountId)
+        now = service.clock.now_ns()
         outcome = await service.submit_signal(
-            account, _signal_of(body, service.clock.now_ns()), who.accounts
+            account, _signal_of(body, now), who.accounts, execution_algo(body, now, portal)
         )
         metrics.signal(body.action.value, outcome)
         if not outcome.duplicate:
@@ -390,7 +392,12 @@ def create_app(context: ApiContext, lifespan: Callable[[FastAPI], Any] | None = 
             )
         results: list[SignalResult | BatchItemError | None] = [None] * len(body.signals)
         for account, items in by_account.items():
-            outcomes = await service.submit_signals(account, [s for _, s in items], who.accounts)
+            outcomes = await service.submit_signals(
+                account,
+                [s for _, s in items],
+                who.accounts,
+                [execution_algo(body.signals[i], now, portal) for i, _ in items],
+            )
             for (index, signal), outcome in zip(items, outcomes, strict=True):
                 if isinstance(outcome, ServiceError):
                     results[index] = BatchItemError(

@@ -55,6 +55,7 @@ from alphintra.engine.core import (
     EventJournal,
     RejectedReport,
 )
+from alphintra.execution.algorithms import AlgoSpec
 from alphintra.orders.factory import check_bracket_prices
 from alphintra.risk.monitors import (
     EmergencyStop,
@@ -64,6 +65,7 @@ from alphintra.risk.monitors import (
     RiskMonitor,
     TripBreaker,
 )
+from alphintra.signals.translation import SignalRejected as SignalRefused
 from alphintra.signals.translation import signal_to_request
 
 __all__ = ["EventJournal", "RejectedReport", "TradingEngine"]
@@ -144,17 +146,27 @@ class TradingEngine(AlgoEngine):
                 self.emulator.untrack(order)
         self._restore_algos()
 
-    def process_signal(self, signal: TradingSignal, quantity: Decimal | None = None) -> list[Order]:
+    def process_signal(
+        self,
+        signal: TradingSignal,
+        quantity: Decimal | None = None,
+        algo: AlgoSpec | None = None,
+    ) -> list[Order]:
         """Turn a sized signal into orders; a repeated signal ID returns its orders.
 
-        Raise ``SignalRejected`` or ``OrderValidationError`` when the signal cannot
-        become an order; nothing is recorded then.
+        With ``algo`` the order is worked by that execution algorithm (not with a
+        stop loss or take profit). Raise ``SignalRejected`` or ``OrderValidationError``
+        when the signal cannot become an order; nothing is recorded then.
         """
         if signal.signal_id in self.state.signals:
             return list(self.state.signal_orders.get(signal.signal_id, ()))
         position = self.state.position_quantity(signal.instrument_id)
         request = signal_to_request(signal, quantity or signal.quantity, position)
         if isinstance(request, BracketRequest):
+            if algo is not None:
+                raise SignalRefused(
+                    "ALGO_WITH_BRACKET", "an execution algorithm cannot work a bracket signal"
+                )
             self.instrument(signal.instrument_id)
             check_bracket_prices(request, self.state.marks.get(signal.instrument_id))
         ts = self.clock.now_ns()
@@ -163,6 +175,8 @@ class TradingEngine(AlgoEngine):
             return []
         if isinstance(request, BracketRequest):
             return self.submit_bracket(request)
+        if algo is not None:
+            return [self.submit_algo(request, algo)]
         return [self.submit(request)]
 
     def process_rebalance(

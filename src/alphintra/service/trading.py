@@ -323,32 +323,41 @@ class TradingService:
         )
 
     async def submit_signal(
-        self, account_id: str, signal: TradingSignal, allowed: frozenset[str] | None
+        self,
+        account_id: str,
+        signal: TradingSignal,
+        allowed: frozenset[str] | None,
+        algo: AlgoSpec | None = None,
     ) -> SignalOutcome:
         """Size, risk-check and execute one signal; a repeated signal ID changes nothing."""
         runtime = self.account(account_id, allowed)
         async with runtime.lock:
-            outcome = self._submit_signal_locked(runtime, signal)
+            outcome = self._submit_signal_locked(runtime, signal, algo)
             runtime.dispatch()
         return outcome
 
     async def submit_signals(
-        self, account_id: str, signals: list[TradingSignal], allowed: frozenset[str] | None
+        self,
+        account_id: str,
+        signals: list[TradingSignal],
+        allowed: frozenset[str] | None,
+        algos: list[AlgoSpec | None] | None = None,
     ) -> list[SignalOutcome | ServiceError]:
         """Submit many signals under one lock and one group commit."""
         runtime = self.account(account_id, allowed)
         results: list[SignalOutcome | ServiceError] = []
+        chosen = algos or [None] * len(signals)
         async with runtime.lock:
-            for signal in signals:
+            for signal, algo in zip(signals, chosen, strict=True):
                 try:
-                    results.append(self._submit_signal_locked(runtime, signal))
+                    results.append(self._submit_signal_locked(runtime, signal, algo))
                 except ServiceError as exc:
                     results.append(exc)
             runtime.dispatch()
         return results
 
     def _submit_signal_locked(
-        self, runtime: AccountRuntime, signal: TradingSignal
+        self, runtime: AccountRuntime, signal: TradingSignal, algo: AlgoSpec | None = None
     ) -> SignalOutcome:
         engine = runtime.engine
         if signal.signal_id in engine.state.signals:
@@ -369,7 +378,7 @@ class TradingService:
         self._validate_signal(runtime, signal, quantity)
         arrival = time.perf_counter_ns()
         try:
-            orders = engine.process_signal(signal, quantity)
+            orders = engine.process_signal(signal, quantity, algo)
         except (OrderValidationError, TranslationRejected) as exc:
             raise InvalidRequestError(exc.code, str(exc)) from None
         if not orders and signal.action in (SignalAction.CLOSE_LONG, SignalAction.CLOSE_SHORT):
