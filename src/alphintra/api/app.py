@@ -480,14 +480,15 @@ def create_app(context: ApiContext, lifespan: Callable[[FastAPI], Any] | None = 
             runtime.engine.account_id, order, service.children_of(runtime, order)
         )
 
-    @app.post(f"{API}/orders/{{order_id}}/pause", response_model=OrderView, tags=["orders"])
-    async def pause_order(order_id: str, who: Trader, request: Request) -> OrderView:
+    async def control_algo(
+        order_id: str, who: Principal, request: Request, pause: bool
+    ) -> OrderView:
         runtime, order = service.find_order(order_id, who.accounts)
-        await service.pause_algo(order_id, who.accounts, pause=True)
+        await service.pause_algo(order_id, who.accounts, pause=pause)
         await service.audit(
             runtime.engine.account_id,
             actor=who.user_id,
-            action="algo.pause",
+            action="algo.pause" if pause else "algo.resume",
             address=client_address(request),
             target=order_id,
         )
@@ -495,20 +496,13 @@ def create_app(context: ApiContext, lifespan: Callable[[FastAPI], Any] | None = 
             runtime.engine.account_id, order, service.children_of(runtime, order)
         )
 
+    @app.post(f"{API}/orders/{{order_id}}/pause", response_model=OrderView, tags=["orders"])
+    async def pause_order(order_id: str, who: Trader, request: Request) -> OrderView:
+        return await control_algo(order_id, who, request, pause=True)
+
     @app.post(f"{API}/orders/{{order_id}}/resume", response_model=OrderView, tags=["orders"])
     async def resume_order(order_id: str, who: Trader, request: Request) -> OrderView:
-        runtime, order = service.find_order(order_id, who.accounts)
-        await service.pause_algo(order_id, who.accounts, pause=False)
-        await service.audit(
-            runtime.engine.account_id,
-            actor=who.user_id,
-            action="algo.resume",
-            address=client_address(request),
-            target=order_id,
-        )
-        return views.order_view(
-            runtime.engine.account_id, order, service.children_of(runtime, order)
-        )
+        return await control_algo(order_id, who, request, pause=False)
 
     @app.delete(f"{API}/orders/{{order_id}}", response_model=OrderView, tags=["orders"])
     async def delete_order(order_id: str, who: Trader, request: Request) -> OrderView:
