@@ -102,6 +102,9 @@ def order_payload(account_id: str, order: Order) -> dict[str, object]:
         "venueOrderId": order.venue_order_id,
         "createdAt": _iso(order.ts_init),
         "updatedAt": _iso(order.last_event_ts),
+        "algo": order.exec_algorithm,
+        # A parent's children stream as orders of their own; REST lists them with it.
+        "children": None,
     }
 
 
