@@ -101,8 +101,9 @@ def build_runtime(settings: Settings, env: dict[str, str]) -> Runtime:
         ) from None
     for problem in problems:
         log.warning("insecure_demo_setting", problem=problem)
+    journal_url = _journal_url(settings)  # creates the SQLite folder on a fresh checkout
     upgrade(settings.database_url)
-    journal = open_journal(_journal_url(settings))
+    journal = open_journal(journal_url)
     directory = Directory(settings.database_url)
     service = TradingService(journal=journal, registry=InstrumentRegistry(), clock=LiveClock())
     journal.add_commit_hook(ReadModelProjector(signal_state, service.account_state))
