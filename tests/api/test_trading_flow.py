@@ -212,3 +212,18 @@ def test_websocket_payloads_equal_the_rest_views() -> None:
         liquidity=LiquiditySide.MAKER,
     )
     assert views.trade_payload("A", fill) == views.trade_view("A", fill).model_dump(mode="json")
+
+
+def test_signal_feedback_slippage_measured_against_entry_price_when_given(
+    live: LiveService, deployment: Deployment
+) -> None:
+    alice = deployment.users["alice"]
+    entry = Decimal("7000.00")
+    with live.client(alice) as client:
+        result = post_ok(client, "/signals", signal_body("feedback-1", entryPrice=str(entry)))
+        wait_order(client, result["orderIds"][0], "FILLED")
+        feedback = get_ok(client, "/signals/feedback-1")["feedback"]
+        assert Decimal(feedback["reference"]) == entry
+        average = Decimal(feedback["averagePrice"])
+        expected = ((average - entry) / entry * 10_000).quantize(Decimal("0.0001"))
+        assert Decimal(feedback["slippageBps"]) == expected

@@ -379,7 +379,7 @@ def create_app(context: ApiContext, lifespan: Callable[[FastAPI], Any] | None = 
         )
         metrics.signal(body.action.value, outcome)
         if not outcome.duplicate:
-            portal.note_arrival(account, outcome.signal_id)
+            portal.note_arrival(account, outcome.signal_id, body.entryPrice)
         return _result(outcome)
 
     @app.post(f"{API}/signals/batch", response_model=SignalBatchResult, tags=["signals"])
@@ -410,6 +410,8 @@ def create_app(context: ApiContext, lifespan: Callable[[FastAPI], Any] | None = 
                 else:
                     results[index] = _result(outcome)
                     metrics.signal(signal.action.value, outcome)
+                    if not outcome.duplicate:
+                        portal.note_arrival(account, outcome.signal_id, signal.entry_price)
         return SignalBatchResult(results=[r for r in results if r is not None])
 
     @app.get(f"{API}/signals/{{signal_id}}", response_model=SignalView, tags=["signals"])
@@ -455,7 +457,6 @@ def create_app(context: ApiContext, lifespan: Callable[[FastAPI], Any] | None = 
                 stop_loss=body.stopLoss,
                 take_profit=body.takeProfit,
             )
-        metrics.order(portal, account, order)
         return views.order_view(account, order)
 
     @app.get(f"{API}/orders", response_model=OrderList, tags=["orders"])

@@ -16,7 +16,6 @@ from prometheus_client import (
 )
 
 from alphintra.domain.events import AnyEvent, OrderAccepted, OrderDenied, OrderFilled, OrderRejected
-from alphintra.domain.orders import Order
 from alphintra.service.trading import AccountRuntime, SignalOutcome
 
 if TYPE_CHECKING:
@@ -97,10 +96,6 @@ class Metrics:
     def rejected(self, _: object) -> None:
         """Count one refused request."""
         self.orders_rejected.inc()
-
-    def order(self, portal: Portal, account: str, order: Order) -> None:
-        """Count a directly placed order that was denied (placement is counted on events)."""
-        _ = (portal, account, order)
 
     def on_event(self, runtime: AccountRuntime, event: AnyEvent) -> None:
         """Update metrics from one engine event."""

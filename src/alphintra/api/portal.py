@@ -260,17 +260,20 @@ class Portal:
         if self.webhook is not None:
             self.webhook.submit(Alert(account, kind, message, instrument_id))
 
-    def note_arrival(self, account: str, signal_id: SignalId) -> None:
-        """Remember the mid at a signal's arrival, for slippage feedback."""
+    def note_arrival(self, account: str, signal_id: SignalId, entry_price: Decimal | None) -> None:
+        """Remember a signal's entry price and the mid at its arrival, for feedback."""
         runtime = self.service.accounts.get(AccountId(account))
         if runtime is None:
             return
         received = runtime.engine.state.signals.get(signal_id)
         if received is None:
             return
+        book = self._book(account)
+        if entry_price is not None:
+            book.entry_prices.setdefault(signal_id, entry_price)
         mark = runtime.engine.state.marks.get(received.instrument_id)
         if mark is not None:
-            self._book(account).arrival_mids.setdefault(signal_id, mark)
+            book.arrival_mids.setdefault(signal_id, mark)
 
     def sample_all(self) -> None:
         """Record a portfolio snapshot of every account (at most once per second)."""
