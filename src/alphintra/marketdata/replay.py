@@ -9,7 +9,6 @@ for the five asset classes.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -108,9 +107,3 @@ def open_feed(data_dir: Path | None) -> ReplayFeed | SyntheticFeed:
         if feed.symbols:
             return feed
     return SyntheticFeed()
-
-
-def iter_forever(feed: ReplayFeed | SyntheticFeed, clock_ns: Iterator[int]) -> Iterator[QuoteTick]:
-    """Yield quotes forever, one round per timestamp from ``clock_ns``."""
-    for ts in clock_ns:
-        yield from feed.next_quotes(ts)

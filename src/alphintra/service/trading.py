@@ -25,13 +25,10 @@ from alphintra.domain.enums import OrderStatus, SignalAction, TradingState
 from alphintra.domain.events import (
     AnyEvent,
     AuditRecorded,
-    Event,
     OrderAccepted,
     OrderDenied,
     OrderFilled,
-    OrderRejected,
     SignalReceived,
-    SignalRejected,
 )
 from alphintra.domain.identifiers import AccountId, ClientOrderId, InstrumentId, SignalId
 from alphintra.domain.market import MarketData
@@ -767,17 +764,6 @@ def market_data_payload(data: MarketData) -> dict[str, Any]:
     return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in fields.items()}
 
 
-def denial_of(event: Event) -> tuple[str, str] | None:
-    """Return (code, reason) when ``event`` is a denial or a rejection."""
-    if type(event) is OrderDenied:
-        return event.reason_code, event.reason
-    if type(event) is OrderRejected:
-        return "VENUE_REJECTED", event.reason
-    if type(event) is SignalRejected:
-        return event.reason_code, event.reason
-    return None
-
-
 __all__ = [
     "AccountRuntime",
     "AccountSettings",
@@ -789,6 +775,5 @@ __all__ = [
     "SignalOutcome",
     "TradingService",
     "UnknownOrderError",
-    "denial_of",
     "signal_status",
 ]
