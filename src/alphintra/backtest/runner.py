@@ -19,7 +19,7 @@ from alphintra.domain.events import Event, OrderDenied, OrderFilled
 from alphintra.domain.identifiers import AccountId, ClientOrderId, VenueId
 from alphintra.domain.market import MarketData
 from alphintra.domain.registry import InstrumentRegistry, UnknownInstrumentError
-from alphintra.domain.values import ZERO, Currency
+from alphintra.domain.values import Currency
 from alphintra.engine.clock import SimulatedClock
 from alphintra.engine.engine import EventJournal, TradingEngine
 from alphintra.orders.factory import OrderValidationError, build_order
@@ -189,5 +189,5 @@ def run_backtest(
         equity=equity,
         fills=fills,
         denials=denials,
-        starting_equity=settings.starting_cash if equity else ZERO,
+        starting_equity=settings.starting_cash,
     )

@@ -257,7 +257,7 @@ class TradingEngine(AlgoEngine):
             trigger_price=order.trigger_price,
             ts_event=self.clock.now_ns(),
         )
-        self._outbox.append(SubmitToVenue(venue=order.venue or self.default_venue, order=released))
+        self._send(SubmitToVenue(venue=order.venue or self.default_venue, order=released))
 
     # Risk monitors ------------------------------------------------------------------
 
