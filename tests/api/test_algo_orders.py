@@ -8,27 +8,28 @@ from decimal import Decimal
 from api.live import SYMBOL, Deployment, LiveService, get_ok, post_ok, wait_order
 
 
+def _twap(quantity: str, seconds: float, slices: int) -> dict[str, object]:
+    """Return a market TWAP order body ending ``seconds`` from now."""
+    end = datetime.now(UTC) + timedelta(seconds=seconds)
+    return {
+        "symbol": SYMBOL,
+        "side": "BUY",
+        "type": "MARKET",
+        "quantity": quantity,
+        "algo": {
+            "type": "TWAP",
+            "endTime": end.isoformat().replace("+00:00", "Z"),
+            "slices": slices,
+        },
+    }
+
+
 def test_twap_order_over_http_fills_through_children_and_reports_them(
     live: LiveService, deployment: Deployment
 ) -> None:
     alice = deployment.users["alice"]
-    end = datetime.now(UTC) + timedelta(seconds=2)
     with live.client(alice) as client:
-        parent = post_ok(
-            client,
-            "/orders",
-            {
-                "symbol": SYMBOL,
-                "side": "BUY",
-                "type": "MARKET",
-                "quantity": "0.04",
-                "algo": {
-                    "type": "TWAP",
-                    "endTime": end.isoformat().replace("+00:00", "Z"),
-                    "slices": 4,
-                },
-            },
-        )
+        parent = post_ok(client, "/orders", _twap("0.04", 2, 4))
         assert parent["algo"] == "TWAP"
         done = wait_order(client, parent["orderId"], "FILLED")
         children = done["children"]
@@ -44,23 +45,8 @@ def test_algo_pause_and_resume_over_http_change_state_and_bad_specs_are_422(
     live: LiveService, deployment: Deployment
 ) -> None:
     alice = deployment.users["alice"]
-    end = datetime.now(UTC) + timedelta(minutes=10)
     with live.client(alice) as client:
-        parent = post_ok(
-            client,
-            "/orders",
-            {
-                "symbol": SYMBOL,
-                "side": "BUY",
-                "type": "MARKET",
-                "quantity": "0.05",
-                "algo": {
-                    "type": "TWAP",
-                    "endTime": end.isoformat().replace("+00:00", "Z"),
-                    "slices": 5,
-                },
-            },
-        )
+        parent = post_ok(client, "/orders", _twap("0.05", 600, 5))
         order_id = parent["orderId"]
         paused = client.post(f"/api/v1/orders/{order_id}/pause")
         assert paused.status_code == 200, paused.text
