@@ -193,7 +193,7 @@ def _document_problems(app: FastAPI) -> None:
 
 
 def _signal_of(body: SignalIn, now_ns: int) -> TradingSignal:
-    ts = int(body.timestamp.timestamp() * 1e9) if body.timestamp is not None else now_ns
+    ts = views.nanos(body.timestamp) if body.timestamp is not None else now_ns
     return TradingSignal(
         signal_id=SignalId(body.signalId),
         model_id=ModelId(body.modelId),
@@ -423,7 +423,7 @@ def create_app(context: ApiContext, lifespan: Callable[[FastAPI], Any] | None = 
     @app.post(f"{API}/orders", response_model=OrderView, tags=["orders"])
     async def post_order(body: OrderIn, who: Trader, request: Request) -> OrderView:
         account = who.account_for(body.accountId)
-        expire = int(body.expireTime.timestamp() * 1e9) if body.expireTime is not None else None
+        expire = views.nanos(body.expireTime) if body.expireTime is not None else None
         request_ = OrderRequest(
             instrument_id=InstrumentId(body.symbol.upper()),
             side=body.side,
@@ -634,6 +634,22 @@ def create_app(context: ApiContext, lifespan: Callable[[FastAPI], Any] | None = 
         benchmark: Annotated[str, Query(max_length=16, pattern=r"^[A-Z0-9]+$")] = "SPY",
     ) -> RiskMetricsView:
         return portal.risk_metrics(who.account_for(accountId), who.accounts, benchmark)
+
+    @app.get(f"{API}/risk/metrics/history", response_model=list[RiskMetricsView], tags=["risk"])
+    async def risk_metrics_history(
+        who: Reader,
+        accountId: Annotated[str | None, Query(max_length=128)] = None,
+        fromTime: Annotated[DateTimeText | None, Query()] = None,
+        toTime: Annotated[DateTimeText | None, Query()] = None,
+        limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+    ) -> list[RiskMetricsView]:
+        return portal.risk_history(
+            who.account_for(accountId),
+            who.accounts,
+            limit,
+            None if fromTime is None else views.nanos(fromTime),
+            None if toTime is None else views.nanos(toTime),
+        )
 
     @app.post(f"{API}/risk/emergency-stop", response_model=EmergencyStopResult, tags=["risk"])
     async def emergency_stop(

@@ -17,7 +17,7 @@ from fastapi import WebSocket, WebSocketDisconnect
 from alphintra.api import views
 from alphintra.api.alerts import Alert, WebhookSender
 from alphintra.api.auth import Authenticator, AuthError, Principal
-from alphintra.api.risk_views import risk_metrics_view
+from alphintra.api.risk_views import risk_metrics_view, risk_snapshot
 from alphintra.api.schemas import (
     AccountIn,
     AccountView,
@@ -59,6 +59,8 @@ NANOS_PER_DAY = 86_400 * 1_000_000_000
 HISTORY_INTERVAL_NS = 1_000_000_000
 PERSIST_INTERVAL_NS = 10_000_000_000
 """How often a portfolio snapshot is written to ``portfolio_snapshots``."""
+RISK_SNAPSHOT_INTERVAL_NS = 60_000_000_000
+"""How often, by default, the risk report is written to ``risk_snapshots``."""
 
 
 @dataclass(slots=True)
@@ -72,6 +74,7 @@ class AccountBook:
     day: int = -1
     day_start: Decimal = ZERO
     persisted: int = 0
+    risk_persisted: int = 0
 
 
 class Portal:
@@ -87,8 +90,12 @@ class Portal:
         on_start: Callable[[AccountRuntime], None] | None = None,
         webhook: WebhookSender | None = None,
         daily: DailyCloses | None = None,
+        risk_snapshot_interval_ns: int = RISK_SNAPSHOT_INTERVAL_NS,
+        risk_benchmark: str = "SPY",
     ) -> None:
         self.service = service
+        self.risk_snapshot_interval_ns = risk_snapshot_interval_ns
+        self.risk_benchmark = risk_benchmark
         self.directory = directory
         self.vault = vault
         self.hub: EventHub = service.hub
@@ -301,6 +308,9 @@ class Portal:
                     value.unrealized_pnl,
                 ),
             )
+        if not book.risk_persisted or now - book.risk_persisted >= self.risk_snapshot_interval_ns:
+            book.risk_persisted = now
+            self._snapshot_risk(runtime, book, now)
         if len(book.history) > 100_000:
             del book.history[: len(book.history) - 100_000]
         if now // NANOS_PER_DAY != book.day:
@@ -312,6 +322,25 @@ class Portal:
                 account,
                 {"totalValue": format(value.total, "f"), "cashBalance": format(value.cash, "f")},
             )
+
+    def _snapshot_risk(self, runtime: AccountRuntime, book: AccountBook, now: int) -> None:
+        """Store the account's risk report; a report that cannot be built is logged."""
+        account = runtime.engine.account_id
+        try:
+            view = risk_metrics_view(
+                account,
+                runtime.engine.state,
+                self.service.registry,
+                runtime.engine.fx,
+                [(ts, total) for ts, total, _ in book.history],
+                self.daily,
+                self.risk_benchmark,
+                now,
+            )
+        except (MissingFxRateError, ValueError) as exc:
+            log.warning("risk snapshot skipped", account=account, reason=str(exc))
+            return
+        self.directory.record_risk(risk_snapshot(view, now))
 
     # Queries -----------------------------------------------------------------------------
 
@@ -334,8 +363,8 @@ class Portal:
         limit: int,
     ) -> OrderList:
         """Return a page of orders, newest first."""
-        low = int(from_time.timestamp() * 1e9) if from_time else None
-        high = int(to_time.timestamp() * 1e9) if to_time else None
+        low = views.nanos(from_time) if from_time else None
+        high = views.nanos(to_time) if to_time else None
         wanted = _api_statuses(status)
         items = []
         for runtime in self._runtimes(allowed, account_id):
@@ -429,6 +458,19 @@ class Portal:
             )
         except (MissingFxRateError, ValueError) as exc:
             raise InvalidRequestError("RISK_METRICS_UNAVAILABLE", str(exc)) from None
+
+    def risk_history(
+        self,
+        account_id: str,
+        allowed: frozenset[str] | None,
+        limit: int,
+        since_ns: int | None,
+        until_ns: int | None,
+    ) -> list[RiskMetricsView]:
+        """Return the stored risk reports of an account in a period, oldest first."""
+        self.service.account(account_id, allowed)
+        stored = self.directory.risk_history(account_id, limit, since_ns, until_ns)
+        return [RiskMetricsView.model_validate_json(s.report) for s in stored]
 
     def history(
         self, account_id: str, allowed: frozenset[str] | None, limit: int

@@ -15,6 +15,7 @@ from alphintra.portfolio.exposure import Exposure
 from alphintra.portfolio.fx import FxRates
 from alphintra.portfolio.risk_metrics import ReturnRisk, build_risk_report
 from alphintra.portfolio.statistics import EquityPoint
+from alphintra.store.directory import RiskSnapshot
 
 
 def _exposure(exposure: Exposure) -> ExposureView:
@@ -113,4 +114,44 @@ def risk_metrics_view(
         correlation=correlation,
         benchmark=benchmark,
         computedAt=when(now_ns),
+    )
+
+
+def _headline(view: RiskMetricsView, confidence: float) -> tuple[Decimal | None, Decimal | None]:
+    """Return the one-day historical VaR and ES amounts, preferring the portfolio's
+    own return history over instrument returns at current weights."""
+    for risk in (view.equityCurve, view.currentWeights):
+        if risk is None:
+            continue
+        for figure in risk.var:
+            if (
+                figure.method == "historical"
+                and figure.horizonDays == 1
+                and figure.confidence == confidence
+                and figure.valueAtRiskAmount is not None
+            ):
+                es = figure.expectedShortfallAmount
+                return Decimal(figure.valueAtRiskAmount), None if es is None else Decimal(es)
+    return None, None
+
+
+def risk_snapshot(view: RiskMetricsView, ts_ns: int) -> RiskSnapshot:
+    """Return the stored form of a risk report: headline figures plus the whole JSON."""
+    var95, es95 = _headline(view, 0.95)
+    var99, es99 = _headline(view, 0.99)
+    curve = view.equityCurve or view.currentWeights
+    return RiskSnapshot(
+        account_id=view.accountId,
+        ts_ns=ts_ns,
+        currency=view.currency,
+        equity=Decimal(view.equity),
+        gross_exposure=Decimal(view.exposure.gross),
+        net_exposure=Decimal(view.exposure.net),
+        leverage=None if view.leverage is None else Decimal(view.leverage),
+        var_95_1d=var95,
+        es_95_1d=es95,
+        var_99_1d=var99,
+        es_99_1d=es99,
+        max_drawdown=None if curve is None else Decimal(curve.maxDrawdown),
+        report=view.model_dump_json(),
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Literal
 
@@ -23,10 +23,24 @@ from alphintra.domain.positions import Position
 from alphintra.portfolio.valuation import PortfolioValue
 from alphintra.service.trading import SignalOutcome
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
 
 def when(ts_ns: int) -> datetime:
-    """Return a UTC datetime for nanoseconds since the epoch."""
-    return datetime.fromtimestamp(ts_ns / 1e9, tz=UTC)
+    """Return a UTC datetime for nanoseconds since the epoch, truncated to microseconds.
+
+    Exact integer arithmetic: ``nanos(when(t)) <= t`` always holds, so a time read from
+    the API and sent back as a lower bound includes the record it came from.
+    """
+    return _EPOCH + timedelta(microseconds=ts_ns // 1000)
+
+
+def nanos(moment: datetime) -> int:
+    """Return nanoseconds since the epoch for a datetime (naive means UTC), exactly."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    delta = moment - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1000
 
 
 def text(value: Decimal | None) -> str | None:

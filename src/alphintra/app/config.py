@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     """Base64 of at least 32 random bytes; API key hashes depend on it."""
     market_data_dir: Path | None = REPO_DATA
     feed_interval_ms: int = Field(default=250, ge=10, le=60_000)
+    risk_snapshot_interval_s: int = Field(default=60, ge=1, le=86_400)
+    """How often each account's risk report is stored (``GET /risk/metrics/history``)."""
     demo_starting_cash: str = "1000000"
     alert_webhook_url: str | None = None
     """Slack-compatible webhook for risk alerts."""

@@ -117,6 +117,7 @@ def build_runtime(settings: Settings, env: dict[str, str]) -> Runtime:
         on_start=metrics.runtimes.append,
         webhook=webhook,
         daily=DailyCloses(settings.market_data_dir),
+        risk_snapshot_interval_ns=settings.risk_snapshot_interval_s * 1_000_000_000,
     )
     demo_key = None
     if settings.demo and directory.user(DEMO_USER) is None:

@@ -18,6 +18,7 @@ from alphintra.store.schema import (
     broker_credentials,
     metadata,
     portfolio_snapshots,
+    risk_snapshots,
     trading_accounts,
     users,
 )
@@ -28,6 +29,38 @@ def engine_url(url: str) -> str:
     if url.startswith(("postgresql://", "postgres://")):
         return "postgresql+psycopg://" + url.split("://", 1)[1]
     return url
+
+
+@dataclass(frozen=True, slots=True)
+class RiskSnapshot:
+    """An account's risk report at one moment: headline figures and the whole report.
+
+    Amounts are in ``currency`` (the account's base currency); VaR and ES are losses
+    over one day, positive numbers, None when the history was too short.
+    """
+
+    account_id: str
+    ts_ns: int
+    currency: str
+    equity: Decimal
+    gross_exposure: Decimal
+    net_exposure: Decimal
+    leverage: Decimal | None
+    var_95_1d: Decimal | None
+    es_95_1d: Decimal | None
+    var_99_1d: Decimal | None
+    es_99_1d: Decimal | None
+    max_drawdown: Decimal | None
+    report: str
+    """The whole report as JSON."""
+
+
+def _exact(value: Decimal | None) -> str | None:
+    return None if value is None else format(value, "f")
+
+
+def _decimal(value: object) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,6 +269,65 @@ class Directory:
                 .limit(limit)
             ).all()
         return [(int(r[0]), Decimal(str(r[1])), Decimal(str(r[2]))) for r in reversed(rows)]
+
+    def record_risk(self, snapshot: RiskSnapshot) -> None:
+        """Store one risk snapshot (a second one at the same nanosecond is ignored)."""
+        row = {
+            "account_id": snapshot.account_id,
+            "ts_ns": snapshot.ts_ns,
+            "currency": snapshot.currency,
+            "equity": _exact(snapshot.equity),
+            "gross_exposure": _exact(snapshot.gross_exposure),
+            "net_exposure": _exact(snapshot.net_exposure),
+            "leverage": _exact(snapshot.leverage),
+            "var_95_1d": _exact(snapshot.var_95_1d),
+            "es_95_1d": _exact(snapshot.es_95_1d),
+            "var_99_1d": _exact(snapshot.var_99_1d),
+            "es_99_1d": _exact(snapshot.es_99_1d),
+            "max_drawdown": _exact(snapshot.max_drawdown),
+            "report": snapshot.report,
+        }
+        key = (risk_snapshots.c.account_id == snapshot.account_id) & (
+            risk_snapshots.c.ts_ns == snapshot.ts_ns
+        )
+        with self.engine.begin() as connection:
+            if connection.execute(sa.select(risk_snapshots.c.ts_ns).where(key)).first() is None:
+                connection.execute(risk_snapshots.insert().values(**row))
+
+    def risk_history(
+        self,
+        account_id: str,
+        limit: int,
+        since_ns: int | None = None,
+        until_ns: int | None = None,
+    ) -> list[RiskSnapshot]:
+        """Return the latest ``limit`` risk snapshots in ``[since_ns, until_ns]``, oldest first."""
+        query = sa.select(risk_snapshots).where(risk_snapshots.c.account_id == account_id)
+        if since_ns is not None:
+            query = query.where(risk_snapshots.c.ts_ns >= since_ns)
+        if until_ns is not None:
+            query = query.where(risk_snapshots.c.ts_ns <= until_ns)
+        query = query.order_by(risk_snapshots.c.ts_ns.desc()).limit(limit)
+        with self.engine.connect() as connection:
+            rows = connection.execute(query).mappings().all()
+        return [
+            RiskSnapshot(
+                account_id=str(r["account_id"]),
+                ts_ns=int(r["ts_ns"]),
+                currency=str(r["currency"]),
+                equity=Decimal(str(r["equity"])),
+                gross_exposure=Decimal(str(r["gross_exposure"])),
+                net_exposure=Decimal(str(r["net_exposure"])),
+                leverage=_decimal(r["leverage"]),
+                var_95_1d=_decimal(r["var_95_1d"]),
+                es_95_1d=_decimal(r["es_95_1d"]),
+                var_99_1d=_decimal(r["var_99_1d"]),
+                es_99_1d=_decimal(r["es_99_1d"]),
+                max_drawdown=_decimal(r["max_drawdown"]),
+                report=str(r["report"]),
+            )
+            for r in reversed(rows)
+        ]
 
     def close(self) -> None:
         """Release the connection pool."""

@@ -144,6 +144,25 @@ portfolio_snapshots = sa.Table(
     sa.Column("unrealized_pnl", Exact, nullable=False),
 )
 
+risk_snapshots = sa.Table(
+    "risk_snapshots",
+    metadata,
+    sa.Column("account_id", sa.String(128), primary_key=True),
+    sa.Column("ts_ns", Nanos, primary_key=True),
+    sa.Column("currency", sa.String(16), nullable=False),
+    sa.Column("equity", Exact, nullable=False),
+    sa.Column("gross_exposure", Exact, nullable=False),
+    sa.Column("net_exposure", Exact, nullable=False),
+    sa.Column("leverage", Exact, nullable=True),
+    sa.Column("var_95_1d", Exact, nullable=True),
+    sa.Column("es_95_1d", Exact, nullable=True),
+    sa.Column("var_99_1d", Exact, nullable=True),
+    sa.Column("es_99_1d", Exact, nullable=True),
+    sa.Column("max_drawdown", Exact, nullable=True),
+    sa.Column("report", sa.Text, nullable=False),
+)
+"""The risk report of an account over time: headline figures, plus the whole report as JSON."""
+
 quotes = sa.Table(
     "quotes",
     metadata,
