@@ -32,6 +32,7 @@ from alphintra.api.algo_requests import execution_algo
 from alphintra.api.auth import Authenticator, AuthError, Principal
 from alphintra.api.metrics import Metrics
 from alphintra.api.portal import Portal
+from alphintra.api.reports_views import reports_router
 from alphintra.api.schemas import (
     AccountIn,
     AccountView,
@@ -62,6 +63,7 @@ from alphintra.domain.commands import OrderRequest
 from alphintra.domain.enums import OrderStatus, OrderType, TrailingOffsetType
 from alphintra.domain.identifiers import AccountId, ClientOrderId, InstrumentId, ModelId, SignalId
 from alphintra.domain.signals import TradingSignal
+from alphintra.reports.queries import ReportStore
 from alphintra.risk.monitors import MonitorLimits
 from alphintra.risk.pretrade import RiskLimits
 from alphintra.security import Permission
@@ -710,6 +712,8 @@ def create_app(context: ApiContext, lifespan: Callable[[FastAPI], Any] | None = 
             ),
         )
         return view
+
+    app.include_router(reports_router(ReportStore(portal.directory.engine)))
 
     # WebSocket -------------------------------------------------------------------------
 

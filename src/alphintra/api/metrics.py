@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -16,6 +17,8 @@ from prometheus_client import (
 )
 
 from alphintra.domain.events import AnyEvent, OrderAccepted, OrderDenied, OrderFilled, OrderRejected
+from alphintra.execution.quality import RATIO, FillQuality
+from alphintra.reports.records import RecordedOrder
 from alphintra.service.trading import AccountRuntime, SignalOutcome
 
 if TYPE_CHECKING:
@@ -37,6 +40,10 @@ LATENCY_BUCKETS = (
     1.0,
     2.5,
 )
+
+BPS_BUCKETS = (-50, -20, -10, -5, -2, -1, 0, 1, 2, 5, 10, 20, 50)
+DURATION_BUCKETS = (0.001, 0.01, 0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 3600.0)
+_BPS = Decimal(10_000)
 
 
 class Metrics:
@@ -67,8 +74,37 @@ class Metrics:
         )
         self.slippage = Histogram(
             "trading_execution_slippage",
-            "Fill slippage against the signal's entry price or the arrival mid, in bps",
-            buckets=(-50, -20, -10, -5, -2, -1, 0, 1, 2, 5, 10, 20, 50),
+            "Fill slippage against the arrival mid, in bps (positive = cost, buys and sells)",
+            ["venue", "instrument", "side"],
+            buckets=BPS_BUCKETS,
+            registry=r,
+        )
+        self.price_improvement = Histogram(
+            "trading_execution_price_improvement",
+            "Fill price improvement vs the arrival quote's far side, bps (positive = better)",
+            ["venue", "instrument", "side"],
+            buckets=BPS_BUCKETS,
+            registry=r,
+        )
+        self.execution_duration = Histogram(
+            "trading_execution_duration_seconds",
+            "From an order's arrival to its last fill, per completed order",
+            ["instrument", "side"],
+            buckets=DURATION_BUCKETS,
+            registry=r,
+        )
+        self.shortfall = Histogram(
+            "trading_execution_shortfall",
+            "Implementation shortfall of a completed order, in bps of its decision notional",
+            ["instrument", "side"],
+            buckets=BPS_BUCKETS,
+            registry=r,
+        )
+        self.fill_rate = Histogram(
+            "trading_execution_fill_rate",
+            "Filled over ordered quantity, per completed order",
+            ["instrument", "side"],
+            buckets=(0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 1.0),
             registry=r,
         )
         self.pnl = Gauge(
@@ -138,9 +174,38 @@ class Metrics:
         strategy = signal.model_id if signal is not None else "manual"
         self.pnl.labels(strategy_id=strategy).inc(float(delta))
 
-    def observe_slippage(self, bps: Decimal) -> None:
-        """Record one fill's slippage in basis points."""
-        self.slippage.observe(float(bps))
+    def on_quality(
+        self, record: RecordedOrder, fills: Sequence[FillQuality], completed: bool
+    ) -> None:
+        """Observe a measured order's new fills, and the order once it completed.
+
+        The ``ExecutionQualityRecorder`` listener. Algo child slices are observed
+        through their parent only, so that no fill counts twice.
+        """
+        if record.is_algo_child:
+            return
+        q = record.quality
+        instrument, side = q.instrument_id, q.side.value
+        for fill in fills:
+            venue = fill.venue or "UNKNOWN"
+            self.slippage.labels(venue=venue, instrument=instrument, side=side).observe(
+                float(fill.slippage_bps)
+            )
+            improvement = RATIO.divide(RATIO.multiply(fill.price_improvement, _BPS), q.arrival_mid)
+            self.price_improvement.labels(venue=venue, instrument=instrument, side=side).observe(
+                float(improvement)
+            )
+        if not completed:
+            return
+        self.fill_rate.labels(instrument=instrument, side=side).observe(float(q.fill_rate))
+        if q.execution_time_ns is not None:
+            self.execution_duration.labels(instrument=instrument, side=side).observe(
+                q.execution_time_ns / 1e9
+            )
+        if q.implementation_shortfall_bps is not None:
+            self.shortfall.labels(instrument=instrument, side=side).observe(
+                float(q.implementation_shortfall_bps)
+            )
 
     def render(self, portal: Portal) -> tuple[bytes, str]:
         """Return the exposition text after refreshing health gauges."""

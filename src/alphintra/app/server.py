@@ -26,6 +26,9 @@ from alphintra.domain.registry import InstrumentRegistry
 from alphintra.engine.clock import LiveClock
 from alphintra.marketdata.daily_closes import DailyCloses
 from alphintra.marketdata.replay import open_feed
+from alphintra.reports.queries import ReportStore
+from alphintra.reports.recorder import ExecutionQualityRecorder, QuoteHistory
+from alphintra.reports.schedule import DailyReports
 from alphintra.security import (
     CredentialVault,
     InsecureConfiguration,
@@ -119,6 +122,23 @@ def build_runtime(settings: Settings, env: dict[str, str]) -> Runtime:
         daily=DailyCloses(settings.market_data_dir),
         risk_snapshot_interval_ns=settings.risk_snapshot_interval_s * 1_000_000_000,
     )
+    quotes = QuoteHistory()
+    journal.add_commit_hook(
+        ExecutionQualityRecorder(
+            service.account_state,
+            quotes,
+            decision_price=lambda account, signal: (
+                portal.books[account].entry_prices.get(signal) if account in portal.books else None
+            ),
+            listener=metrics.on_quality,
+        )
+    )
+    report_dir = _report_dir(settings, env)
+    daily_reports = (
+        DailyReports(ReportStore(directory.engine), report_dir, service.clock.now_ns)
+        if report_dir is not None
+        else None
+    )
     demo_key = None
     if settings.demo and directory.user(DEMO_USER) is None:
         directory.add_user(DEMO_USER, Role.TRADER.value)
@@ -144,11 +164,14 @@ def build_runtime(settings: Settings, env: dict[str, str]) -> Runtime:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        task = asyncio.create_task(run_feed(settings, service, portal))
+        task = asyncio.create_task(run_feed(settings, service, portal, quotes))
+        reports = asyncio.create_task(daily_reports.run()) if daily_reports else None
         try:
             yield
         finally:
             task.cancel()
+            if reports is not None:
+                reports.cancel()
             # A feed that failed was logged by run_feed; what was accepted is still flushed.
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
@@ -158,7 +181,18 @@ def build_runtime(settings: Settings, env: dict[str, str]) -> Runtime:
     return Runtime(settings, journal, directory, service, portal, metrics, app, demo_key)
 
 
-async def run_feed(settings: Settings, service: TradingService, portal: Portal) -> None:
+def _report_dir(settings: Settings, env: dict[str, str]) -> Path | None:
+    """Return where the daily reports go: ``ALPHINTRA_REPORT_DIR``, else next to SQLite."""
+    if env.get("ALPHINTRA_REPORT_DIR"):
+        return Path(env["ALPHINTRA_REPORT_DIR"])
+    if settings.database_url.startswith("sqlite:///"):
+        return Path(settings.database_url.removeprefix("sqlite:///")).parent / "reports"
+    return None
+
+
+async def run_feed(
+    settings: Settings, service: TradingService, portal: Portal, quotes: QuoteHistory | None = None
+) -> None:
     """Send market data to every account at the configured interval."""
     feed = open_feed(settings.market_data_dir)
     log.info("market_data_feed", kind=type(feed).__name__, symbols=feed.symbols)
@@ -166,6 +200,8 @@ async def run_feed(settings: Settings, service: TradingService, portal: Portal) 
     try:
         while True:
             for quote in feed.next_quotes(service.clock.now_ns()):
+                if quotes is not None:
+                    quotes.record(quote)
                 await service.on_market_data(quote)
             portal.sample_all()
             await asyncio.sleep(interval)

@@ -1,0 +1,252 @@
+"""Record execution quality into ``execution_quality`` in the journal's own transaction.
+
+`ExecutionQualityRecorder` is a journal commit hook, like the read-model projector.
+It follows every order it saw created, collects its fills from the ``OrderFilled``
+events, and at each commit that touched an order with fills (or closed one) it
+measures the order with `alphintra.execution.quality.order_quality` against the
+quotes `QuoteHistory` kept, and upserts its ORDER and FILL rows.
+
+The arrival is the order's creation time; the decision price is the signal's entry
+price when ``decision_price`` knows it, else the arrival mid. The *strategy* of an
+order is its execution algorithm (``TWAP``, ``VWAP``...; a child slice inherits its
+parent's) or, without one, its order type. An algo parent is measured on its
+children's fills. The realised spread and the market impact need the mid
+``horizon_ns`` after a fill: while the quotes do not reach it, a closed order stays
+watched and is measured again at a later commit once they do. Orders created before
+this process started are not measured (their earlier fills are not known here).
+
+A failure to measure (no quote at arrival, say) never fails the commit: the order is
+logged and skipped.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Final
+
+from alphintra.domain.account import AccountState
+from alphintra.domain.enums import OrderStatus
+from alphintra.domain.events import AnyEvent, OrderEvent, OrderFilled, OrderInitialized
+from alphintra.domain.identifiers import AccountId, ClientOrderId, InstrumentId, SignalId
+from alphintra.domain.market import QuoteTick
+from alphintra.domain.orders import Order
+from alphintra.execution.quality import MONEY, Execution, FillQuality, OrderRecord, order_quality
+from alphintra.reports.records import UPSERT, Params, RecordedOrder, order_rows
+
+log = logging.getLogger("alphintra.reports")
+
+DEFAULT_HORIZON_NS: Final = 60 * 1_000_000_000
+"""The N of "mid N seconds after the last fill" (market impact, realised spread)."""
+MAX_QUOTES: Final = 100_000
+"""Quotes kept per instrument; the oldest half is dropped when the history is full."""
+MAX_WATCHED: Final = 10_000
+"""Closed orders kept waiting for their horizon; past this the oldest are given up."""
+_MEASURED_WHEN_UNFILLED: Final = frozenset({OrderStatus.CANCELLED, OrderStatus.EXPIRED})
+
+OrderListener = Callable[[RecordedOrder, Sequence[FillQuality], bool], None]
+"""Called with a measured order, its fills not reported before, and True once it closed."""
+DecisionPriceFn = Callable[[AccountId, SignalId], Decimal | None]
+
+
+class QuoteHistory:
+    """The recent quotes of every instrument, in time order."""
+
+    def __init__(self, max_quotes: int = MAX_QUOTES) -> None:
+        if max_quotes < 2:
+            raise ValueError(f"max_quotes must be at least 2, got {max_quotes}")
+        self._max = max_quotes
+        self._quotes: dict[InstrumentId, list[QuoteTick]] = {}
+        self._times: dict[InstrumentId, list[int]] = {}
+
+    def record(self, quote: QuoteTick) -> None:
+        """Keep ``quote``; a quote older than the instrument's last one is ignored."""
+        quotes = self._quotes.setdefault(quote.instrument_id, [])
+        times = self._times.setdefault(quote.instrument_id, [])
+        if times and quote.ts < times[-1]:
+            return
+        if len(quotes) >= self._max:
+            del quotes[: self._max // 2]
+            del times[: self._max // 2]
+        quotes.append(quote)
+        times.append(quote.ts)
+
+    def latest_ts(self, instrument_id: InstrumentId) -> int | None:
+        """Return the time of the instrument's last quote, or None."""
+        times = self._times.get(instrument_id)
+        return times[-1] if times else None
+
+    def since(self, instrument_id: InstrumentId, ts: int) -> list[QuoteTick]:
+        """Return the last quote at or before ``ts`` and every later one."""
+        times = self._times.get(instrument_id, [])
+        start = max(bisect.bisect_right(times, ts) - 1, 0)
+        return self._quotes.get(instrument_id, [])[start:]
+
+
+@dataclass(slots=True)
+class _Tracked:
+    fills: list[Execution] = field(default_factory=list)
+    reported: set[str] = field(default_factory=set)
+    closed_reported: bool = False
+
+
+def _fill_key(fill: FillQuality) -> str:
+    return fill.trade_id or f"#{fill.ts}"
+
+
+class ExecutionQualityRecorder:
+    """A journal commit hook that upserts execution-quality rows (see the module docstring)."""
+
+    def __init__(
+        self,
+        account_state: Callable[[AccountId], AccountState | None],
+        quotes: QuoteHistory,
+        *,
+        horizon_ns: int = DEFAULT_HORIZON_NS,
+        decision_price: DecisionPriceFn | None = None,
+        listener: OrderListener | None = None,
+    ) -> None:
+        if horizon_ns < 0:
+            raise ValueError(f"horizon_ns must not be negative, got {horizon_ns}")
+        self._state_of = account_state
+        self.quotes = quotes
+        self.horizon_ns = horizon_ns
+        self._decision_price = decision_price
+        self._listener = listener
+        self._tracked: dict[tuple[AccountId, ClientOrderId], _Tracked] = {}
+        self._touched: set[tuple[AccountId, ClientOrderId]] = set()
+        self._watched: dict[tuple[AccountId, ClientOrderId], int] = {}
+        """Closed orders waiting for the quotes to reach their horizon: key -> its end."""
+
+    def appended(self, event: AnyEvent, seq: int) -> None:
+        """Note an order's creation, fills and changes."""
+        if not isinstance(event, OrderEvent):
+            return
+        key = (event.account_id, event.client_order_id)
+        if type(event) is OrderInitialized:
+            self._tracked[key] = _Tracked()
+            return
+        tracked = self._tracked.get(key)
+        if tracked is None:
+            return
+        self._touched.add(key)
+        if type(event) is not OrderFilled:
+            return
+        execution = Execution.from_event(event, fee_in_quote=self._fee_in_quote(event))
+        tracked.fills.append(execution)
+        state = self._state_of(event.account_id)
+        order = state.orders.get(event.client_order_id) if state is not None else None
+        parent_id = order.parent_id if order is not None else None
+        if parent_id is not None and state is not None:
+            parent = state.orders.get(parent_id)
+            parent_key = (event.account_id, parent_id)
+            parent_tracked = self._tracked.get(parent_key)
+            if parent is not None and parent.exec_algorithm and parent_tracked is not None:
+                parent_tracked.fills.append(execution)
+                self._touched.add(parent_key)
+
+    def _fee_in_quote(self, event: OrderFilled) -> Decimal | None:
+        state = self._state_of(event.account_id)
+        quote_currency = state.quote_currencies.get(event.instrument_id) if state else None
+        if quote_currency is None or event.fee_currency == quote_currency:
+            return None
+        # A fee charged in the base asset (crypto venues) is worth fee x price in quote.
+        return MONEY.multiply(event.fee, event.last_price)
+
+    def drain(self) -> list[tuple[str, list[Params]]]:
+        """Return the upserts for the commit now starting."""
+        keys = self._touched
+        self._touched = set()
+        for key, end in list(self._watched.items()):
+            state = self._state_of(key[0])
+            order = state.orders.get(key[1]) if state is not None else None
+            latest = None if order is None else self.quotes.latest_ts(order.instrument_id)
+            if latest is None or latest >= end + self.horizon_ns:
+                keys.add(key)
+        rows: list[Params] = []
+        for key in sorted(keys):
+            rows.extend(self._measure(key))
+        return [(UPSERT, rows)] if rows else []
+
+    def discard(self) -> None:
+        """Forget what the failed commit would have measured (it is measured next time)."""
+        self._touched = set()
+
+    def _measure(self, key: tuple[AccountId, ClientOrderId]) -> list[Params]:
+        account, order_id = key
+        tracked = self._tracked.get(key)
+        state = self._state_of(account)
+        order = state.orders.get(order_id) if state is not None else None
+        if tracked is None or state is None or order is None:
+            self._forget(key)
+            return []
+        closed = order.status.is_closed
+        if not tracked.fills and not (closed and order.status in _MEASURED_WHEN_UNFILLED):
+            if closed:
+                self._forget(key)
+            return []
+        try:
+            recorded = self._record(state, order, tracked)
+        except (ValueError, ArithmeticError) as exc:
+            log.warning("execution quality of %s/%s not measured: %s", account, order_id, exc)
+            if closed:
+                self._forget(key)
+            return []
+        quality = recorded.quality
+        new_fills = [f for f in quality.fills if _fill_key(f) not in tracked.reported]
+        tracked.reported.update(_fill_key(f) for f in new_fills)
+        newly_closed = closed and not tracked.closed_reported
+        tracked.closed_reported = tracked.closed_reported or closed
+        if self._listener is not None and (new_fills or newly_closed):
+            self._listener(recorded, new_fills, newly_closed)
+        if closed:
+            waiting = bool(quality.fills) and quality.market_impact_bps is None
+            if waiting and (key in self._watched or len(self._watched) < MAX_WATCHED):
+                self._watched[key] = recorded.end_ts
+            else:
+                self._forget(key)
+        return order_rows(recorded)
+
+    def _forget(self, key: tuple[AccountId, ClientOrderId]) -> None:
+        self._tracked.pop(key, None)
+        self._watched.pop(key, None)
+
+    def _record(self, state: AccountState, order: Order, tracked: _Tracked) -> RecordedOrder:
+        parent = state.orders.get(order.parent_id) if order.parent_id is not None else None
+        algo = order.exec_algorithm or (parent.exec_algorithm if parent is not None else None)
+        signal_id = order.signal_id or (parent.signal_id if parent is not None else None)
+        signal = state.signals.get(signal_id) if signal_id is not None else None
+        decision = None
+        if signal_id is not None and self._decision_price is not None:
+            decision = self._decision_price(state.account_id, signal_id)
+        fills = tuple(sorted(tracked.fills, key=lambda f: f.ts))
+        end = order.last_event_ts if order.status.is_closed else None
+        if end is not None and fills:
+            end = max(end, fills[-1].ts)
+        record = OrderRecord(
+            client_order_id=order.client_order_id,
+            instrument_id=order.instrument_id,
+            side=order.side,
+            quantity=order.quantity,
+            arrival_ts=order.ts_init,
+            fills=fills,
+            currency=state.quote_currencies.get(order.instrument_id, state.base_currency),
+            decision_price=decision,
+            end_ts=end,
+            multiplier=state.multipliers.get(order.instrument_id, Decimal(1)),
+            account_id=state.account_id,
+            model_id=signal.model_id if signal is not None else None,
+            strategy=algo or order.order_type.value,
+        )
+        quotes = self.quotes.since(order.instrument_id, order.ts_init)
+        quality = order_quality(record, quotes, horizon_ns=self.horizon_ns)
+        return RecordedOrder(
+            quality=quality,
+            end_ts=record.life_end,
+            signal_id=signal_id,
+            parent_id=order.parent_id,
+            algo=algo,
+        )

@@ -1,0 +1,300 @@
+"""Measured orders as rows of the ``execution_quality`` table, and back.
+
+An order is stored as one ``ORDER`` row (``trade_id`` empty, ``ts_ns`` its arrival)
+and one ``FILL`` row per fill (``ts_ns`` the fill). Every figure of
+`alphintra.execution.quality.OrderQuality` and `FillQuality` has its column, so
+`orders_from_rows` rebuilds exactly what `order_rows` stored. Decimals are written as
+exact decimal text; the table's NUMERIC columns keep them exact on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Final
+
+from alphintra.domain.enums import OrderSide
+from alphintra.domain.identifiers import (
+    AccountId,
+    ClientOrderId,
+    InstrumentId,
+    ModelId,
+    SignalId,
+    TradeId,
+    VenueId,
+)
+from alphintra.execution.quality import FillQuality, OrderQuality
+
+ORDER: Final = "ORDER"
+FILL: Final = "FILL"
+
+COLUMNS: Final = (
+    "account_id",
+    "order_id",
+    "trade_id",
+    "kind",
+    "ts_ns",
+    "symbol",
+    "side",
+    "venue",
+    "model_id",
+    "strategy",
+    "signal_id",
+    "parent_id",
+    "algo",
+    "currency",
+    "multiplier",
+    "arrival_ts_ns",
+    "end_ts_ns",
+    "ordered_quantity",
+    "quantity",
+    "price",
+    "fee",
+    "arrival_bid",
+    "arrival_ask",
+    "arrival_mid",
+    "decision_price",
+    "decision_from_signal",
+    "mid",
+    "mid_after",
+    "filled_notional",
+    "decision_notional",
+    "slippage_bps",
+    "implementation_shortfall",
+    "implementation_shortfall_bps",
+    "spread_cost",
+    "impact_cost",
+    "timing_cost",
+    "opportunity_cost",
+    "interval_vwap",
+    "vwap_slippage_bps",
+    "interval_twap",
+    "twap_slippage_bps",
+    "effective_spread_bps",
+    "realised_spread_bps",
+    "market_impact_bps",
+    "fill_rate",
+    "execution_time_ns",
+    "price_improvement",
+    "price_improvement_bps",
+)
+_KEY: Final = ("account_id", "order_id", "trade_id")
+
+UPSERT: Final = (
+    f"INSERT INTO execution_quality ({', '.join(COLUMNS)})"
+    f" VALUES ({', '.join('?' for _ in COLUMNS)})"
+    " ON CONFLICT (account_id, order_id, trade_id) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c not in _KEY)
+)
+"""Upsert one row (``?`` placeholders, one parameter per name in `COLUMNS`)."""
+
+Params = tuple[object, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedOrder:
+    """One measured order and where it came from.
+
+    ``algo`` is the execution algorithm of the order or of its parent; an order with
+    both ``parent_id`` and ``algo`` is a child slice of an algo order, which the
+    reports count through its parent. ``end_ts`` is when the order stopped working.
+    """
+
+    quality: OrderQuality
+    end_ts: int
+    signal_id: SignalId | None = None
+    parent_id: ClientOrderId | None = None
+    algo: str | None = None
+
+    @property
+    def is_algo_child(self) -> bool:
+        """Return True for a slice of an algo order (reported through its parent)."""
+        return self.parent_id is not None and self.algo is not None
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else format(value, "f")
+
+
+def order_rows(record: RecordedOrder) -> list[Params]:
+    """Return the ORDER row and the FILL rows of ``record``, in `COLUMNS` order."""
+    q = record.quality
+    venues = q.venues
+    common: dict[str, object] = {
+        "account_id": q.account_id or "",
+        "order_id": q.client_order_id,
+        "symbol": q.instrument_id,
+        "side": q.side.value,
+        "model_id": q.model_id,
+        "strategy": q.strategy,
+        "signal_id": record.signal_id,
+        "parent_id": record.parent_id,
+        "algo": record.algo,
+        "currency": q.currency,
+        "multiplier": _text(q.multiplier),
+        "arrival_ts_ns": q.arrival_ts,
+        "end_ts_ns": record.end_ts,
+        "arrival_bid": _text(q.arrival_bid),
+        "arrival_ask": _text(q.arrival_ask),
+        "arrival_mid": _text(q.arrival_mid),
+        "decision_price": _text(q.decision_price),
+        "decision_from_signal": q.decision_from_signal,
+    }
+    order: dict[str, object] = common | {
+        "trade_id": "",
+        "kind": ORDER,
+        "ts_ns": q.arrival_ts,
+        "venue": venues[0] if len(venues) == 1 else None,
+        "ordered_quantity": _text(q.ordered_quantity),
+        "quantity": _text(q.filled_quantity),
+        "price": _text(q.average_price),
+        "fee": _text(q.fees),
+        "filled_notional": _text(q.filled_notional),
+        "decision_notional": _text(q.decision_notional),
+        "slippage_bps": _text(q.slippage_bps),
+        "implementation_shortfall": _text(q.implementation_shortfall),
+        "implementation_shortfall_bps": _text(q.implementation_shortfall_bps),
+        "spread_cost": _text(q.spread_cost),
+        "impact_cost": _text(q.impact_cost),
+        "timing_cost": _text(q.timing_cost),
+        "opportunity_cost": _text(q.opportunity_cost),
+        "interval_vwap": _text(q.interval_vwap),
+        "vwap_slippage_bps": _text(q.vwap_slippage_bps),
+        "interval_twap": _text(q.interval_twap),
+        "twap_slippage_bps": _text(q.twap_slippage_bps),
+        "effective_spread_bps": _text(q.effective_spread_bps),
+        "realised_spread_bps": _text(q.realised_spread_bps),
+        "market_impact_bps": _text(q.market_impact_bps),
+        "fill_rate": _text(q.fill_rate),
+        "execution_time_ns": q.execution_time_ns,
+        "price_improvement_bps": _text(q.price_improvement_bps),
+    }
+    rows = [tuple(order.get(c) for c in COLUMNS)]
+    for fill in q.fills:
+        row: dict[str, object] = common | {
+            "trade_id": fill.trade_id or f"#{fill.ts}",
+            "kind": FILL,
+            "ts_ns": fill.ts,
+            "venue": fill.venue,
+            "quantity": _text(fill.quantity),
+            "price": _text(fill.price),
+            "fee": _text(fill.fee),
+            "mid": _text(fill.mid),
+            "mid_after": _text(fill.mid_after),
+            "slippage_bps": _text(fill.slippage_bps),
+            "spread_cost": _text(fill.spread_cost),
+            "impact_cost": _text(fill.impact_cost),
+            "timing_cost": _text(fill.timing_cost),
+            "effective_spread_bps": _text(fill.effective_spread_bps),
+            "realised_spread_bps": _text(fill.realised_spread_bps),
+            "price_improvement": _text(fill.price_improvement),
+        }
+        rows.append(tuple(row.get(c) for c in COLUMNS))
+    return rows
+
+
+def _dec(value: Any) -> Decimal:
+    if value is None:
+        raise ValueError("execution_quality row: a required number is NULL")
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def _opt(value: Any) -> Decimal | None:
+    return None if value is None else _dec(value)
+
+
+def _fill(row: Mapping[str, Any]) -> FillQuality:
+    venue = row["venue"]
+    trade = row["trade_id"]
+    return FillQuality(
+        ts=int(row["ts_ns"]),
+        venue=VenueId(venue) if venue is not None else None,
+        trade_id=None if trade.startswith("#") else TradeId(trade),
+        price=_dec(row["price"]),
+        quantity=_dec(row["quantity"]),
+        fee=_dec(row["fee"]),
+        mid=_dec(row["mid"]),
+        slippage_bps=_dec(row["slippage_bps"]),
+        effective_spread_bps=_dec(row["effective_spread_bps"]),
+        realised_spread_bps=_opt(row["realised_spread_bps"]),
+        mid_after=_opt(row["mid_after"]),
+        price_improvement=_dec(row["price_improvement"]),
+        spread_cost=_dec(row["spread_cost"]),
+        impact_cost=_dec(row["impact_cost"]),
+        timing_cost=_dec(row["timing_cost"]),
+    )
+
+
+def _order(row: Mapping[str, Any], fills: list[FillQuality]) -> RecordedOrder:
+    execution_time = row["execution_time_ns"]
+    model = row["model_id"]
+    quality = OrderQuality(
+        client_order_id=ClientOrderId(row["order_id"]),
+        instrument_id=InstrumentId(row["symbol"]),
+        side=OrderSide(row["side"]),
+        currency=row["currency"],
+        account_id=AccountId(row["account_id"]),
+        model_id=ModelId(model) if model is not None else None,
+        strategy=row["strategy"],
+        multiplier=_dec(row["multiplier"]),
+        ordered_quantity=_dec(row["ordered_quantity"]),
+        filled_quantity=_dec(row["quantity"]),
+        fill_rate=_dec(row["fill_rate"]),
+        arrival_ts=int(row["arrival_ts_ns"]),
+        arrival_bid=_dec(row["arrival_bid"]),
+        arrival_ask=_dec(row["arrival_ask"]),
+        arrival_mid=_dec(row["arrival_mid"]),
+        decision_price=_dec(row["decision_price"]),
+        decision_from_signal=bool(row["decision_from_signal"]),
+        average_price=_opt(row["price"]),
+        filled_notional=_dec(row["filled_notional"]),
+        decision_notional=_dec(row["decision_notional"]),
+        slippage_bps=_opt(row["slippage_bps"]),
+        implementation_shortfall=_dec(row["implementation_shortfall"]),
+        implementation_shortfall_bps=_opt(row["implementation_shortfall_bps"]),
+        spread_cost=_dec(row["spread_cost"]),
+        impact_cost=_dec(row["impact_cost"]),
+        timing_cost=_dec(row["timing_cost"]),
+        fees=_dec(row["fee"]),
+        opportunity_cost=_opt(row["opportunity_cost"]),
+        interval_vwap=_opt(row["interval_vwap"]),
+        vwap_slippage_bps=_opt(row["vwap_slippage_bps"]),
+        interval_twap=_opt(row["interval_twap"]),
+        twap_slippage_bps=_opt(row["twap_slippage_bps"]),
+        effective_spread_bps=_opt(row["effective_spread_bps"]),
+        realised_spread_bps=_opt(row["realised_spread_bps"]),
+        market_impact_bps=_opt(row["market_impact_bps"]),
+        execution_time_ns=None if execution_time is None else int(execution_time),
+        price_improvement_bps=_opt(row["price_improvement_bps"]),
+        fills=tuple(sorted(fills, key=lambda f: f.ts)),
+    )
+    end = row["end_ts_ns"]
+    signal, parent = row["signal_id"], row["parent_id"]
+    return RecordedOrder(
+        quality=quality,
+        end_ts=int(end) if end is not None else quality.arrival_ts,
+        signal_id=SignalId(signal) if signal is not None else None,
+        parent_id=ClientOrderId(parent) if parent is not None else None,
+        algo=row["algo"],
+    )
+
+
+def orders_from_rows(rows: Iterable[Mapping[str, Any]]) -> list[RecordedOrder]:
+    """Rebuild the orders from their ORDER and FILL rows (a FILL without its ORDER is dropped).
+
+    Orders come back sorted by arrival, then account and order ID.
+    """
+    heads: dict[tuple[str, str], Mapping[str, Any]] = {}
+    fills: dict[tuple[str, str], list[FillQuality]] = {}
+    for row in rows:
+        key = (row["account_id"], row["order_id"])
+        if row["kind"] == ORDER:
+            heads[key] = row
+        else:
+            fills.setdefault(key, []).append(_fill(row))
+    orders = [_order(head, fills.get(key, [])) for key, head in heads.items()]
+    orders.sort(
+        key=lambda r: (r.quality.arrival_ts, r.quality.account_id or "", r.quality.client_order_id)
+    )
+    return orders
