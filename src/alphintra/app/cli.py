@@ -112,6 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
     from alphintra.app.admin_commands import add_admin_parsers
 
     add_admin_parsers(commands)
+    from alphintra.app.report_command import add_report_parser
+
+    add_report_parser(commands)
     return parser
 
 
@@ -134,6 +137,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ConfigError as exc:
             sys.stderr.write(f"error: {exc}\n")
             return EXIT_BAD_INPUT
+    if args.command == "report":
+        from alphintra.app.report_command import run_report_command
+
+        return run_report_command(args)
     from alphintra.app.admin_commands import run_admin_command
 
     return run_admin_command(args)
