@@ -20,6 +20,10 @@ from alphintra.domain.values import ZERO
 from alphintra.service.execution import ExecutionClient
 from alphintra.venues.adapter import AccountSnapshot, VenueError
 
+_UNCONFIRMED = frozenset(
+    {OrderStatus.SUBMITTED, OrderStatus.PENDING_CANCEL, OrderStatus.PENDING_MODIFY}
+)
+"""Waiting for the venue's answer: ask the venue (the answer may have been lost)."""
 _WORKING = frozenset(
     {
         OrderStatus.SUBMITTED,
@@ -45,11 +49,22 @@ class ReconciliationReport:
 
 
 async def reconcile(
-    client: ExecutionClient, *, check_positions: bool = True
+    client: ExecutionClient,
+    *,
+    check_positions: bool = True,
+    known_mismatches: dict[InstrumentId, tuple[Decimal, Decimal]] | None = None,
+    only_venue: bool = False,
 ) -> ReconciliationReport:
-    """Bring the engine in line with the venue; see the module docstring for the steps."""
+    """Bring the engine in line with the venue; see the module docstring for the steps.
+
+    ``known_mismatches`` (kept by the caller between runs) records a position difference
+    once, not on every run while it stays the same. With ``only_venue`` (an account on
+    several venues) only this venue's orders are checked, and positions are not compared
+    (the engine's position is the sum over venues).
+    """
     report = ReconciliationReport()
     engine = client.engine
+    venue_id = client.adapter.venue_id
     before = sum(len(o.trade_ids) for o in engine.state.orders.values())
     try:
         await client.poll_fills()
@@ -62,11 +77,13 @@ async def reconcile(
     for order in list(engine.state.orders.values()):
         if order.emulated or order.status not in _WORKING:
             continue
+        if only_venue and order.venue != venue_id:
+            continue
         state = venue_open.get(order.client_order_id)
         if (
             state is None
             or state.filled_quantity != order.filled_quantity
-            or order.status in (OrderStatus.PENDING_CANCEL, OrderStatus.PENDING_MODIFY)
+            or order.status in _UNCONFIRMED
         ):
             await client.resolve(order.client_order_id, order.instrument_id)
             report.orders_updated.append(order.client_order_id)
@@ -88,7 +105,7 @@ async def reconcile(
         report.adopted.append(cid)
     await client.poll_fills()
     report.fills_applied = sum(len(o.trade_ids) for o in engine.state.orders.values()) - before
-    if check_positions:
+    if check_positions and not only_venue:
         venue_positions = {p.instrument_id: p.quantity for p in snapshot.positions}
         instruments = set(venue_positions) | {
             i for i, p in engine.state.positions.items() if p.quantity
@@ -98,8 +115,15 @@ async def reconcile(
             theirs = venue_positions.get(instrument_id, ZERO)
             if ours != theirs:
                 report.mismatches[instrument_id] = (ours, theirs)
+                if known_mismatches is not None:
+                    if known_mismatches.get(instrument_id) == (ours, theirs):
+                        continue
+                    known_mismatches[instrument_id] = (ours, theirs)
                 async with client.lock:
                     engine.record_position_mismatch(instrument_id, theirs)
                     engine.flush(force=True)
+    if known_mismatches is not None:
+        for instrument_id in set(known_mismatches) - set(report.mismatches):
+            del known_mismatches[instrument_id]  # resolved: record it again if it comes back
     report.ok = not report.mismatches
     return report

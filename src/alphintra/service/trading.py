@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import structlog
@@ -25,13 +26,12 @@ from alphintra.domain.enums import OrderStatus, SignalAction, TradingState
 from alphintra.domain.events import (
     AnyEvent,
     AuditRecorded,
-    OrderAccepted,
     OrderDenied,
     OrderFilled,
     SignalReceived,
 )
-from alphintra.domain.identifiers import AccountId, ClientOrderId, InstrumentId, SignalId
-from alphintra.domain.market import MarketData
+from alphintra.domain.identifiers import AccountId, ClientOrderId, InstrumentId, SignalId, VenueId
+from alphintra.domain.market import MarketData, QuoteTick
 from alphintra.domain.orders import Order
 from alphintra.domain.registry import InstrumentRegistry, UnknownInstrumentError
 from alphintra.domain.signals import TradingSignal
@@ -43,6 +43,8 @@ from alphintra.orders.factory import OrderValidationError, build_order
 from alphintra.risk.monitors import MonitorLimits, RiskMonitor
 from alphintra.risk.pretrade import RiskLimits
 from alphintra.service.hub import EventHub
+from alphintra.service.live import AlertFn, LiveAccount, LivePolicy, RoutedEngine, VenueLink
+from alphintra.service.simulated import LazyInstruments, number_after_history
 from alphintra.signals.sizing import SizingCaps, SizingError, SizingPolicy, size_signal
 from alphintra.signals.translation import SignalRejected as TranslationRejected
 from alphintra.signals.translation import validation_requests
@@ -99,6 +101,10 @@ class AccountSettings:
     sizing: SizingPolicy | None = None
     limits: RiskLimits = field(default_factory=RiskLimits)
     monitor: MonitorLimits = field(default_factory=MonitorLimits)
+    links: tuple[VenueLink, ...] = ()
+    """Live venues (primary first); none means the in-process simulated venue."""
+    failover: Mapping[InstrumentId, tuple[VenueId, ...]] = field(default_factory=dict)
+    """Per instrument, the venues new orders may go to, in order of preference."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +133,8 @@ class AccountRuntime:
         """Signal or order arrival time (perf counter ns), until the venue acknowledges."""
         self.failure: str | None = None
         """Why the account stopped (a journal commit failed), or None while healthy."""
+        self.live: LiveAccount | None = None
+        """The live venues, when the account trades on any (then ``venue`` is unused)."""
 
     def dispatch(self) -> None:
         """Commit the journal, send waiting commands and apply the venue's reports.
@@ -136,6 +144,9 @@ class AccountRuntime:
         """
         engine = self.engine
         try:
+            if self.live is not None:
+                self.live.enqueue(engine.flush(force=True))
+                return
             commands = engine.flush()
             while commands:
                 for command in commands:
@@ -170,6 +181,7 @@ class TradingService:
         clock: Clock,
         hub: EventHub | None = None,
         venue_config: SimulatedVenueConfig | None = None,
+        live_policy: LivePolicy | None = None,
     ) -> None:
         self.journal = journal
         self.registry = registry
@@ -178,6 +190,9 @@ class TradingService:
         self.venue_config = venue_config or SimulatedVenueConfig()
         self.accounts: dict[AccountId, AccountRuntime] = {}
         self._observers: list[ObserverFn] = []
+        self.live_policy = live_policy or LivePolicy()
+        self.alert: AlertFn | None = None
+        """Where live venues report failover (the API's alert channel)."""
 
     # Accounts -------------------------------------------------------------------
 
@@ -191,27 +206,42 @@ class TradingService:
         """Start an account's engine; replay ``history`` (its journal) when given."""
         if settings.account_id in self.accounts:
             raise ConflictError("ACCOUNT_EXISTS", f"account {settings.account_id} already exists")
-        venue = SimulatedVenue(self.venue_config, _LazyInstruments(self.registry))
-        engine = TradingEngine(
+        venue = SimulatedVenue(self.venue_config, LazyInstruments(self.registry))
+        links = settings.links
+        capabilities = {link.adapter.venue_id: link.adapter.capabilities for link in links}
+        engine = (RoutedEngine if links else TradingEngine)(
             account_id=settings.account_id,
             registry=self.registry,
             journal=self.journal,
             clock=self.clock,
-            venues={venue.venue_id: venue.capabilities},
-            default_venue=venue.venue_id,
+            venues=capabilities or {venue.venue_id: venue.capabilities},
+            default_venue=links[0].adapter.venue_id if links else venue.venue_id,
             limits=settings.limits,
             id_prefix=f"{settings.account_id}-{time.time_ns():x}",
         )
         engine.attach_monitor(RiskMonitor(settings.monitor))
         runtime = AccountRuntime(settings, engine, venue)
-        self.accounts[settings.account_id] = runtime
         events = list(history)
+        if links:
+            live = LiveAccount(
+                engine,
+                runtime.lock,
+                links,
+                settings.failover,
+                policy=self.live_policy,
+                history=events,
+            )
+            live.alert = self.alert
+            live.on_quote = partial(self._live_quote, runtime)
+            runtime.live = live
+        self.accounts[settings.account_id] = runtime
         if events:
             engine.restore(events)
-            _number_after_history(venue, events)
-            # Orders the venue held are gone with the old process: the simulated
-            # venue starts empty, so working orders are re-sent under the same IDs.
-            for order in engine.state.open_orders.values():
+            number_after_history(venue, events)
+            # Orders the simulated venue held are gone with the old process: it starts
+            # empty, so working orders are re-sent under the same IDs. Live venues keep
+            # theirs: reconciliation brings the engine in line instead.
+            for order in engine.state.open_orders.values() if not links else ():
                 if not order.emulated and order.status is not OrderStatus.NEW:
                     engine.resubmit_after_restart(order.client_order_id)
         else:
@@ -258,8 +288,8 @@ class TradingService:
                     instrument,
                     account_id=runtime.engine.account_id,
                     client_order_id=ClientOrderId("validation"),
-                    venue=runtime.venue.venue_id,
-                    native_types=runtime.venue.capabilities.order_types,
+                    venue=runtime.engine.default_venue,
+                    native_types=runtime.engine.venues[runtime.engine.default_venue].order_types,
                     ts=self.clock.now_ns(),
                 )
         except (OrderValidationError, TranslationRejected) as exc:
@@ -373,6 +403,10 @@ class TradingService:
             engine.reject_signal(signal, exc.code, str(exc))
             return self._outcome(runtime, signal.signal_id, duplicate=False)
         self._validate_signal(runtime, signal, quantity)
+        unroutable = runtime.live.unroutable(signal.instrument_id) if runtime.live else None
+        if unroutable is not None:
+            engine.reject_signal(signal, "VENUE_UNAVAILABLE", unroutable)
+            return self._outcome(runtime, signal.signal_id, duplicate=False)
         arrival = time.perf_counter_ns()
         try:
             orders = engine.process_signal(signal, quantity, algo)
@@ -467,6 +501,8 @@ class TradingService:
                 else:
                     order = engine.submit(request)
             except OrderValidationError as exc:
+                if exc.code == "VENUE_UNAVAILABLE":
+                    raise ConflictError(exc.code, str(exc)) from None
                 raise InvalidRequestError(exc.code, str(exc)) from None
             runtime.arrivals.setdefault(order.client_order_id, time.perf_counter_ns())
             runtime.dispatch()
@@ -647,8 +683,8 @@ class TradingService:
     async def on_market_data(self, data: MarketData) -> None:
         """Feed one data point to every account's venue and engine."""
         for runtime in self.accounts.values():
-            if runtime.failure is not None:
-                continue
+            if runtime.failure is not None or runtime.live is not None:
+                continue  # live accounts take prices from their venues
             async with runtime.lock:
                 engine = runtime.engine
                 for report in runtime.venue.on_market_data(data):
@@ -673,53 +709,34 @@ class TradingService:
                 with contextlib.suppress(AccountUnavailableError):
                     runtime.dispatch()
 
+    async def _live_quote(self, runtime: AccountRuntime, quote: QuoteTick) -> None:
+        if runtime.failure is not None:
+            return
+        async with runtime.lock:
+            runtime.engine.on_market_data(quote)
+            with contextlib.suppress(AccountUnavailableError):
+                runtime.dispatch()
+
+    def start_live(self) -> None:
+        """Connect and reconcile every live venue (call from the running event loop)."""
+        for runtime in self.accounts.values():
+            if runtime.live is not None:
+                runtime.live.start()
+
+    async def stop_live(self) -> None:
+        """Stop every live venue's supervision and disconnect."""
+        for runtime in self.accounts.values():
+            if runtime.live is not None:
+                await runtime.live.stop()
+
+    def venues_reconciled(self) -> bool:
+        """Return True once every live venue has completed its startup reconciliation."""
+        return all(r.live.reconciled for r in self.accounts.values() if r.live is not None)
+
     def flush_all(self) -> None:
         """Commit every account's buffered events."""
         for runtime in self.accounts.values():
             runtime.engine.flush(force=True)
-
-
-def _number_after_history(venue: SimulatedVenue, history: list[AnyEvent]) -> None:
-    """Make a fresh simulated venue number its orders and trades after the journaled ones.
-
-    The venue counts from 1 in every process. After a restart its first fill would
-    reuse a journaled trade ID (``SIM-T1``), which the journal refuses as a duplicate
-    fill, and its order IDs would repeat those of earlier orders.
-    """
-    prefix = f"{venue.venue_id}-"
-    orders = trades = 0
-    for event in history:
-        if type(event) is OrderAccepted or type(event) is OrderFilled:
-            number = event.venue_order_id.removeprefix(prefix)
-            if number.isdigit():
-                orders = max(orders, int(number))
-        if type(event) is OrderFilled and event.venue == venue.venue_id:
-            number = event.trade_id.removeprefix(f"{prefix}T")
-            if number.isdigit():
-                trades = max(trades, int(number))
-    venue.continue_numbering(orders, trades)
-
-
-class _LazyInstruments(Mapping[InstrumentId, Any]):
-    """The registry as the mapping the simulated venue expects, resolving on demand."""
-
-    def __init__(self, registry: InstrumentRegistry) -> None:
-        self._registry = registry
-
-    def __getitem__(self, key: InstrumentId) -> Any:
-        try:
-            return self._registry.get(key)
-        except UnknownInstrumentError:
-            raise KeyError(key) from None
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._registry
-
-    def __iter__(self) -> Any:
-        return iter(self._registry.known())
-
-    def __len__(self) -> int:
-        return len(self._registry.known())
 
 
 def signal_status(
