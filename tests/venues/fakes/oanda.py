@@ -28,10 +28,17 @@ on the same server. What it implements, per the v20 spec (basePath /v3):
   and pushed to the transaction stream. Both streams send newline-delimited JSON with a
   HEARTBEAT every ``heartbeat_s`` seconds (OANDA: 5 s).
 
-Faults, seeded (``Faults``) or one-shot (``inject``): ``"429"`` (Retry-After),
-``"5xx"`` (503, not applied), ``"5xx_applied"`` (applied, then 500), ``"timeout"`` (hang,
-not applied), ``"drop"`` (applied, then the connection is cut mid-response); streams
-end every ``stream_disconnect_every_s`` seconds, or at once with ``disconnect_streams``.
+Faults, seeded (``Faults``, replaced with ``configure``) or one-shot (``inject``):
+``"429"`` (Retry-After), ``"5xx"`` (503, not applied), ``"5xx_applied"`` (applied, then
+500), ``"timeout"`` (hang, not applied), ``"drop"`` (applied, then the connection is cut
+mid-response); streams end every ``stream_disconnect_every_s`` seconds, or at once with
+``disconnect_streams``; ``stream_fill_drop`` of the ORDER_FILL lines on the transaction
+stream are never sent (the transaction itself exists).
+
+With ``rate_limit`` the fake also enforces OANDA's documented REST budget (100 requests
+per second per connection): a REST request arriving when ``rate_limit`` others arrived
+in the trailing second is answered 429 with Retry-After. Every request keeps its arrival
+time (``Recorded.ts``, monotonic seconds) so that a test can check the budget itself.
 """
 
 from __future__ import annotations
@@ -42,6 +49,7 @@ import json
 import random
 import re
 import socket
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
@@ -71,6 +79,8 @@ class Faults:
     retry_after_s: int = 1
     hang_s: float = 30.0
     stream_disconnect_every_s: float | None = None
+    stream_fill_drop: float = 0.0
+    """Probability that an ORDER_FILL line is left out of a transaction stream."""
 
 
 @dataclass
@@ -85,6 +95,8 @@ class Recorded:
     status: int = 0
     response: Any = None
     stream_lines: list[Json] = field(default_factory=list)
+    ts: float = 0.0
+    """Arrival time, ``time.monotonic()`` seconds."""
 
 
 class FakeOanda:
@@ -100,6 +112,7 @@ class FakeOanda:
         heartbeat_s: float = 5.0,
         faults: Faults | None = None,
         commission_per_unit: Decimal = Decimal(0),
+        rate_limit: int | None = None,
     ) -> None:
         self.book = OandaBook(
             account_id=account_id,
@@ -111,6 +124,13 @@ class FakeOanda:
         self.heartbeat_s = heartbeat_s
         self.faults = faults or Faults()
         self._random = random.Random(self.faults.seed)
+        self._stream_random = random.Random(self.faults.seed + 1)
+        self.rate_limit = rate_limit
+        self._recent: deque[float] = deque()
+        self.rate_limited = 0
+        """REST requests refused because the rate limit was exceeded."""
+        self.dropped_fills = 0
+        """ORDER_FILL lines left out of transaction streams (``stream_fill_drop``)."""
         self.requests: list[Recorded] = []
         self.refuse_streams = False
         self._closing = asyncio.Event()
@@ -181,6 +201,12 @@ class FakeOanda:
         assert fault in FAULTS, fault
         self.pending_faults.extend([(fault, frozenset(methods))] * count)
 
+    def configure(self, faults: Faults) -> None:
+        """Replace the fault plan and reseed its random choices."""
+        self.faults = faults
+        self._random = random.Random(faults.seed)
+        self._stream_random = random.Random(faults.seed + 1)
+
     def disconnect_streams(self) -> None:
         """End every open stream now (clients see the stream close)."""
         for queue in (*self._price_streams, *self._tx_streams):
@@ -220,7 +246,7 @@ class FakeOanda:
             parsed = json.loads(body) if body else None
         except ValueError:
             parsed = body.decode(errors="replace")
-        rec = Recorded(scope["method"], scope["path"], query, headers, parsed)
+        rec = Recorded(scope["method"], scope["path"], query, headers, parsed, ts=time.monotonic())
         self.requests.append(rec)
         if headers.get("authorization") != f"Bearer {self.token}":
             msg = {"errorMessage": "Insufficient authorization to perform request."}
@@ -232,7 +258,7 @@ class FakeOanda:
                 return
             await self._stream(scope, receive, send, rec)
             return
-        fault = self._fault(scope["method"])
+        fault = "429" if self._over_limit(rec.ts) else self._fault(scope["method"])
         if fault == "429":
             extra = {"Retry-After": str(self.faults.retry_after_s)}
             msg = {"errorMessage": "Requests are being rate limited"}
@@ -264,6 +290,17 @@ class FakeOanda:
             raise ConnectionAbortedError("fault injection: connection dropped after apply")
         else:
             await self._respond(send, rec, status, response)
+
+    def _over_limit(self, now: float) -> bool:
+        if self.rate_limit is None:
+            return False
+        while self._recent and now - self._recent[0] >= 1.0:
+            self._recent.popleft()
+        self._recent.append(now)
+        if len(self._recent) > self.rate_limit:
+            self.rate_limited += 1
+            return True
+        return False
 
     def _fault(self, method: str) -> str | None:
         for index, (fault, methods) in enumerate(self.pending_faults):
@@ -423,6 +460,13 @@ class FakeOanda:
                 if item is None:
                     break
                 if pricing and item.get("instrument", names[0]) not in names:
+                    continue
+                if (
+                    item.get("type") == "ORDER_FILL"
+                    and self.faults.stream_fill_drop
+                    and self._stream_random.random() < self.faults.stream_fill_drop
+                ):
+                    self.dropped_fills += 1
                     continue
                 rec.stream_lines.append(item)
                 line = json.dumps(item).encode() + b"\n"

@@ -12,9 +12,11 @@ says CANCELLED (EXPIRED for ``TIME_IN_FORCE_EXPIRED``) with OANDA's reason.
 Streams (prices, transactions) run as background tasks that reconnect with exponential
 backoff. After every reconnect of the transaction stream the adapter polls
 ``transactions/sinceid`` from the last transaction it delivered, so a gap loses nothing;
-transactions are delivered once each, in ID order. A line or a transaction that cannot
-be understood is logged and skipped (``skipped`` keeps the recent reasons); it never
-stops a stream.
+it does the same when a transaction arrives whose ID is not the next one, or a heartbeat
+names a newer ``lastTransactionID`` (an account's transaction IDs are consecutive, so a
+lost stream line shows as a gap). Transactions are delivered once each, in ID order.
+A line or a transaction that cannot be understood is logged and skipped (``skipped``
+keeps the recent reasons); it never stops a stream.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ from alphintra.venues.oanda.client import (
     MalformedLine,
     OandaClient,
     OandaClientError,
+    RequestLimiter,
     StreamOpened,
     order_specifier,
     page_range,
@@ -62,6 +65,7 @@ from alphintra.venues.oanda.wire import (
     ClientPrice,
     Order,
     Transaction,
+    TransactionHeartbeat,
     format_time,
     oanda_instrument,
     parse_time_ns,
@@ -109,11 +113,14 @@ class OandaAdapter:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         home_currency: str = "USD",
+        limiter: RequestLimiter | None = None,
     ) -> None:
         self.config = config
         self.venue_id = config.venue_id
         self._transport = transport
-        self.client = OandaClient(config, transport=transport)
+        self.limiter = limiter
+        """Every REST request of the adapter takes a token from it (see ``OandaClient``)."""
+        self.client = OandaClient(config, transport=transport, limiter=limiter)
         self.home_currency = home_currency
         """The account currency fees are charged in; read from the summary at connect."""
         self.last_transaction_id: str | None = None
@@ -145,7 +152,7 @@ class OandaAdapter:
     async def connect(self) -> None:
         """Open the client and read the account summary (authenticates, learns currency)."""
         if self.client.closed:
-            self.client = OandaClient(self.config, transport=self._transport)
+            self.client = OandaClient(self.config, transport=self._transport, limiter=self.limiter)
         summary = await self._read(self.client.account_summary())
         self.home_currency = summary.account.currency
         self.last_transaction_id = summary.last_transaction_id
@@ -266,7 +273,7 @@ class OandaAdapter:
             filled_quantity=ZERO,
             price=order.price,
             trigger_price=order.trigger_price,
-            ts=parse_time_ns(created.time),
+            ts=_time_or_zero(created.time),
         )
         return self._settle(state, result.order_fill_transaction, result.order_cancel_transaction)
 
@@ -292,27 +299,39 @@ class OandaAdapter:
     async def cancel_order(
         self, client_order_id: ClientOrderId, instrument_id: InstrumentId
     ) -> VenueOrderState:
-        """Cancel a pending order; DEFINITIVE when OANDA has no such pending order."""
+        """Cancel a pending order; DEFINITIVE when OANDA has no such pending order.
+
+        The order's state comes from the cancel transaction and what the adapter knows of
+        the order (a pending OANDA order has no fills); only an order it does not know
+        is read back.
+        """
         specifier = order_specifier(client_order_id=client_order_id)
         result = await self._write(self.client.cancel_order(specifier))
         cancel = result.order_cancel_transaction
+        known = None
+        if cancel is not None and cancel.order_id is not None:
+            known = self._orders.get(VenueOrderId(cancel.order_id))
+        if cancel is not None and known is not None and known.client_order_id == client_order_id:
+            cancelled = _replace(
+                known,
+                status=translate.cancel_status(cancel.reason),
+                reason=cancel.reason,
+                ts=_time_or_zero(cancel.time) or known.ts,
+            )
+            self._remember(cancelled)
+            return cancelled
         try:
             state = await self.query_order(instrument_id, client_order_id=client_order_id)
         except VenueError:
             state = None
-        if state is not None:
-            return state
-        known = next(
-            (s for s in self._orders.values() if s.client_order_id == client_order_id), None
-        )
-        if known is None or cancel is None:
+        if state is None:
             raise VenueError(
                 VenueErrorKind.UNKNOWN_OUTCOME,
                 self.venue_id,
                 f"{client_order_id}: cancel answered, but its state could not be read back",
                 code="NO_READBACK",
             )
-        return _replace(known, status=translate.cancel_status(cancel.reason), reason=cancel.reason)
+        return state
 
     async def modify_order(
         self,
@@ -373,7 +392,7 @@ class OandaAdapter:
         related = order.filling_transaction_id or order.cancelling_transaction_id
         if related is not None:
             txs = await self._read(self.client.transactions_range(related, related))
-            for tx in txs.transactions:
+            for tx in txs.valid:
                 if tx.type == "ORDER_FILL":
                     fill = tx
                 elif tx.type == "ORDER_CANCEL":
@@ -411,6 +430,9 @@ class OandaAdapter:
                 self.client.transactions_range(first, last, types=("ORDER_FILL",))
             )
             for tx in page.transactions:
+                if isinstance(tx, MalformedLine):
+                    self._skip(f"fill poll: {tx.error}", transaction_id=tx.transaction_id)
+                    continue
                 fill = self._fill_or_skip(tx)
                 if fill is None or fill.ts < ts_ns:
                     continue
@@ -562,6 +584,10 @@ class OandaAdapter:
                 if isinstance(message, StreamOpened):
                     # The stream is live: poll what happened while it was not.
                     await self._catch_up(handler)
+                elif self._gap_before(message):
+                    await self._catch_up(handler)  # delivers ``message`` too
+                    if self._after_delivered(message):
+                        self._skip(f"transaction {_id_of(message)} is not in the account history")
                 else:
                     await self._on_stream_message(message, handler)
 
@@ -573,26 +599,40 @@ class OandaAdapter:
         for tx in result.transactions:
             await self._deliver(tx, handler)
 
+    def _after_delivered(self, message: object) -> bool:
+        number = _id_of(message)
+        return number is not None and number > self._delivered_id
+
+    def _gap_before(self, message: object) -> bool:
+        if isinstance(message, TransactionHeartbeat):
+            last = message.last_transaction_id
+            return last is not None and last.isdigit() and int(last) > self._delivered_id
+        number = _id_of(message)
+        return number is not None and number > self._delivered_id + 1
+
     async def _on_stream_message(self, message: object, handler: OrderUpdateHandler) -> None:
-        if isinstance(message, MalformedLine):
-            self._skip(f"transaction stream: {message.error}", line=message.raw[:200])
-        elif isinstance(message, Transaction):
+        if isinstance(message, Transaction | MalformedLine):
             await self._deliver(message, handler)
 
-    async def _deliver(self, tx: Transaction, handler: OrderUpdateHandler) -> None:
-        try:
-            number = int(tx.id)
-        except ValueError:
-            self._skip(f"transaction ID {tx.id!r} is not a number")
+    async def _deliver(self, tx: Transaction | MalformedLine, handler: OrderUpdateHandler) -> None:
+        number = _id_of(tx)
+        if number is None:
+            if isinstance(tx, MalformedLine):
+                self._skip(f"transaction stream: {tx.error}", line=tx.raw[:200])
+            else:
+                self._skip(f"transaction ID {tx.id!r} is not a number")
             return
         if number <= self._delivered_id:
             return  # seen already (stream and catch-up overlap)
-        update = await self._update_from(tx)
-        if update is not None:
-            await handler(update)
+        if isinstance(tx, MalformedLine):
+            self._skip(f"transaction {number}: {tx.error}", line=tx.raw[:200])
+        else:
+            update = await self._update_from(tx)
+            if update is not None:
+                await handler(update)
         # Marked after the handler ran: a handler failure redelivers (fills are idempotent).
         self._delivered_id = number
-        self.last_transaction_id = tx.id
+        self.last_transaction_id = str(number)
 
     async def _update_from(self, tx: Transaction) -> VenueOrderState | VenueFill | None:
         if tx.type == "ORDER_FILL":
@@ -627,6 +667,25 @@ class OandaAdapter:
             self._remember(cancelled)
             return cancelled
         return None
+
+
+def _id_of(message: object) -> int | None:
+    """Return the transaction ID of a stream or listed item, or None if it has none."""
+    if isinstance(message, Transaction):
+        text: str | None = message.id
+    elif isinstance(message, MalformedLine):
+        text = message.transaction_id
+    else:
+        return None
+    return int(text) if text is not None and text.isdigit() else None
+
+
+def _time_or_zero(text: str) -> int:
+    """Return an OANDA DateTime in ns, or 0 (unknown: the receive time is used) if malformed."""
+    try:
+        return parse_time_ns(text)
+    except ValueError:
+        return 0
 
 
 def _replace(state: VenueOrderState, **changes: Any) -> VenueOrderState:

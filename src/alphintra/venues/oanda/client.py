@@ -16,6 +16,10 @@ a ``TransactionHeartbeat`` on the transaction stream. (The spec describes the 20
 as an object with ``price``/``heartbeat`` members; the wire carries the members' objects
 themselves, one per line, as OANDA's own v20 libraries parse it.) A line that is not
 valid is yielded as ``MalformedLine`` so that the caller can log and skip it.
+
+Every REST request first takes a token from the optional ``limiter`` (OANDA allows 100
+requests per second per connection), so internal read-backs and polls count too; a 429
+with ``Retry-After`` blocks the limiter for that long. Streams do not take tokens.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ import ssl
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
@@ -46,11 +50,12 @@ from alphintra.venues.oanda.wire import (
     PositionsResponse,
     PricingHeartbeat,
     PricingResponse,
+    RawTransactionsResponse,
     Transaction,
     TransactionHeartbeat,
     TransactionPagesResponse,
-    TransactionsResponse,
     decode_stream_type,
+    transaction_id_of,
 )
 
 _T = TypeVar("_T")
@@ -66,6 +71,18 @@ _ENCODER = msgspec.json.Encoder()
 def _tls_context() -> ssl.SSLContext:
     """Return one verifying TLS context for every client (building one is slow)."""
     return httpx.create_ssl_context()
+
+
+class RequestLimiter(Protocol):
+    """A request budget (``alphintra.service.rate_limit.TokenBucket`` is one)."""
+
+    async def acquire(self, weight: int = 1) -> None:
+        """Wait until ``weight`` requests may be sent."""
+        ...
+
+    async def back_off(self, seconds: float) -> None:
+        """Send nothing for ``seconds`` (the venue answered 429 with Retry-After)."""
+        ...
 
 
 class OandaClientError(Exception):
@@ -126,10 +143,26 @@ class StreamOpened:
 
 @dataclass(frozen=True, slots=True)
 class MalformedLine:
-    """A stream line that could not be decoded; the stream goes on."""
+    """A stream line or listed transaction that could not be decoded; the rest goes on."""
 
     raw: bytes
     error: str
+    transaction_id: str | None = None
+    """The transaction's ``id`` when that much could be read."""
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionList:
+    """The transactions of ``sinceid`` or ``idrange``, in ID order; one that does not
+    decode is a ``MalformedLine`` in its place."""
+
+    transactions: list[Transaction | MalformedLine]
+    last_transaction_id: str | None = None
+
+    @property
+    def valid(self) -> list[Transaction]:
+        """Return the transactions that decoded."""
+        return [t for t in self.transactions if isinstance(t, Transaction)]
 
 
 def order_specifier(*, client_order_id: str | None = None, order_id: str | None = None) -> str:
@@ -168,9 +201,14 @@ class OandaClient:
     """Typed calls to ``/v3`` on the REST host and the streaming host."""
 
     def __init__(
-        self, config: OandaConfig, *, transport: httpx.AsyncBaseTransport | None = None
+        self,
+        config: OandaConfig,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        limiter: RequestLimiter | None = None,
     ) -> None:
         self.config = config
+        self.limiter = limiter
         headers = {
             "Authorization": f"Bearer {config.token}",
             "Accept-Datetime-Format": "RFC3339",
@@ -216,6 +254,8 @@ class OandaClient:
     ) -> _T:
         content = _ENCODER.encode(body) if body is not None else None
         headers = {"Content-Type": "application/json"} if content is not None else None
+        if self.limiter is not None:
+            await self.limiter.acquire()
         try:
             response = await self._rest.request(
                 method, path, params=params, content=content, headers=headers
@@ -225,7 +265,10 @@ class OandaClient:
         except httpx.HTTPError as exc:
             raise OandaTransportError(method, path, exc, not_sent=False) from exc
         if response.status_code != ok:
-            raise self._api_error(method, path, response.status_code, response)
+            error = self._api_error(method, path, response.status_code, response)
+            if error.status == 429 and error.retry_after_s and self.limiter is not None:
+                await self.limiter.back_off(error.retry_after_s)
+            raise error
         try:
             return msgspec.json.decode(response.content, type=result)
         except msgspec.MsgspecError as exc:
@@ -338,23 +381,28 @@ class OandaClient:
 
     async def transactions_range(
         self, from_id: str, to_id: str, *, types: Sequence[str] = ()
-    ) -> TransactionsResponse:
+    ) -> TransactionList:
         """GET /v3/accounts/{accountID}/transactions/idrange (both ends inclusive)."""
         params = {"from": from_id, "to": to_id}
         if types:
             params["type"] = ",".join(types)
-        return await self._call(
-            "GET", f"{self._account}/transactions/idrange", TransactionsResponse, params=params
+        return await self._transactions(f"{self._account}/transactions/idrange", params)
+
+    async def transactions_since(self, transaction_id: str) -> TransactionList:
+        """GET /v3/accounts/{accountID}/transactions/sinceid (excluding ``transaction_id``)."""
+        return await self._transactions(
+            f"{self._account}/transactions/sinceid", {"id": transaction_id}
         )
 
-    async def transactions_since(self, transaction_id: str) -> TransactionsResponse:
-        """GET /v3/accounts/{accountID}/transactions/sinceid (excluding ``transaction_id``)."""
-        return await self._call(
-            "GET",
-            f"{self._account}/transactions/sinceid",
-            TransactionsResponse,
-            params={"id": transaction_id},
-        )
+    async def _transactions(self, path: str, params: Mapping[str, str]) -> TransactionList:
+        raw = await self._call("GET", path, RawTransactionsResponse, params=params)
+        items: list[Transaction | MalformedLine] = []
+        for item in raw.transactions:
+            try:
+                items.append(_TRANSACTION.decode(item))
+            except msgspec.MsgspecError as exc:
+                items.append(MalformedLine(bytes(item), str(exc), transaction_id_of(item)))
+        return TransactionList(items, raw.last_transaction_id)
 
     # --- prices ---------------------------------------------------------------------
 
@@ -441,7 +489,7 @@ class OandaClient:
                 else:
                     yield _TRANSACTION.decode(line)
             except msgspec.MsgspecError as exc:
-                yield MalformedLine(line, str(exc))
+                yield MalformedLine(line, str(exc), transaction_id_of(line))
 
 
 def encode_order_body(order: OrderRequest) -> dict[str, Any]:

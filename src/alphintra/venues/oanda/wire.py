@@ -369,6 +369,14 @@ class TransactionsResponse(_Wire):
     last_transaction_id: str | None = None
 
 
+class RawTransactionsResponse(_Wire):
+    """``TransactionsResponse`` with each transaction left undecoded, so that one
+    malformed transaction does not hide the others (they are decoded one by one)."""
+
+    transactions: list[msgspec.Raw]
+    last_transaction_id: str | None = None
+
+
 class TransactionPagesResponse(_Wire):
     """The body of ``GET transactions``: ``pages`` are idrange URLs."""
 
@@ -391,6 +399,10 @@ class CandlesResponse(_Wire):
 
 class _TypeOnly(msgspec.Struct):
     type: str | None = None
+
+
+class _IdOnly(msgspec.Struct):
+    id: str | None = None
 
 
 PricingStreamMessage = ClientPrice | PricingHeartbeat
@@ -453,6 +465,15 @@ def oanda_instrument(symbol: str) -> str:
 def engine_symbol(instrument: str) -> str:
     """Return our symbol for an OANDA instrument name: XAU_USD → XAUUSD."""
     return instrument.replace("_", "")
+
+
+def transaction_id_of(raw: bytes) -> str | None:
+    """Return the ``id`` of a transaction that does not decode, if that much is readable."""
+    try:
+        found = msgspec.json.decode(raw, type=_IdOnly).id
+    except msgspec.MsgspecError:
+        return None
+    return found if found is not None and found.isdigit() else None
 
 
 def decode_stream_type(line: bytes) -> str | None:
