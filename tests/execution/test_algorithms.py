@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from alphintra.domain.enums import OrderSide
-from alphintra.domain.identifiers import InstrumentId
+from alphintra.domain.identifiers import InstrumentId, VenueId
 from alphintra.domain.market import QuoteBar, TradeBar, TradeTick
 from alphintra.execution.algorithms import (
     NS_PER_DAY,
@@ -24,6 +24,7 @@ from alphintra.execution.algorithms import (
     PovSpec,
     Slice,
     SlicePlan,
+    SorSpec,
     TwapSpec,
     VolumeProfile,
     VwapSpec,
@@ -40,6 +41,7 @@ from alphintra.execution.algorithms import (
     volume_profile,
     vwap_schedule,
 )
+from alphintra.execution.routing import CostModel, FailurePolicy
 from alphintra.orders.factory import OrderValidationError
 from helpers.csv_rows import SPY_TRADE, read_rows, ts_ns
 from helpers.sim_harness import load_series
@@ -328,6 +330,17 @@ _SPECS: list[AlgoSpec] = [
         finish_aggressively=True,
     ),
     IcebergSpec(display_quantity=Decimal("100.0")),
+    SorSpec(),
+    SorSpec(
+        venues=(VenueId("A"), VenueId("B-2")),
+        cost_model=CostModel(
+            impact_coefficient=Decimal("0.002"),
+            volatility_per_ms=Decimal("1E-7"),
+            reroute_cost=Decimal("0.0005"),
+        ),
+        max_attempts=7,
+        policy=FailurePolicy.PENALISE,
+    ),
 ]
 
 
@@ -338,6 +351,21 @@ def test_encode_spec_round_trips_through_text(spec: AlgoSpec) -> None:
     assert list(params) == sorted(params)
     assert all(isinstance(value, str) for value in params.values())
     assert decode_spec(name, params) == spec
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"max_attempts": 0}, "max_attempts must be in \\[1, 100\\], got 0"),
+        ({"venues": (VenueId("A"), VenueId("A"))}, "each venue may be named once"),
+        ({"venues": (VenueId("A;B"),)}, "without ';'"),
+    ],
+)
+def test_sor_spec_invalid_field_raises_naming_the_value(
+    fields: dict[str, object], message: str
+) -> None:
+    with pytest.raises(OrderValidationError, match=message):
+        SorSpec(**fields)  # type: ignore[arg-type]
 
 
 def test_decode_spec_unknown_name_or_field_raises() -> None:

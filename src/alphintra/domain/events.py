@@ -195,6 +195,20 @@ class AlgoVolumeObserved(Event, frozen=True, kw_only=True, gc=False):
     observed_volume: Decimal
 
 
+class RoutingDecided(Event, frozen=True, kw_only=True, gc=False):
+    """A smart order router split (or re-split) a parent order across venues.
+
+    ``decision`` is the ``RoutingDecision`` as JSON: every input (books, fees,
+    latencies, fill probabilities, limits, cost model), the split, the expected costs
+    and an explanation, so the choice can be audited and is replayed, never redone.
+    """
+
+    client_order_id: ClientOrderId
+    """The router's parent order."""
+    attempt: int
+    decision: str
+
+
 class AccountFunded(Event, frozen=True, kw_only=True, gc=False):
     """Cash was deposited (negative: withdrawn)."""
 
@@ -302,4 +316,5 @@ AnyEvent = (
     | MarkUpdated
     | AlgoStateChanged
     | AlgoVolumeObserved
+    | RoutingDecided
 )

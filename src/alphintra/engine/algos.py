@@ -63,6 +63,7 @@ from alphintra.execution.algorithms import (
     IcebergSpec,
     PovSpec,
     SlicePlan,
+    SorSpec,
     TwapSpec,
     VwapSpec,
     bar_volume,
@@ -135,7 +136,7 @@ class AlgoEngine(OrderEngine):
         instrument = self.instrument(request.instrument_id)
         venue = self._venue_for(request, instrument)
         now = self.clock.now_ns()
-        end = None if isinstance(algo, IcebergSpec) else algo.end_ns
+        end = None if isinstance(algo, IcebergSpec | SorSpec) else algo.end_ns
         if end is not None and end <= now:
             raise OrderValidationError(INVALID, f"algo end time {end} is not after now {now}")
         init = build_order(
@@ -350,7 +351,7 @@ class AlgoEngine(OrderEngine):
         """Take the next step for ``parent``; return True when something was done."""
         running = self._runtime(parent)
         spec, plan = running.spec, running.plan
-        assert not isinstance(spec, IcebergSpec)
+        assert not isinstance(spec, IcebergSpec | SorSpec)  # SOR: see engine.sor
         now = self.clock.now_ns()
         if now < spec.start_ns:
             return False

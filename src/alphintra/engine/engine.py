@@ -35,6 +35,7 @@ from alphintra.domain.events import (
     OrderSubmitted,
     PositionMismatch,
     RiskAlertRaised,
+    RoutingDecided,
     SignalReceived,
     SignalRejected,
 )
@@ -49,12 +50,12 @@ from alphintra.domain.market import MarketData
 from alphintra.domain.orders import Order, is_reducing
 from alphintra.domain.signals import TradingSignal
 from alphintra.domain.values import Price, Quantity
-from alphintra.engine.algos import AlgoEngine
 from alphintra.engine.core import (
     EMULATOR_VENUE_ORDER_ID,
     EventJournal,
     RejectedReport,
 )
+from alphintra.engine.sor import SorEngine
 from alphintra.execution.algorithms import AlgoSpec
 from alphintra.orders.factory import check_bracket_prices
 from alphintra.risk.monitors import (
@@ -103,8 +104,8 @@ class _RollingReturns:
         return math.sqrt(max(variance, 0.0))
 
 
-class TradingEngine(AlgoEngine):
-    """Runs one account: signals, orders, risk, emulation, execution algos and booking."""
+class TradingEngine(SorEngine):
+    """Runs one account: signals, orders, risk, emulation, execution algos, routing, booking."""
 
     def restore(self, events: list[AnyEvent]) -> None:
         """Rebuild state from journaled events (replay); nothing is re-journaled.
@@ -118,7 +119,11 @@ class TradingEngine(AlgoEngine):
                 self._inits[event.client_order_id] = event
             elif type(event) is OrderFilled:
                 self.instrument(event.instrument_id)
-            elif type(event) is AlgoStateChanged or type(event) is AlgoVolumeObserved:
+            elif (
+                type(event) is AlgoStateChanged
+                or type(event) is AlgoVolumeObserved
+                or type(event) is RoutingDecided
+            ):
                 self._fold_algo_event(event)
             self.state.apply(event)
             if type(event) is OrderSubmitted:

@@ -14,6 +14,8 @@ decision:
 * **POV** participates at a fraction of the volume traded since its start, with
   minimum and maximum child sizes (``pov_target`` and ``pov_child_quantity``).
 * **ICEBERG** shows at most its display quantity and refills as the shown part fills.
+* **SOR** splits the order across venues at the least expected cost
+  (``alphintra.execution.routing``) and re-routes what the venues did not fill.
 
 A TWAP or VWAP schedule is a ``SlicePlan``: contiguous buckets, each with a send
 time inside it and a lot-rounded quantity; the quantities sum to the parent's. Every
@@ -29,14 +31,16 @@ from __future__ import annotations
 import hashlib
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from itertools import accumulate, pairwise
 from typing import Final
 
 from alphintra.domain.enums import OrderSide
+from alphintra.domain.identifiers import VenueId
 from alphintra.domain.market import MarketData, QuoteBar, QuoteTick, TradeBar, TradeTick
 from alphintra.domain.values import ONE, ZERO
+from alphintra.execution.routing import CostModel, FailurePolicy
 from alphintra.orders.factory import OrderValidationError
 
 __all__ = [
@@ -44,6 +48,7 @@ __all__ = [
     "MAX_SLICES",
     "NS_PER_DAY",
     "POV",
+    "SOR",
     "TWAP",
     "VWAP",
     "AlgoSpec",
@@ -52,6 +57,7 @@ __all__ = [
     "PovSpec",
     "Slice",
     "SlicePlan",
+    "SorSpec",
     "TwapSpec",
     "VolumeProfile",
     "VwapSpec",
@@ -73,6 +79,8 @@ TWAP: Final = "TWAP"
 VWAP: Final = "VWAP"
 POV: Final = "POV"
 ICEBERG: Final = "ICEBERG"
+SOR: Final = "SOR"
+MAX_ROUTING_ATTEMPTS: Final = 100
 
 NS_PER_DAY: Final = 86_400 * 1_000_000_000
 MAX_SLICES: Final = 100_000
@@ -248,17 +256,46 @@ class IcebergSpec:
             raise _invalid(f"display_quantity must be positive, got {self.display_quantity}")
 
 
-AlgoSpec = TwapSpec | VwapSpec | PovSpec | IcebergSpec
+@dataclass(frozen=True, slots=True)
+class SorSpec:
+    """Smart order routing: split the order across venues at the least expected cost.
+
+    ``venues`` are the venues to consider (empty: every venue the engine has a routing
+    profile for). ``cost_model`` prices impact, latency and non-fill (see
+    ``alphintra.execution.routing``). Each routing decision sends one immediate-or-
+    cancel child per venue; what they leave is re-routed under ``policy`` until the
+    parent is filled or ``max_attempts`` decisions were made.
+    """
+
+    venues: tuple[VenueId, ...] = ()
+    cost_model: CostModel = field(default_factory=CostModel)
+    max_attempts: int = 3
+    policy: FailurePolicy = FailurePolicy.EXCLUDE
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.max_attempts <= MAX_ROUTING_ATTEMPTS:
+            raise _invalid(
+                f"max_attempts must be in [1, {MAX_ROUTING_ATTEMPTS}], got {self.max_attempts}"
+            )
+        if len(set(self.venues)) != len(self.venues):
+            raise _invalid(f"each venue may be named once, got {list(self.venues)}")
+        if any(not venue or ";" in venue for venue in self.venues):
+            raise _invalid(f"venue names must be non-empty and without ';', got {self.venues}")
+
+
+AlgoSpec = TwapSpec | VwapSpec | PovSpec | IcebergSpec | SorSpec
 
 
 def algo_name(spec: AlgoSpec) -> str:
-    """Return the algorithm's journaled name: TWAP, VWAP, POV or ICEBERG."""
+    """Return the algorithm's journaled name: TWAP, VWAP, POV, ICEBERG or SOR."""
     if isinstance(spec, TwapSpec):
         return TWAP
     if isinstance(spec, VwapSpec):
         return VWAP
     if isinstance(spec, PovSpec):
         return POV
+    if isinstance(spec, SorSpec):
+        return SOR
     return ICEBERG
 
 
@@ -304,6 +341,16 @@ def encode_spec(spec: AlgoSpec) -> tuple[str, dict[str, str]]:
             params["end_ns"] = str(spec.end_ns)
         if spec.max_child_quantity is not None:
             params["max_child_quantity"] = str(spec.max_child_quantity)
+    elif isinstance(spec, SorSpec):
+        model = spec.cost_model
+        params = {
+            "venues": ";".join(spec.venues),
+            "impact_coefficient": str(model.impact_coefficient),
+            "volatility_per_ms": str(model.volatility_per_ms),
+            "reroute_cost": str(model.reroute_cost),
+            "max_attempts": str(spec.max_attempts),
+            "policy": spec.policy.value,
+        }
     else:
         params = {"display_quantity": str(spec.display_quantity)}
     return algo_name(spec), dict(sorted(params.items()))
@@ -396,8 +443,22 @@ def decode_spec(name: str, params: Mapping[str, str]) -> AlgoSpec:
         )
     elif name == ICEBERG:
         spec = IcebergSpec(display_quantity=p.decimal("display_quantity"))
+    elif name == SOR:
+        venues = p.text("venues")
+        spec = SorSpec(
+            venues=tuple(VenueId(v) for v in venues.split(";")) if venues else (),
+            cost_model=CostModel(
+                impact_coefficient=p.decimal("impact_coefficient"),
+                volatility_per_ms=p.decimal("volatility_per_ms"),
+                reroute_cost=p.decimal("reroute_cost"),
+            ),
+            max_attempts=p.integer("max_attempts"),
+            policy=FailurePolicy(p.text("policy")),
+        )
     else:
-        raise ValueError(f"unknown execution algorithm {name!r}; known: TWAP, VWAP, POV, ICEBERG")
+        raise ValueError(
+            f"unknown execution algorithm {name!r}; known: TWAP, VWAP, POV, ICEBERG, SOR"
+        )
     p.done()
     return spec
 

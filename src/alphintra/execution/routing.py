@@ -160,6 +160,43 @@ class VenueLiquidity:
 
 
 @dataclass(frozen=True, slots=True)
+class VenueProfile:
+    """A venue's routing terms beyond its book: taker fee, latency, fill rate, size limit.
+
+    ``liquidity`` joins them with a book into the `VenueLiquidity` a request takes.
+    """
+
+    taker_fee_bps: Decimal = _ZERO
+    latency_ms: Decimal = _ZERO
+    fill_probability: Decimal = _ONE
+    max_quantity: Decimal | None = None
+    depth: Decimal | None = None
+
+    def __post_init__(self) -> None:
+        self.liquidity(VenueId("profile"), (), (), _ONE)  # the same checks, raised early
+
+    def liquidity(
+        self,
+        venue: VenueId,
+        bids: Sequence[BookLevel],
+        asks: Sequence[BookLevel],
+        lot_size: Decimal,
+    ) -> VenueLiquidity:
+        """Return ``venue``'s liquidity: this profile with the given book."""
+        return VenueLiquidity(
+            venue=venue,
+            bids=tuple(bids),
+            asks=tuple(asks),
+            taker_fee_bps=self.taker_fee_bps,
+            lot_size=lot_size,
+            latency_ms=self.latency_ms,
+            fill_probability=self.fill_probability,
+            max_quantity=self.max_quantity,
+            depth=self.depth,
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class CostModel:
     """Parameters of the impact, latency and non-fill terms (see the module docstring)."""
 
