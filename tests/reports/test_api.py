@@ -89,7 +89,9 @@ def test_reports_filled_signal_counted_in_json_csv_and_html(
         assert Decimal(row["slippageBps"]["p50"]) >= 0  # a market buy fills at the ask
         assert [v["venue"] for v in best["execution"]["venues"]] == ["SIM"]
 
-        text = client.get(f"{API}/reports/best-execution", params={"date": day, "format": "csv"})
+        text = client.get(
+            f"{API}/reports/best-execution", params={"date": day.isoformat(), "format": "csv"}
+        )
         assert text.headers["content-type"] == "text/csv; charset=utf-8"
         rows = list(csv.DictReader(io.StringIO(text.text)))
         assert [(r["venue"], r["order_count"]) for r in rows] == [("ALL", "1"), ("SIM", "1")]
