@@ -196,10 +196,10 @@ class Portal:
         ]
 
     def readiness(self) -> dict[str, bool]:
-        """Return the readiness checks: database and venues."""
+        """Return the readiness checks: database, venues (reconciled at startup), accounts."""
         return {
             "database": self.directory.ping(),
-            "venue": True,
+            "venue": self.service.venues_reconciled(),
             "accounts": all(r.failure is None for r in self.service.accounts.values()),
         }
 

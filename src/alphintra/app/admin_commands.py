@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import os
 import sys
 from decimal import Decimal
 from typing import Any
@@ -15,7 +16,14 @@ from alphintra.domain.identifiers import AccountId, VenueId
 from alphintra.domain.registry import InstrumentRegistry
 from alphintra.engine.clock import LiveClock
 from alphintra.engine.engine import TradingEngine
-from alphintra.security import Role, generate_api_key, hash_password
+from alphintra.security import (
+    CredentialVault,
+    MasterKey,
+    MasterKeyError,
+    Role,
+    generate_api_key,
+    hash_password,
+)
 from alphintra.store.directory import Directory
 from alphintra.store.journal import JournalError, open_journal
 from alphintra.store.migrate import current, upgrade
@@ -52,9 +60,18 @@ def add_admin_parsers(commands: Any) -> None:
 
     accounts = commands.add_parser("accounts", help="manage trading accounts")
     accounts_sub = accounts.add_subparsers(dest="accounts_command", required=True, metavar="ACTION")
-    account_add = accounts_sub.add_parser("add", help="create a simulated-venue account")
+    account_add = accounts_sub.add_parser("add", help="create a trading account")
     account_add.add_argument("account_id")
     account_add.add_argument("--owner", required=True)
+    account_add.add_argument(
+        "--venue", default="SIM", help="SIM, or a venue connection of ALPHINTRA_VENUES"
+    )
+    account_add.add_argument(
+        "--credentials-stdin",
+        action="store_true",
+        help="read the venue credentials (a JSON object) from stdin; stored encrypted "
+        "under ALPHINTRA_MASTER_KEY",
+    )
     account_add.add_argument("--currency", default="USD")
     account_add.add_argument("--starting-cash", default="1000000")
 
@@ -160,15 +177,43 @@ def _accounts(args: argparse.Namespace, directory: Directory) -> int:
             f"error: --starting-cash must be a positive number, got {args.starting_cash!r}\n"
         )
         return EXIT_BAD_INPUT
+    ciphertext = None
+    if args.credentials_stdin:
+        try:
+            ciphertext = _encrypted_credentials(args.account_id, sys.stdin.read())
+        except (ValueError, MasterKeyError) as exc:
+            sys.stderr.write(f"error: {exc}\n")
+            return EXIT_BAD_INPUT
     try:
         directory.add_account(
-            args.account_id, args.owner, "SIM", args.currency.upper(), format(cash, "f"), None
+            args.account_id,
+            args.owner,
+            args.venue,
+            args.currency.upper(),
+            format(cash, "f"),
+            ciphertext,
         )
     except ValueError as exc:
         sys.stderr.write(f"error: {exc}\n")
         return EXIT_BAD_INPUT
     print(f"created account {args.account_id} for {args.owner}")
     return EXIT_OK
+
+
+def _encrypted_credentials(account_id: str, text: str) -> bytes:
+    """Encrypt a JSON object of credentials for ``account_id`` under the master key."""
+    master_key = MasterKey.from_env(os.environ)
+    if master_key is None:
+        raise ValueError("credentials need a master key: set ALPHINTRA_MASTER_KEY(_FILE)")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"credentials on stdin are not JSON: {exc}") from None
+    if not isinstance(data, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in data.items()
+    ):
+        raise ValueError(f"credentials must be a JSON object of strings, got {type(data).__name__}")
+    return CredentialVault(master_key).encrypt(json.dumps(data).encode(), account_id.encode())
 
 
 class _NullJournal:

@@ -17,6 +17,7 @@ import yaml
 from pydantic import AliasChoices, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from alphintra.app.venue_config import VenueConnection
 from alphintra.security import DEFAULT_DEMO_JWT_SECRET
 
 DEMO_PEPPER = base64.b64encode(b"alphintra-demo-pepper-not-secret-0123456789").decode()
@@ -55,6 +56,12 @@ class Settings(BaseSettings):
     """Slack-compatible webhook for risk alerts."""
     log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
     journal_synchronous: str = Field(default="NORMAL", pattern="^(NORMAL|FULL)$")
+    venues: dict[str, VenueConnection] = Field(default_factory=dict)
+    """Live venue connections by venue ID (``venue_config.py``); keys come per account."""
+    failover: dict[str, list[str]] = Field(default_factory=dict)
+    """Per instrument, the venues new orders may go to, primary first."""
+    venue_health_interval_s: float = Field(default=2.0, gt=0, le=600)
+    reconcile_interval_s: float = Field(default=30.0, gt=0, le=86_400)
 
     def pepper_bytes(self) -> bytes:
         """Return the API key pepper."""

@@ -21,6 +21,8 @@ from alphintra.api.auth import Authenticator
 from alphintra.api.metrics import Metrics
 from alphintra.api.portal import Portal
 from alphintra.app.config import ConfigError, Settings
+from alphintra.app.venue_config import VenueSettingsError, account_credentials, account_links
+from alphintra.domain.events import AnyEvent, RiskAlertRaised
 from alphintra.domain.identifiers import AccountId
 from alphintra.domain.registry import InstrumentRegistry
 from alphintra.engine.clock import LiveClock
@@ -38,7 +40,13 @@ from alphintra.security import (
     check_secrets,
     generate_api_key,
 )
-from alphintra.service.trading import AccountSettings, TradingService, signal_state
+from alphintra.service.live import LivePolicy
+from alphintra.service.trading import (
+    AccountRuntime,
+    AccountSettings,
+    TradingService,
+    signal_state,
+)
 from alphintra.store.directory import Directory
 from alphintra.store.journal import Journal, open_journal
 from alphintra.store.migrate import upgrade
@@ -108,7 +116,15 @@ def build_runtime(settings: Settings, env: dict[str, str]) -> Runtime:
     upgrade(settings.database_url)
     journal = open_journal(journal_url)
     directory = Directory(settings.database_url)
-    service = TradingService(journal=journal, registry=InstrumentRegistry(), clock=LiveClock())
+    service = TradingService(
+        journal=journal,
+        registry=InstrumentRegistry(),
+        clock=LiveClock(),
+        live_policy=LivePolicy(
+            health_interval_s=settings.venue_health_interval_s,
+            reconcile_interval_s=settings.reconcile_interval_s,
+        ),
+    )
     journal.add_commit_hook(ReadModelProjector(signal_state, service.account_state))
     metrics = Metrics()
     webhook = WebhookSender(settings.alert_webhook_url) if settings.alert_webhook_url else None
@@ -122,6 +138,7 @@ def build_runtime(settings: Settings, env: dict[str, str]) -> Runtime:
         daily=DailyCloses(settings.market_data_dir),
         risk_snapshot_interval_ns=settings.risk_snapshot_interval_s * 1_000_000_000,
     )
+    forward_alerts(service, portal)
     quotes = QuoteHistory()
     journal.add_commit_hook(
         ExecutionQualityRecorder(
@@ -150,6 +167,19 @@ def build_runtime(settings: Settings, env: dict[str, str]) -> Runtime:
         demo_key = generated.full_key
     for record in directory.accounts():
         history = [r.event for r in journal.read(AccountId(record.account_id))]
+        try:
+            links, routes = account_links(
+                record.account_id,
+                record.venue,
+                settings.venues,
+                settings.failover,
+                account_credentials(directory, portal.vault, record.account_id)
+                if record.venue in settings.venues
+                else {},
+                service.registry,
+            )
+        except VenueSettingsError as exc:
+            raise ConfigError(str(exc)) from None
         portal.start_account(
             AccountSettings(
                 account_id=AccountId(record.account_id),
@@ -157,6 +187,8 @@ def build_runtime(settings: Settings, env: dict[str, str]) -> Runtime:
                 venue=record.venue,
                 base_currency=record.base_currency,
                 starting_cash=Decimal(record.starting_cash),
+                links=links,
+                failover=routes,
             ),
             history,
         )
@@ -165,6 +197,7 @@ def build_runtime(settings: Settings, env: dict[str, str]) -> Runtime:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         task = asyncio.create_task(run_feed(settings, service, portal, quotes))
+        service.start_live()
         reports = asyncio.create_task(daily_reports.run()) if daily_reports else None
         try:
             yield
@@ -175,10 +208,22 @@ def build_runtime(settings: Settings, env: dict[str, str]) -> Runtime:
             # A feed that failed was logged by run_feed; what was accepted is still flushed.
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+            await service.stop_live()
             service.flush_all()
 
     app = create_app(ApiContext(portal, authenticator, metrics), lifespan=lifespan)
     return Runtime(settings, journal, directory, service, portal, metrics, app, demo_key)
+
+
+def forward_alerts(service: TradingService, portal: Portal) -> None:
+    """Send the engine's alerts (risk monitors, reconciliation) and failovers to the API."""
+    service.alert = portal.alert
+
+    def on_event(runtime: AccountRuntime, event: AnyEvent) -> None:
+        if type(event) is RiskAlertRaised:
+            portal.alert(runtime.engine.account_id, event.kind, event.message, event.instrument_id)
+
+    service.observe(on_event)
 
 
 def _report_dir(settings: Settings, env: dict[str, str]) -> Path | None:
