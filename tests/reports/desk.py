@@ -29,7 +29,7 @@ from alphintra.venues.simulated.matching import SimulatedVenueConfig
 
 SEC: Final = 1_000_000_000
 T0: Final = 1_789_980_000 * SEC
-"""2026-09-21 09:20:00 UTC."""
+"""2026-09-21 08:40:00 UTC."""
 BTC: Final = InstrumentId("BTCUSD")
 ACCOUNT: Final = AccountId("ALICE-1")
 HORIZON_NS: Final = 10 * SEC
