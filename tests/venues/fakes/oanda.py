@@ -147,6 +147,10 @@ class FakeOanda:
         self.base_url = ""
 
     def _publish_transaction(self, tx: Json) -> None:
+        drop = self.faults.stream_fill_drop
+        if tx.get("type") == "ORDER_FILL" and drop and self._stream_random.random() < drop:
+            self.dropped_fills += 1
+            return
         for queue in self._tx_streams:
             queue.put_nowait(tx)
 
@@ -215,6 +219,11 @@ class FakeOanda:
     def push_price_line(self, line: Json) -> None:
         """Send one raw object on every pricing stream (for malformed-message tests)."""
         for queue in self._price_streams:
+            queue.put_nowait(line)
+
+    def push_transaction_line(self, line: Json) -> None:
+        """Send one raw object on every transaction stream, recorded nowhere."""
+        for queue in self._tx_streams:
             queue.put_nowait(line)
 
     def add_transaction(self, tx: Json) -> Json:
@@ -460,13 +469,6 @@ class FakeOanda:
                 if item is None:
                     break
                 if pricing and item.get("instrument", names[0]) not in names:
-                    continue
-                if (
-                    item.get("type") == "ORDER_FILL"
-                    and self.faults.stream_fill_drop
-                    and self._stream_random.random() < self.faults.stream_fill_drop
-                ):
-                    self.dropped_fills += 1
                     continue
                 rec.stream_lines.append(item)
                 line = json.dumps(item).encode() + b"\n"
