@@ -176,10 +176,10 @@ def venue_cost_svg(section: CurrencyCosts) -> str:
             f'<text x="{_px(_LEFT + step * i + step / 2)}" y="{_px(_TOP + plot_h + 14)}" '
             f'text-anchor="middle">{_e(venue)}</text>'
         )
-    legend = " · ".join(name for name, _ in _COST_COLOURS)
+    legend = " ".join(f'<tspan fill="{colour}">■ {name}</tspan>' for name, colour in _COST_COLOURS)
     body.append(
         f'<text x="{_px(_W / 2)}" y="{_px(_H - 6)}" text-anchor="middle">'
-        f"cost by venue in bps of decision notional ({_e(section.currency)}): {legend}</text>"
+        f"cost by venue, bps of decision notional ({_e(section.currency)}): {legend}</text>"
     )
     return _svg(f"Cost by venue ({section.currency})", body)
 
