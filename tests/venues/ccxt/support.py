@@ -16,6 +16,7 @@ from alphintra.domain.values import Price, Quantity
 from alphintra.venues.ccxt import CcxtAdapter, CcxtConfig
 from alphintra.venues.ccxt.profiles import ExchangeProfile
 from venues.fakes.binance import FakeBinance
+from venues.fakes.binance_stream import StreamFaults
 from venues.fakes.crypto_spot import Faults
 from venues.fakes.kraken import FakeKraken
 
@@ -95,10 +96,11 @@ async def binance(
     faults: Faults | None = None,
     connect: bool = True,
     profile: ExchangeProfile | None = None,
+    stream_faults: StreamFaults | None = None,
     **extra: Any,
 ) -> AsyncIterator[Binance]:
     """Yield a started FakeBinance (quoted) and an adapter connected to it."""
-    fake = FakeBinance(faults=faults)
+    fake = FakeBinance(faults=faults, stream_faults=stream_faults)
     await fake.start()
     fake.set_quote("BTCUSDT", BID, ASK)
     adapter = CcxtAdapter(
@@ -113,6 +115,7 @@ async def binance(
         await adapter.disconnect()
         await fake.stop()
     assert not fake.errors, fake.errors
+    assert not fake.stream.errors, fake.stream.errors
 
 
 @asynccontextmanager

@@ -29,6 +29,8 @@ import hashlib
 import hmac
 import json
 import socket
+import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
@@ -36,6 +38,7 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
+from .binance_stream import BinanceUserStream, StreamFaults
 from .binance_wire import (
     BALANCES,
     CLIENT_ID,
@@ -85,6 +88,8 @@ class FakeBinance:
         markets: list[SpotMarket] | None = None,
         balances: dict[str, Decimal] | None = None,
         time_offset_ms: int = 0,
+        stream_faults: StreamFaults | None = None,
+        weight_limit_per_s: int | None = None,
     ) -> None:
         self.api_key = api_key
         self.secret = secret
@@ -105,6 +110,18 @@ class FakeBinance:
         """(method, path, parameters) of every request that reached an endpoint."""
         self.errors: list[str] = []
         """Exceptions raised by the fake itself (a bug in the fake, not a venue answer)."""
+        self.weight_limit_per_s = weight_limit_per_s
+        """REQUEST_WEIGHT allowed in any one-second window (None: unlimited); more is
+        answered 429 -1003 with Retry-After, as the venue does."""
+        self.hits: list[tuple[float, int]] = []
+        """(monotonic time, request weight) of every REST request, refused ones included."""
+        self.weight_refusals = 0
+        self._window: deque[tuple[float, int]] = deque()
+        self._window_weight = 0
+        self.stream = BinanceUserStream(
+            api_key=api_key, secret=secret, server_ms=self.server_ms, faults=stream_faults
+        )
+        self.book.listeners.append(self.stream.on_book_event)
         self._update_id = 1
         self._weight = 0
         self._runner: web.AppRunner | None = None
@@ -135,6 +152,7 @@ class FakeBinance:
         app.router.add_delete(f"{v3}/order", self._cancel_order)
         app.router.add_get(f"{v3}/openOrders", self._open_orders)
         app.router.add_get(f"{v3}/myTrades", self._my_trades)
+        app.router.add_get("/ws-api/v3", self.stream.handle)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
         await self._runner.setup()
         await web.SockSite(self._runner, self._socket).start()
@@ -142,6 +160,7 @@ class FakeBinance:
 
     async def stop(self) -> None:
         """Stop listening and close every connection."""
+        self.stream.shutdown()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -178,8 +197,24 @@ class FakeBinance:
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         method, path = request.method, request.path
+        if path.startswith("/ws-api/"):
+            return await handler(request)
         self.requests.append((method, path))
-        self._weight += 1
+        weight = request_weight(method, path, request.rel_url.query)
+        self._weight += weight
+        if self._over_limit(weight):
+            self.weight_refusals += 1
+            return self._json(
+                request,
+                {
+                    "code": -1003,
+                    "msg": "Too much request weight used; current limit is "
+                    f"{self.weight_limit_per_s} request weight per 1 SECOND. Please use "
+                    "WebSocket Streams for live updates to avoid polling the API.",
+                },
+                429,
+                {"Retry-After": "1"},
+            )
         write = path.endswith("/order") and method in ("POST", "DELETE")
         fault = self.faults.draw(method, path, write=write)
         retry = {"Retry-After": str(self.faults.faults.retry_after_s)}
@@ -242,6 +277,16 @@ class FakeBinance:
                 )
         response.headers["X-MBX-USED-WEIGHT-1M"] = str(self._weight)
         return response
+
+    def _over_limit(self, weight: int) -> bool:
+        now = time.monotonic()
+        self.hits.append((now, weight))
+        self._window.append((now, weight))
+        self._window_weight += weight
+        while self._window and self._window[0][0] <= now - 1.0:
+            self._window_weight -= self._window.popleft()[1]
+        limit = self.weight_limit_per_s
+        return limit is not None and self._window_weight > limit
 
     def _server_error(self, request: web.Request, n: int) -> web.Response:
         variant = n % 3
@@ -619,3 +664,29 @@ class FakeBinance:
         end = int(params.get("endTime") or 2**62)
         trades = [t for t in trades if start <= t.time_ms <= end]
         return self._json(request, [my_trade(t, self.book.orders[t.oid]) for t in trades[:limit]])
+
+
+_WEIGHTS = {
+    ("GET", "/api/v3/exchangeInfo"): 20,
+    ("GET", "/api/v3/klines"): 2,
+    ("GET", "/api/v3/ticker/bookTicker"): 2,
+    ("GET", "/api/v3/ticker/24hr"): 2,
+    ("GET", "/api/v3/account"): 20,
+    ("POST", "/api/v3/order"): 1,
+    ("GET", "/api/v3/order"): 4,
+    ("DELETE", "/api/v3/order"): 1,
+    ("GET", "/api/v3/openOrders"): 6,
+    ("GET", "/api/v3/myTrades"): 20,
+}
+
+
+def request_weight(method: str, path: str, query: Any) -> int:
+    """Return Binance's REQUEST_WEIGHT of a request (spot API documentation)."""
+    if path == "/api/v3/depth":
+        limit = int(query.get("limit") or 100) if str(query.get("limit") or "1").isdigit() else 100
+        return 5 if limit <= 100 else 25 if limit <= 500 else 50 if limit <= 1000 else 250
+    if path == "/api/v3/openOrders" and not query.get("symbol"):
+        return 80
+    if path == "/api/v3/myTrades" and query.get("orderId"):
+        return 5
+    return _WEIGHTS.get((method, path), 1)

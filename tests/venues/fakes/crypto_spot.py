@@ -179,6 +179,9 @@ class SpotBook:
         self._trade_id = trade_id
         self.clock = clock_ms
         """The venue clock in milliseconds (tests may replace it)."""
+        self.listeners: list[Callable[[str, SpotOrder, SpotTrade | None], None]] = []
+        """Called on every change of an order: ``(execution type, order, trade)``, where the
+        execution type is Binance's word (NEW, TRADE, CANCELED, EXPIRED, REPLACED)."""
         self._seq = 0
         self._trade_seq = 0
 
@@ -287,6 +290,7 @@ class SpotBook:
         self.orders[order.oid] = order
         self._move(lock_asset, lock, to_locked=True)
         order.locked = lock
+        self._emit("NEW", order)
         self._work(order, quote, arriving=True)
         return order
 
@@ -318,6 +322,7 @@ class SpotBook:
         if stop_price is not None:
             order.stop_price = stop_price
         order.updated_ms = self.clock()
+        self._emit("REPLACED", order)
         self._work(order, self.quotes.get(order.symbol), arriving=False)
 
     def set_quote(
@@ -379,9 +384,14 @@ class SpotBook:
         )
         self.trades.append(trade)
         order.trade_ids.append(trade.tid)
+        self._emit("TRADE", order, trade)
         return trade
 
     # Internals ------------------------------------------------------------------------
+
+    def _emit(self, execution: str, order: SpotOrder, trade: SpotTrade | None = None) -> None:
+        for listener in self.listeners:
+            listener(execution, order, trade)
 
     def _check_numbers(
         self,
@@ -447,6 +457,7 @@ class SpotBook:
         order.reason = reason
         order.updated_ms = self.clock()
         self._release(order)
+        self._emit(status, order)
 
     def _release(self, order: SpotOrder) -> None:
         if order.locked:

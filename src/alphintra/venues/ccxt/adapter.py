@@ -23,7 +23,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import ccxt.async_support as ccxt_async  # type: ignore[import-untyped]
 
@@ -43,7 +43,7 @@ from alphintra.venues.adapter import (
     VenuePosition,
 )
 from alphintra.venues.capabilities import VenueCapabilities
-from alphintra.venues.ccxt.client import CcxtClient, Json
+from alphintra.venues.ccxt.client import CcxtClient, Json, uses_websocket
 from alphintra.venues.ccxt.client_ids import BoundedMap, ClientIdCodec
 from alphintra.venues.ccxt.config import CcxtConfig, MarketType
 from alphintra.venues.ccxt.profiles import (
@@ -72,6 +72,7 @@ from alphintra.venues.ccxt.translation import (
     quote_from_ticker,
     timeframe,
 )
+from alphintra.venues.ccxt.ws_stream import UserDataStream
 
 _MAX_PAGES = 50
 _FILL_LOOKBACK_MS = 1_000
@@ -113,6 +114,11 @@ class CcxtAdapter:
         self._streams = PollingStreams(
             str(self.venue_id), config.poll_interval_s, config.max_backoff_s, clock_ns
         )
+        self.websocket_orders = uses_websocket(config, self.profile)
+        """True when order updates come from the user-data WebSocket, not polling."""
+        self.user_stream = UserDataStream(
+            str(self.venue_id), self._streams.tracker, config.max_backoff_s
+        )
 
     # Connection ---------------------------------------------------------------------
 
@@ -138,6 +144,7 @@ class CcxtAdapter:
 
     async def disconnect(self) -> None:
         """Stop the streams and close the HTTP session."""
+        await self.user_stream.stop()
         await self._streams.stop()
         await self._client.close()
 
@@ -584,6 +591,43 @@ class CcxtAdapter:
         self._streams.start_quotes(instruments, self.quote, handler)
 
     async def subscribe_order_updates(self, handler: OrderUpdateHandler) -> None:
-        """Poll order states and fills into ``handler`` until disconnect."""
+        """Deliver order states and fills to ``handler`` until disconnect: from the
+        user-data WebSocket (``ws_stream.py``) where configured, else by polling."""
         await self._ready()
-        self._streams.start_orders(self, handler)
+        if self.websocket_orders:
+            self.user_stream.start(_Watches(self), self, handler)
+        else:
+            self._streams.start_orders(self, handler)
+
+    def _ws_state(self, raw: Json) -> VenueOrderState:
+        assert self._symbols is not None
+        return order_state(raw, symbols=self._symbols, codec=self._codec)
+
+    def _ws_fill(self, raw: Json) -> VenueFill:
+        assert self._symbols is not None
+        return fill(raw, symbols=self._symbols, codec=self._codec)
+
+
+class _Watches:
+    """The adapter's ccxt.pro watches, as the user-data stream reads them."""
+
+    def __init__(self, adapter: CcxtAdapter) -> None:
+        self._adapter = adapter
+
+    async def watch_orders(self) -> list[Json]:
+        return cast(list[Json], await self._adapter.client.watch_orders())
+
+    async def watch_trades(self) -> list[Json]:
+        return cast(list[Json], await self._adapter.client.watch_my_trades())
+
+    async def subscribed(self) -> None:
+        await self._adapter.client.stream_subscribed()
+
+    async def reset(self) -> None:
+        await self._adapter.client.reset_streams()
+
+    def order_update(self, raw: Json) -> VenueOrderState:
+        return self._adapter._ws_state(raw)
+
+    def fill_update(self, raw: Json) -> VenueFill:
+        return self._adapter._ws_fill(raw)

@@ -24,14 +24,17 @@ from contextvars import ContextVar
 from typing import Any, TypeVar, cast
 
 import ccxt.async_support as ccxt_async  # type: ignore[import-untyped]
+import ccxt.pro as ccxt_pro  # type: ignore[import-untyped]
+import structlog
 
 from alphintra.venues.adapter import VenueError, VenueErrorKind
-from alphintra.venues.ccxt.config import CcxtConfig, CcxtConfigError
+from alphintra.venues.ccxt.config import CcxtConfig, CcxtConfigError, OrderStream
 from alphintra.venues.ccxt.errors import HttpExchange, is_not_found, translate
 from alphintra.venues.ccxt.profiles import ExchangeProfile
 
 Json = dict[str, Any]
 _T = TypeVar("_T")
+log = structlog.get_logger("alphintra.venues.ccxt")
 _LAST_HTTP: ContextVar[HttpExchange | None] = ContextVar("alphintra_ccxt_last_http", default=None)
 
 
@@ -49,11 +52,34 @@ def _looks_like_json(body: str) -> bool:
     return True
 
 
+def uses_websocket(config: CcxtConfig, profile: ExchangeProfile) -> bool:
+    """Return True when order updates come from the exchange's user-data WebSocket."""
+    if config.order_stream is OrderStream.POLLING:
+        return False
+    if config.order_stream is OrderStream.AUTO:
+        return config.market_type in profile.websocket_orders
+    pro_class = getattr(ccxt_pro, config.exchange_id, None)
+    has = pro_class().has if pro_class is not None else {}
+    if not (has.get("watchOrders") and has.get("watchMyTrades")):
+        raise CcxtConfigError(
+            f"order_stream: ccxt.pro has no watchOrders and watchMyTrades for "
+            f"{config.exchange_id}; use 'polling'"
+        )
+    return True
+
+
 def build_exchange(config: CcxtConfig, profile: ExchangeProfile) -> Any:
-    """Create the ccxt exchange object for ``config`` (no network I/O)."""
+    """Create the ccxt exchange object for ``config`` (no network I/O).
+
+    With a WebSocket order stream it is the ccxt.pro class, whose REST calls and
+    private stream then share one session, one set of credentials and one throttle.
+    """
     exchange_class = getattr(ccxt_async, config.exchange_id, None)
     if exchange_class is None or config.exchange_id not in ccxt_async.exchanges:
         raise CcxtConfigError(f"exchange_id {config.exchange_id!r} is not a ccxt exchange")
+    websocket = uses_websocket(config, profile)
+    if websocket:
+        exchange_class = getattr(ccxt_pro, config.exchange_id)
     options: dict[str, Any] = {}
     options.update(profile.options.get(config.market_type, {}))
     options.update(config.options)
@@ -67,6 +93,11 @@ def build_exchange(config: CcxtConfig, profile: ExchangeProfile) -> Any:
         params["secret"] = config.secret
     if config.passphrase:
         params["password"] = config.passphrase
+    if config.rate_limit_ms is not None:
+        params["rateLimit"] = config.rate_limit_ms
+    if config.rate_limit_window_s is not None:
+        params["rateLimiterAlgorithm"] = "rollingWindow"
+        params["rollingWindowSize"] = config.rate_limit_window_s * 1000
     exchange = exchange_class(params)
     if config.sandbox:
         if not exchange.urls.get("test"):
@@ -94,7 +125,30 @@ def build_exchange(config: CcxtConfig, profile: ExchangeProfile) -> Any:
                 f"api_urls: {config.exchange_id} has a single API URL; set it with key 'rest'"
             )
         api.update(urls)
+    if websocket and config.base_url is not None:
+        _point_websockets(exchange, config, profile)
     return exchange
+
+
+def _point_websockets(exchange: Any, config: CcxtConfig, profile: ExchangeProfile) -> None:
+    layout = profile.ws_url_layout.get(config.market_type)
+    if not layout:
+        raise CcxtConfigError(
+            f"base_url: no WebSocket URL layout is known for {config.exchange_id} "
+            f"{config.market_type.value}; use order_stream 'polling'"
+        )
+    assert config.base_url is not None
+    base = config.base_url.rstrip("/")
+    base = "ws" + base[len("http") :] if base.startswith("http") else base
+    for dotted, path in layout.items():
+        *parents, leaf = dotted.split(".")
+        node = exchange.urls["api"]
+        for key in parents:
+            child = node.get(key)
+            if not isinstance(child, dict):
+                child = node[key] = {}
+            node = child
+        node[leaf] = base + path
 
 
 class CcxtClient:
@@ -139,6 +193,32 @@ class CcxtClient:
             )
 
         self._exchange.on_rest_response = on_rest_response
+        self.unreadable_messages = 0
+        """Stream messages ccxt failed to handle (each one resets the connection)."""
+        if hasattr(self._exchange, "watch_orders") and hasattr(self._exchange, "handle_message"):
+            self._guard_stream_messages()
+
+    def _guard_stream_messages(self) -> None:
+        """Reset a stream connection whose message ccxt cannot handle.
+
+        ccxt handles each message in a callback of its receive loop; an exception there
+        ends the loop without waking any watcher, so the stream would hang silently. A
+        reset rejects the watchers instead, and the stream's catch-up recovers whatever
+        the unreadable message carried.
+        """
+        original = self._exchange.handle_message
+
+        def handle_message(client: Any, message: Any) -> Any:
+            try:
+                with decimal.localcontext():
+                    return original(client, message)
+            except Exception as exc:
+                self.unreadable_messages += 1
+                log.warning("unreadable stream message", venue=self._venue, error=repr(exc)[:200])
+                client.on_error(ccxt_async.NetworkError(f"unreadable stream message: {exc!r}"))
+                return None
+
+        self._exchange.handle_message = handle_message
 
     @property
     def exchange(self) -> Any:
@@ -372,6 +452,41 @@ class CcxtClient:
             ),
         )
         return self._dict("edit_order", True, value)
+
+    # Streams (ccxt.pro) -------------------------------------------------------------
+
+    async def watch_orders(self) -> Any:
+        """Wait for the next batch of order updates (ccxt's raw errors propagate)."""
+        with decimal.localcontext():
+            return await self._exchange.watch_orders()
+
+    async def watch_my_trades(self) -> Any:
+        """Wait for the next batch of the account's trades (ccxt's raw errors propagate)."""
+        with decimal.localcontext():
+            return await self._exchange.watch_my_trades()
+
+    async def stream_subscribed(self) -> None:
+        """Return once the private stream's subscription is confirmed (or, where the
+        venue confirms nothing, once every stream connection is open)."""
+
+        async def confirmed() -> None:
+            if self._profile.ws_confirm_by_authenticate:
+                with decimal.localcontext():
+                    await self._exchange.authenticate()
+                return
+            for client in list((self._exchange.clients or {}).values()):
+                await client.connected
+
+        await asyncio.wait_for(confirmed(), self._config.timeout_s)
+
+    async def reset_streams(self) -> None:
+        """Close every stream connection, so that the next watch starts from scratch.
+
+        After a failure ccxt can hold a half-finished subscription (a pending future that
+        nothing will settle); a fresh connection does not inherit it.
+        """
+        with contextlib.suppress(Exception):
+            await self._exchange.close_ws_clients()
 
     # Local helpers ------------------------------------------------------------------
 

@@ -95,6 +95,15 @@ class ExchangeProfile:
     client_id: ClientIdRule
     url_layout: Mapping[MarketType, Mapping[str, str]] = field(default_factory=dict)
     """ccxt ``urls['api']`` key to the path appended to ``CcxtConfig.base_url``."""
+    ws_url_layout: Mapping[MarketType, Mapping[str, str]] = field(default_factory=dict)
+    """Dotted ccxt ``urls['api']`` key path (``ws.ws-api.spot``) to the path appended to
+    ``CcxtConfig.base_url`` with a ws:// or wss:// scheme."""
+    websocket_orders: frozenset[MarketType] = frozenset()
+    """Market types whose user-data WebSocket (ccxt.pro) is verified against a fake and
+    used by ``OrderStream.AUTO``."""
+    ws_confirm_by_authenticate: bool = False
+    """ccxt.pro's ``authenticate()`` returns once the venue confirmed the private
+    subscription (Binance spot: ``userDataStream.subscribe.signature``)."""
     options: Mapping[MarketType, Mapping[str, Any]] = field(default_factory=dict)
     query_by_client_id: QueryByClientId = QueryByClientId.FETCH_ORDER_PARAM
     my_trades_requires_symbol: bool = True
@@ -188,6 +197,13 @@ BINANCE = ExchangeProfile(
             },
         }
     ),
+    ws_url_layout=MappingProxyType(
+        {
+            MarketType.SPOT: {"ws.ws-api.spot": "/ws-api/v3", "ws.spot": "/ws"},
+        }
+    ),
+    websocket_orders=frozenset({MarketType.SPOT}),
+    ws_confirm_by_authenticate=True,
     options=MappingProxyType(
         {
             MarketType.SPOT: {
