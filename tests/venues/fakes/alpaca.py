@@ -14,7 +14,11 @@ Every REST request must carry ``APCA-API-KEY-ID`` and ``APCA-API-SECRET-KEY`` (e
 401). Faults can be injected one by one (``inject``) or drawn at random from a seeded
 ``FaultPlan``: 5xx before applying, a response delayed past the client's timeout, a
 request applied whose response is dropped or replaced by a 5xx, 429 with Retry-After,
-and corrupt answers (malformed JSON, an unknown status, a negative ``filled_qty``).
+and corrupt answers (malformed JSON, an unknown status, a negative ``filled_qty``). The
+plan also drops trade_updates fill messages and disconnects the trade_updates stream
+periodically. Requests over the configured rate limits (per minute, as Alpaca documents
+it, and optionally per second) are answered 429 with Retry-After; the arrival time of
+every REST request is recorded so that a test can check the budget was never exceeded.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ import json
 import random
 import re
 import socket
+import time
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -74,6 +80,10 @@ class FaultPlan:
     drop: float = 0.0
     apply_then_error: float = 0.0
     rate_limit: float = 0.0
+    drop_fill_updates: float = 0.0
+    """Probability that a trade_updates ``fill`` or ``partial_fill`` message is lost."""
+    disconnect_streams_every_s: float = 0.0
+    """Close every trade_updates connection this often (0: never)."""
 
 
 @dataclass
@@ -161,6 +171,7 @@ class FakeAlpaca:
         timeout_delay_s: float = 1.0,
         retry_after_s: int = 2,
         rate_limit_per_minute: int | None = None,
+        rate_limit_per_second: int | None = None,
         bars_page_limit: int = 10_000,
     ) -> None:
         self.api_key = api_key
@@ -169,10 +180,21 @@ class FakeAlpaca:
         self.account.sink = self._publish_trade_update
         self.faults = faults or FaultPlan()
         self._random = random.Random(self.faults.seed)
+        self._stream_random = random.Random(self.faults.seed + 1)
         self.timeout_delay_s = timeout_delay_s
         self.retry_after_s = retry_after_s
         self.rate_limit_per_minute = rate_limit_per_minute
-        self._window: list[float] = []
+        self.rate_limit_per_second = rate_limit_per_second
+        self._windows: dict[float, deque[float]] = {60.0: deque(), 1.0: deque()}
+        self.request_times: list[float] = []
+        """The arrival time (``time.monotonic()``) of every REST request."""
+        self.rate_limited = 0
+        """How many requests were refused for exceeding a rate limit (not planned faults)."""
+        self.dropped_fill_updates = 0
+        self.planned_faults: Counter[Fault] = Counter()
+        """How many times each fault of the ``FaultPlan`` was drawn."""
+        self.stream_disconnects = 0
+        self._disconnector: asyncio.Task[None] | None = None
         self._injected: list[_Injected] = []
         self._stream_corruptions: list[str] = []
         self.requests: list[tuple[str, str]] = []
@@ -215,9 +237,15 @@ class FakeAlpaca:
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
         await self._runner.setup()
         await web.SockSite(self._runner, self._socket).start()
+        self._disconnector = asyncio.get_running_loop().create_task(self._disconnect_periodically())
 
     async def stop(self) -> None:
         """Close every connection and stop listening."""
+        if self._disconnector is not None:
+            self._disconnector.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._disconnector
+            self._disconnector = None
         await self.drop_streams()
         if self._runner is not None:
             await self._runner.cleanup()
@@ -237,6 +265,23 @@ class FakeAlpaca:
         return f"ws://127.0.0.1:{self.port}/v2/iex"
 
     # Test controls --------------------------------------------------------------------
+
+    def configure(self, plan: FaultPlan) -> None:
+        """Switch to ``plan``, reseeding the random draws from its seed."""
+        self.faults = plan
+        self._random = random.Random(plan.seed)
+        self._stream_random = random.Random(plan.seed + 1)
+
+    def max_requests_in_window(self, window_s: float = 1.0) -> int:
+        """Return the most REST requests that arrived within any ``window_s`` seconds."""
+        times = self.request_times
+        most = 0
+        first = 0
+        for last, arrival in enumerate(times):
+            while arrival - times[first] >= window_s:
+                first += 1
+            most = max(most, last - first + 1)
+        return most
 
     def inject(
         self,
@@ -297,11 +342,24 @@ class FakeAlpaca:
 
     async def drop_streams(self) -> None:
         """Close every WebSocket connection (clients see a dropped connection)."""
+        await self.drop_trade_streams()
+        for data in list(self._data_connections):
+            await data.ws.close()
+
+    async def drop_trade_streams(self) -> None:
+        """Close every trade_updates connection (clients see a dropped connection)."""
         for trade in list(self._trade_connections):
             trade.queue.put_nowait(None)
             await trade.ws.close()
-        for data in list(self._data_connections):
-            await data.ws.close()
+
+    async def _disconnect_periodically(self) -> None:
+        while True:
+            every = self.faults.disconnect_streams_every_s
+            await asyncio.sleep(every if every > 0 else 0.05)
+            if every > 0 and self.faults.disconnect_streams_every_s > 0:
+                if self._trade_connections:
+                    self.stream_disconnects += 1
+                await self.drop_trade_streams()
 
     def quote_subscribers(self, symbol: str) -> int:
         """Return how many market data connections receive quotes of ``symbol``."""
@@ -322,6 +380,7 @@ class FakeAlpaca:
         ):
             return await handler(request)
         self.requests.append((request.method, request.path))
+        self.request_times.append(time.monotonic())
         if (
             request.headers.get("APCA-API-KEY-ID") != self.api_key
             or request.headers.get("APCA-API-SECRET-KEY") != self.secret_key
@@ -386,18 +445,30 @@ class FakeAlpaca:
             (Fault.RATE_LIMIT, plan.rate_limit),
         ):
             if draw < probability:
+                self.planned_faults[fault] += 1
                 return fault, self._random.choice((500, 502, 503, 504))
             draw -= probability
         return None, 500
 
     def _rate_limited(self) -> bool:
-        if self.rate_limit_per_minute is None:
-            return False
-        now = asyncio.get_running_loop().time()
-        self._window = [t for t in self._window if now - t < 60]
-        if len(self._window) >= self.rate_limit_per_minute:
-            return True
-        self._window.append(now)
+        now = time.monotonic()
+        limits = [
+            (window_s, limit)
+            for window_s, limit in (
+                (60.0, self.rate_limit_per_minute),
+                (1.0, self.rate_limit_per_second),
+            )
+            if limit is not None
+        ]
+        for window_s, limit in limits:
+            window = self._windows[window_s]
+            while window and now - window[0] >= window_s:
+                window.popleft()
+            if len(window) >= limit:
+                self.rate_limited += 1
+                return True
+        for window_s, _ in limits:
+            self._windows[window_s].append(now)
         return False
 
     @staticmethod
@@ -605,6 +676,12 @@ class FakeAlpaca:
     # trade_updates WebSocket ----------------------------------------------------------
 
     def _publish_trade_update(self, data: dict[str, Any]) -> None:
+        if (
+            data["event"] in ("fill", "partial_fill")
+            and self._stream_random.random() < self.faults.drop_fill_updates
+        ):
+            self.dropped_fill_updates += 1
+            return
         message = {"stream": "trade_updates", "data": data}
         frame = json.dumps(message).encode()
         if self._stream_corruptions:

@@ -10,6 +10,9 @@ gives each replacement a derived client order ID (``<id>~r<n>``, because Alpaca 
 accepts a client order ID twice) and reports the whole chain under the engine's
 original client order ID: fills and quantities add up across the chain, and the status
 is that of the newest link.
+
+Given a rate limiter, every REST request of the adapter waits on it, including the
+polls it makes by itself after a stream reconnect.
 """
 
 from __future__ import annotations
@@ -17,9 +20,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 import structlog
 from alpaca.trading.enums import QueryOrderStatus
@@ -44,7 +49,7 @@ from alphintra.venues.adapter import (
     VenuePosition,
 )
 from alphintra.venues.alpaca.capabilities import ALPACA_CAPABILITIES, ALPACA_RATE_LIMIT
-from alphintra.venues.alpaca.client import AlpacaRestClient
+from alphintra.venues.alpaca.client import ORDERS_PAGE_LIMIT, AlpacaRestClient, RequestBudget
 from alphintra.venues.alpaca.config import AlpacaConfig
 from alphintra.venues.alpaca.parsing import (
     MalformedPayload,
@@ -81,8 +86,12 @@ from alphintra.venues.capabilities import VenueCapabilities
 log = structlog.get_logger("alphintra.venues.alpaca")
 
 _MAX_FILL_PAGES = 1_000
+_MAX_ORDER_PAGES = 100
 _RESYNC_MARGIN_NS = 60 * 1_000_000_000
+_RESYNC_OVERLAP_NS = 1_000_000_000
 _CLOSED_STATUSES = frozenset({"filled", "canceled", "expired", "rejected"})
+_RESYNC_ATTEMPTS = 4
+_T = TypeVar("_T")
 
 
 class AlpacaAdapter:
@@ -91,10 +100,16 @@ class AlpacaAdapter:
     capabilities: VenueCapabilities = ALPACA_CAPABILITIES
     rate_limit: RateLimit | None = ALPACA_RATE_LIMIT
 
-    def __init__(self, config: AlpacaConfig, instruments: Iterable[Instrument] = ()) -> None:
+    def __init__(
+        self,
+        config: AlpacaConfig,
+        instruments: Iterable[Instrument] = (),
+        *,
+        limiter: RequestBudget | None = None,
+    ) -> None:
         self.config = config
         self.venue_id = config.venue_id
-        self.client = AlpacaRestClient(config)
+        self.client = AlpacaRestClient(config, limiter)
         self._symbols: dict[InstrumentId, str] = {i.id: i.venue_symbol for i in instruments}
         self._instruments: dict[str, InstrumentId] = {s: i for i, s in self._symbols.items()}
         self._roots: dict[str, ClientOrderId] = {}
@@ -105,6 +120,12 @@ class AlpacaAdapter:
         self._trade_stream: TradeUpdatesStream | None = None
         self._quote_stream: QuoteStream | None = None
         self._last_event_ts = 0
+        """The venue time of the newest trade update received."""
+        self._resync_from = 0
+        """Fills from this venue time on are polled after the next reconnect."""
+        self._resyncs: set[asyncio.Task[None]] = set()
+        self.resyncs = 0
+        """How many post-reconnect polls completed their fill poll."""
         self.stream_errors: list[str] = []
         """Stream messages that could not be read (kept for diagnosis; never raised)."""
 
@@ -130,6 +151,8 @@ class AlpacaAdapter:
         """Stop both streams and close the HTTP sessions."""
         trade_stream, self._trade_stream = self._trade_stream, None
         quote_stream, self._quote_stream = self._quote_stream, None
+        for task in list(self._resyncs):
+            task.cancel()
         if trade_stream is not None:
             await trade_stream.stop()
         if quote_stream is not None:
@@ -200,10 +223,8 @@ class AlpacaAdapter:
 
     async def account(self) -> AccountSnapshot:
         """Return cash, positions and open orders."""
-        raw_account, raw_positions, raw_orders = await asyncio.gather(
-            self.client.account(),
-            self.client.positions(),
-            self.client.orders(QueryOrderStatus.OPEN),
+        raw_account, raw_positions, orders = await asyncio.gather(
+            self.client.account(), self.client.positions(), self._open_orders()
         )
         with self._reading(False, "get account"):
             account = as_mapping(raw_account, "account")
@@ -215,7 +236,6 @@ class AlpacaAdapter:
                 available=available if available is not None else cash,
             )
             positions = tuple(self._position(p) for p in as_list(raw_positions, "positions"))
-            orders = read_orders(raw_orders)
         open_orders: list[VenueOrderState] = []
         for order in orders:
             root = root_client_order_id(order.client_order_id)
@@ -231,6 +251,27 @@ class AlpacaAdapter:
                     open_orders.append(replaced)
         return AccountSnapshot(
             balances=(balance,), positions=positions, open_orders=tuple(open_orders)
+        )
+
+    async def _open_orders(self) -> list[AlpacaOrder]:
+        """Return every open order, oldest first, a page of at most 500 at a time."""
+        orders: dict[str, AlpacaOrder] = {}
+        after: datetime | None = None
+        for _ in range(_MAX_ORDER_PAGES):
+            raw = await self.client.orders(QueryOrderStatus.OPEN, after)
+            with self._reading(False, "list open orders"):
+                page = read_orders(raw)
+            fresh = [order for order in page if order.id not in orders]
+            orders.update((order.id, order) for order in page)
+            if len(page) < ORDERS_PAGE_LIMIT or not fresh:
+                return list(orders.values())
+            # ``after`` is exclusive: start a microsecond before the page's last order,
+            # so that orders created within that same microsecond are not skipped.
+            after = datetime_of(page[-1].created_ns - 1_000)
+        raise VenueError(
+            VenueErrorKind.TRANSIENT,
+            self.venue_id,
+            f"more than {_MAX_ORDER_PAGES} pages of open orders",
         )
 
     def _position(self, raw: object) -> VenuePosition:
@@ -537,17 +578,74 @@ class AlpacaAdapter:
             # Nothing seen yet: a gap before the first event is polled from a minute
             # before the stream first listened (a margin for clock differences).
             self._last_event_ts = time.time_ns() - _RESYNC_MARGIN_NS
-        if connection > 1:
-            asyncio.get_running_loop().create_task(self._resync(), name="alpaca-resync")
+        mark = self._last_event_ts
+        if connection == 1:
+            self._resync_from = mark
+            return
+        task = asyncio.get_running_loop().create_task(
+            self._resync(self._resync_from, mark), name="alpaca-resync"
+        )
+        self._resyncs.add(task)
+        task.add_done_callback(self._resyncs.discard)
 
-    async def _resync(self) -> None:
-        """Poll what the stream may have missed while it was disconnected."""
+    async def _resync(self, since: int, mark: int) -> None:
+        """Poll what the stream may have missed, after a reconnect.
+
+        Trade updates carry no sequence numbers, so a message lost while connected goes
+        unnoticed: the fills are polled from the newest event seen when the previous
+        connection began (``since``), not only over the gap. Orders last seen open
+        that Alpaca no longer lists as open are queried one by one. When the fill poll
+        fails, the next reconnect polls from ``since`` again.
+        """
         try:
-            for fill in await self.fills_since(self._last_event_ts):
-                await self._emit(fill)
-            for root in list(self._working):
-                state = await self._state(root)
-                if state is not None:
-                    await self._emit(state)
+            fills = await self._patiently(
+                lambda: self.fills_since(max(0, since - _RESYNC_OVERLAP_NS))
+            )
         except VenueError as exc:
             log.warning("alpaca_resync_failed", error=str(exc))
+            return
+        for fill in fills:
+            await self._emit(fill)
+        self._resync_from = max(self._resync_from, mark)
+        self.resyncs += 1
+        try:
+            open_orders = await self._patiently(self._open_orders)
+        except VenueError as exc:
+            log.warning("alpaca_resync_failed", error=str(exc))
+            return
+        listed: set[ClientOrderId] = set()
+        for order in open_orders:
+            root = root_client_order_id(order.client_order_id)
+            listed.add(root)
+            if root in self._working or order.replaces is not None:
+                continue
+            # Open, but never seen (its "new" message was lost, or its submission's
+            # answer was): tracked from now on.
+            self._remember([order], root)
+            try:
+                state = order_state([order], root, self._instrument(order.symbol))
+            except MalformedPayload as exc:
+                self._stream_error(f"open order {root}: {exc}")
+                continue
+            await self._emit(state)
+        for root in [r for r in self._working if r not in listed]:
+            try:
+                closed = await self._patiently(partial(self._state, root))
+            except VenueError as exc:
+                log.warning("alpaca_resync_order_failed", order=root, error=str(exc))
+                continue
+            if closed is None:
+                self._working.pop(root, None)
+            else:
+                await self._emit(closed)
+
+    async def _patiently(self, read: Callable[[], Awaitable[_T]]) -> _T:
+        """Run a read, again after a short pause when it fails TRANSIENT (a few times)."""
+        for attempt in range(1, _RESYNC_ATTEMPTS + 1):
+            try:
+                return await read()
+            except VenueError as exc:
+                if exc.kind is not VenueErrorKind.TRANSIENT or attempt == _RESYNC_ATTEMPTS:
+                    raise
+                await asyncio.sleep(max(self._backoff[0] * attempt, exc.retry_after_s or 0.0))
+        raise AssertionError("unreachable")  # pragma: no cover

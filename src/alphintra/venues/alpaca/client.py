@@ -7,6 +7,10 @@ as decoded, which ``translation`` then reads strictly. Two SDK defaults are chan
 * its own retry of 429 and 504 (three attempts, three seconds apart) is turned off,
   because a retried POST could double an order and the execution client owns retries;
 * ``requests`` has no default timeout, so a default is mounted on the SDK's session.
+
+Given a ``RequestBudget``, every request waits for a unit of it first (so requests the
+adapter makes on its own, such as the polls after a stream reconnect, count too), and a
+429 with Retry-After blocks it for that long.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
 from alpaca.common.enums import Sort
@@ -31,9 +35,23 @@ from requests import PreparedRequest, Response
 from requests.adapters import HTTPAdapter
 
 from alphintra.venues.alpaca.config import AlpacaConfig
-from alphintra.venues.alpaca.errors import HTTP_NOT_FOUND, classify, status_of
+from alphintra.venues.alpaca.errors import HTTP_NOT_FOUND, HTTP_TOO_MANY, classify, status_of
 
 _T = TypeVar("_T")
+
+
+class RequestBudget(Protocol):
+    """A rate limiter (such as the service's token buckets) that requests wait on."""
+
+    async def acquire(self, weight: int = 1) -> None:
+        """Take ``weight`` units, waiting as long as needed."""
+        ...
+
+    async def back_off(self, seconds: float) -> None:
+        """Refuse every request for ``seconds`` (the venue sent Retry-After)."""
+        ...
+
+
 ORDERS_PAGE_LIMIT = 500
 """Alpaca's maximum ``limit`` on GET /v2/orders."""
 
@@ -76,8 +94,9 @@ def _harden(client: RESTClient, timeout: tuple[float, float]) -> None:
 class AlpacaRestClient:
     """Async access to Alpaca's trading and market data REST APIs, returning raw JSON."""
 
-    def __init__(self, config: AlpacaConfig) -> None:
+    def __init__(self, config: AlpacaConfig, limiter: RequestBudget | None = None) -> None:
         self.config = config
+        self.limiter = limiter
         self.venue = str(config.venue_id)
         self.trading = TradingClient(
             api_key=config.api_key,
@@ -101,15 +120,27 @@ class AlpacaRestClient:
         self.trading._session.close()
         self.data._session.close()
 
-    async def _call(self, write: bool, what: str, call: Callable[[], _T]) -> _T:
+    async def _send(self, what: str, call: Callable[[], _T]) -> _T:
+        if self.limiter is not None:
+            await self.limiter.acquire()
         try:
             return await asyncio.to_thread(call)
+        except Exception as exc:
+            if self.limiter is not None and status_of(exc) == HTTP_TOO_MANY:
+                wait = classify(exc, venue=self.venue, write=False, what=what).retry_after_s
+                if wait is not None:
+                    await self.limiter.back_off(wait)
+            raise
+
+    async def _call(self, write: bool, what: str, call: Callable[[], _T]) -> _T:
+        try:
+            return await self._send(what, call)
         except Exception as exc:
             raise classify(exc, venue=self.venue, write=write, what=what) from exc
 
     async def _read_optional(self, what: str, call: Callable[[], _T]) -> _T | None:
         try:
-            return await asyncio.to_thread(call)
+            return await self._send(what, call)
         except Exception as exc:
             if status_of(exc) == HTTP_NOT_FOUND:
                 return None
@@ -206,4 +237,4 @@ class AlpacaRestClient:
         return await self._call(False, f"bars {symbol}", lambda: self.data.get_stock_bars(request))
 
 
-__all__ = ["APIError", "AlpacaRestClient"]
+__all__ = ["APIError", "AlpacaRestClient", "RequestBudget"]

@@ -232,6 +232,7 @@ class AlpacaOrder:
     replaced_by: str | None
     replaces: str | None
     updated_ns: int
+    created_ns: int
 
 
 def read_order(raw: object) -> AlpacaOrder:
@@ -272,6 +273,7 @@ def read_order(raw: object) -> AlpacaOrder:
         replaced_by=optional_text(obj, "replaced_by"),
         replaces=optional_text(obj, "replaces"),
         updated_ns=timestamp_field({"updated_at": updated}, "updated_at"),
+        created_ns=timestamp_field({"created_at": obj.get("created_at") or updated}, "created_at"),
     )
 
 
