@@ -300,6 +300,27 @@ def test_sor_unfilled_remainder_is_rerouted_and_every_decision_journaled() -> No
     assert first.request.venues[0].asks == (BookLevel(D("100.01"), D(10)),)
 
 
+def test_sor_every_venue_failed_routes_afresh_over_all_of_them() -> None:
+    run = Venues(TWO)
+    run.quote("A", Quote(D("99.97"), D("100.01"), D(10), D(4)))
+    run.quote("B", Quote(D("99.98"), D("100.03"), D(10), D(3)))
+    for venue, ask in (("A", "100.01"), ("B", "100.03")):
+        run.engine.on_venue_book(
+            VenueId(venue),
+            run.instrument.id,
+            [BookLevel(D("99.97"), D(10))],
+            [BookLevel(D(ask), D(10))],
+        )
+    parent = run.submit_sor(BUY, D(10), SorSpec())
+    splits = [RoutingDecision.from_json(e.decision).split() for e in run.decisions()]
+    assert splits == [{"A": D(10)}, {"B": D(6)}, {"A": D(3)}]
+    third = RoutingDecision.from_json(run.decisions()[2].decision)
+    assert third.reroute is not None
+    assert third.reroute.attempt == 3 and third.reroute.failed_venues == ()
+    assert parent.status is OrderStatus.FILLED
+    assert [c.filled_quantity for c in run.children(parent)] == [D(4), D(3), D(3)]
+
+
 def test_sor_gives_up_after_max_attempts_naming_what_it_filled() -> None:
     run, parent = _phantom_run(SorSpec(max_attempts=1))
     assert parent.status is OrderStatus.CANCELLED

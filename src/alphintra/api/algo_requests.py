@@ -9,14 +9,17 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 
 from alphintra.api.schemas import AlgoIn, SignalIn
+from alphintra.domain.identifiers import VenueId
 from alphintra.execution.algorithms import (
     AlgoSpec,
     IcebergSpec,
     PovSpec,
+    SorSpec,
     TwapSpec,
     VwapSpec,
     volume_profile,
 )
+from alphintra.execution.routing import CostModel, FailurePolicy
 from alphintra.marketdata.daily_closes import minute_trade_bars
 from alphintra.orders.factory import OrderValidationError
 from alphintra.service.trading import InvalidRequestError
@@ -42,6 +45,17 @@ def algo_spec(algo: AlgoIn, now: int, portal: Portal, instrument_id: str) -> Alg
                     "MISSING_DISPLAY_QUANTITY", "ICEBERG needs displayQuantity"
                 )
             return IcebergSpec(display_quantity=algo.displayQuantity)
+        if algo.type == "SOR":
+            return SorSpec(
+                venues=tuple(VenueId(v) for v in algo.venues or ()),
+                cost_model=CostModel(
+                    impact_coefficient=algo.impactCoefficient,
+                    volatility_per_ms=algo.volatilityPerMs,
+                    reroute_cost=algo.rerouteCost,
+                ),
+                max_attempts=algo.maxAttempts,
+                policy=FailurePolicy(algo.failurePolicy),
+            )
         if algo.type == "POV":
             if algo.participation is None:
                 raise InvalidRequestError("MISSING_PARTICIPATION", "POV needs participation")

@@ -33,6 +33,7 @@ from alphintra.api.auth import Authenticator, AuthError, Principal
 from alphintra.api.metrics import Metrics
 from alphintra.api.portal import Portal
 from alphintra.api.reports_views import reports_router
+from alphintra.api.routing_views import routing_views
 from alphintra.api.schemas import (
     AccountIn,
     AccountView,
@@ -480,7 +481,10 @@ def create_app(context: ApiContext, lifespan: Callable[[FastAPI], Any] | None = 
     async def get_order(order_id: str, who: Reader) -> OrderView:
         runtime, order = service.find_order(order_id, who.accounts)
         return views.order_view(
-            runtime.engine.account_id, order, service.children_of(runtime, order)
+            runtime.engine.account_id,
+            order,
+            service.children_of(runtime, order),
+            routing_views(runtime.engine.routing_decisions(order.client_order_id)),
         )
 
     async def control_algo(

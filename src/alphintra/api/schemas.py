@@ -186,11 +186,15 @@ class AlgoIn(ApiModel):
 
     TWAP and VWAP need ``endTime``; TWAP takes ``slices`` or ``intervalSeconds``. POV
     needs ``participation`` (a fraction, e.g. 0.1). ICEBERG needs ``displayQuantity``
-    and a LIMIT order. The order's limit price, when given, is the guard no child
-    crosses. ``startTime`` defaults to now.
+    and a LIMIT order. SOR splits the order across ``venues`` (default: every venue
+    with routing terms) at the least expected cost, priced with ``impactCoefficient``,
+    ``volatilityPerMs`` and ``rerouteCost`` (fractions of the mid), and re-routes what
+    is not filled up to ``maxAttempts`` decisions under ``failurePolicy``. The order's
+    limit price, when given, is the guard no child crosses. ``startTime`` defaults to
+    now.
     """
 
-    type: Literal["TWAP", "VWAP", "POV", "ICEBERG"]
+    type: Literal["TWAP", "VWAP", "POV", "ICEBERG", "SOR"]
     startTime: DateTimeText | None = None
     endTime: DateTimeText | None = None
     slices: Annotated[int, Field(ge=1, le=10_000)] | None = None
@@ -202,6 +206,12 @@ class AlgoIn(ApiModel):
     maxChildQuantity: Positive | None = None
     displayQuantity: Positive | None = None
     finishAggressively: bool | None = None
+    venues: Annotated[list[Identifier], Field(max_length=32)] | None = None
+    impactCoefficient: Annotated[Decimal, Field(ge=0, le=1, allow_inf_nan=False)] = Decimal(0)
+    volatilityPerMs: Annotated[Decimal, Field(ge=0, le=1, allow_inf_nan=False)] = Decimal(0)
+    rerouteCost: Annotated[Decimal, Field(ge=0, le=1, allow_inf_nan=False)] = Decimal(0)
+    maxAttempts: Annotated[int, Field(ge=1, le=100)] = 3
+    failurePolicy: Literal["EXCLUDE", "PENALISE"] = "EXCLUDE"
 
 
 class OrderIn(ApiModel):
@@ -250,6 +260,37 @@ class ChildOrderView(ApiModel):
     filledQuantity: str
     averagePrice: str | None
     createdAt: datetime
+    venue: str | None = None
+
+
+class RoutedVenueView(ApiModel):
+    """One venue's share of a routing decision and its expected cost."""
+
+    venue: str
+    quantity: str
+    capacity: str
+    limitPrice: str | None
+    averagePrice: str | None
+    expectedCost: str
+
+
+class RoutingView(ApiModel):
+    """A smart order routing decision: the split, its expected cost and every input.
+
+    ``record`` is the journaled decision in full (books, fees, latencies, fill
+    probabilities, limits, cost model), decimals as strings.
+    """
+
+    attempt: int
+    method: str
+    referenceMid: str
+    routedQuantity: str
+    remainder: str
+    expectedCost: str
+    failedVenues: list[str]
+    allocations: list[RoutedVenueView]
+    explanation: str
+    record: dict[str, Any]
 
 
 class OrderView(ApiModel):
@@ -276,6 +317,8 @@ class OrderView(ApiModel):
     algo: str | None = None
     children: list[ChildOrderView] | None = None
     """For an algo or iceberg parent: its child orders and their progress."""
+    routing: list[RoutingView] | None = None
+    """For a smart order routing parent: its routing decisions, oldest first."""
 
 
 class OrderList(ApiModel):

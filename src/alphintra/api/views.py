@@ -11,6 +11,7 @@ from alphintra.api.schemas import (
     OrderView,
     PortfolioView,
     PositionView,
+    RoutingView,
     SignalFeedback,
     SignalView,
     TradeView,
@@ -50,11 +51,17 @@ def text(value: Decimal | None) -> str | None:
     return format(value, "f")
 
 
-def order_view(account_id: str, order: Order, children: list[Order] | None = None) -> OrderView:
-    """Return the API view of an order (with its children for an execution parent)."""
+def order_view(
+    account_id: str,
+    order: Order,
+    children: list[Order] | None = None,
+    routing: list[RoutingView] | None = None,
+) -> OrderView:
+    """Return the API view of an order (children and routing for an execution parent)."""
     status = order.status.value
     return OrderView(
         algo=order.exec_algorithm,
+        routing=routing,
         children=(
             [
                 ChildOrderView(
@@ -64,6 +71,7 @@ def order_view(account_id: str, order: Order, children: list[Order] | None = Non
                     filledQuantity=format(child.filled_quantity, "f"),
                     averagePrice=text(child.average_price),
                     createdAt=when(child.ts_init),
+                    venue=child.venue,
                 )
                 for child in children
             ]
@@ -119,6 +127,7 @@ def order_payload(account_id: str, order: Order) -> dict[str, object]:
         "algo": order.exec_algorithm,
         # A parent's children stream as orders of their own; REST lists them with it.
         "children": None,
+        "routing": None,  # routing decisions: on REST (GET /orders/{id}) only
     }
 
 

@@ -17,6 +17,7 @@ import yaml
 from pydantic import AliasChoices, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from alphintra.app.simulated_venues import SimulatedVenueSettings
 from alphintra.app.venue_config import VenueConnection
 from alphintra.security import DEFAULT_DEMO_JWT_SECRET
 
@@ -60,6 +61,8 @@ class Settings(BaseSettings):
     """Live venue connections by venue ID (``venue_config.py``); keys come per account."""
     failover: dict[str, list[str]] = Field(default_factory=dict)
     """Per instrument, the venues new orders may go to, primary first."""
+    simulated_venues: list[SimulatedVenueSettings] = Field(default_factory=list)
+    """Extra simulated venues beside ``SIM`` (``simulated_venues.py``), for routing."""
     venue_health_interval_s: float = Field(default=2.0, gt=0, le=600)
     reconcile_interval_s: float = Field(default=30.0, gt=0, le=86_400)
 

@@ -124,6 +124,7 @@ def build_runtime(settings: Settings, env: dict[str, str]) -> Runtime:
             health_interval_s=settings.venue_health_interval_s,
             reconcile_interval_s=settings.reconcile_interval_s,
         ),
+        simulated_venues=[venue.setup() for venue in settings.simulated_venues],
     )
     journal.add_commit_hook(ReadModelProjector(signal_state, service.account_state))
     metrics = Metrics()

@@ -14,7 +14,8 @@ one step on its release, on each data point or book of its instrument, on
    are left out, so no child crosses it.
 3. The first decision is ``route``; each later one is ``reroute`` of the last
    decision with what its children filled and the fresh books, under the spec's
-   ``FailurePolicy`` (a venue that filled less than it was sent has failed).
+   ``FailurePolicy`` (a venue that filled less than it was sent has failed). Once
+   every venue has failed and been left out, the next decision routes afresh.
 4. A decision that routes nothing is not recorded: the parent waits for new books.
    Otherwise ``RoutingDecided`` journals it (every input, the split, the expected
    costs and an explanation), then one LIMIT IOC child per venue goes out at the
@@ -48,7 +49,7 @@ from alphintra.domain.market import MarketData, QuoteBar, QuoteTick
 from alphintra.domain.orders import Order
 from alphintra.domain.values import ZERO
 from alphintra.engine.algos import AlgoEngine
-from alphintra.execution.algorithms import SOR, SorSpec, child_limit_price
+from alphintra.execution.algorithms import SOR, AlgoSpec, SorSpec, child_limit_price
 from alphintra.execution.routing import (
     BookLevel,
     RerouteContext,
@@ -139,6 +140,15 @@ class SorEngine(AlgoEngine):
         size is 0 (not reported) is sized by the venue's profile ``max_quantity``, or
         left out without one. Trade data only goes on to ``on_market_data``.
         """
+        self.record_venue_quote(venue, data)
+        self.on_market_data(data)
+
+    def record_venue_quote(self, venue: VenueId, data: MarketData) -> None:
+        """Record ``venue``'s top of book from a quote (as ``on_venue_market_data``), only.
+
+        For venues quoting alongside a primary feed: nothing else happens until the
+        next data point or book; trade data is ignored.
+        """
         if venue not in self.venues:
             raise ValueError(f"venue {venue!r} is not configured; known: {sorted(self.venues)}")
         if type(data) is QuoteTick:
@@ -146,7 +156,6 @@ class SorEngine(AlgoEngine):
         elif type(data) is QuoteBar:
             quote = (data.bid_close, data.bid_size, data.ask_close, data.ask_size)
         else:
-            self.on_market_data(data)
             return
         bid, bid_size, ask, ask_size = quote
         profile = self._sor.profiles.get(venue)
@@ -154,7 +163,23 @@ class SorEngine(AlgoEngine):
         bids = _top(bid, bid_size, cap)
         asks = _top(ask, ask_size, cap)
         self._sor.books.setdefault(data.instrument_id, {})[venue] = (bids, asks)
-        self.on_market_data(data)
+
+    def submit_algo(self, request: OrderRequest, algo: AlgoSpec) -> Order:
+        """Record and release an algo parent (see ``AlgoEngine.submit_algo``).
+
+        An ``SorSpec`` must name venues the engine has routing terms for (or, naming
+        none, the engine must have some); otherwise raise ``OrderValidationError``.
+        """
+        if isinstance(algo, SorSpec):
+            profiles = self._sor.profiles
+            unknown = [v for v in algo.venues if v not in profiles]
+            if unknown or not profiles:
+                raise OrderValidationError(
+                    "UNKNOWN_VENUE",
+                    f"no routing terms for venue(s) {unknown or list(algo.venues)}; "
+                    f"venues with routing terms: {sorted(profiles)}",
+                )
+        return super().submit_algo(request, algo)
 
     def routing_decisions(self, client_order_id: ClientOrderId) -> list[RoutingDecision]:
         """Return the routing decisions of an SOR parent, oldest first (empty for others)."""
@@ -247,9 +272,12 @@ class SorEngine(AlgoEngine):
         last = routing.decisions[-1] if routing.decisions else None
         filled = self._last_fills(parent, routing) if last is not None else {}
         done = sum(filled.values(), ZERO)
+        decision: RoutingDecision | None = None
         if last is not None and not routing.restart and last.request.quantity - done == remaining:
             decision = reroute(last, filled, policy=spec.policy, venues=fresh)
-        else:
+            if not decision.request.venues:
+                decision = None  # every venue failed and was left out: start over
+        if decision is None:
             if not any(v.bids for v in fresh) or not any(v.asks for v in fresh):
                 return False  # no two-sided quote yet: no reference mid
             request = RoutingRequest(

@@ -74,6 +74,8 @@ from decimal import (
 from enum import StrEnum
 from typing import Any, Final
 
+import msgspec
+
 from alphintra.domain.enums import OrderSide
 from alphintra.domain.identifiers import InstrumentId, VenueId
 
@@ -338,7 +340,7 @@ class RoutingDecision:
 
     def to_json(self) -> str:
         """Return the decision as JSON, decimals as strings so nothing is rounded."""
-        return json.dumps(_to_plain(self), sort_keys=True)
+        return msgspec.json.encode(_to_plain(self), order="sorted").decode()
 
     @classmethod
     def from_json(cls, text: str) -> RoutingDecision:
@@ -766,17 +768,25 @@ def reroute(
 # --- JSON ---------------------------------------------------------------------------------
 
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+"""Field names of each dataclass met while encoding (``fields`` is slow to call)."""
+
+
 def _to_plain(value: object) -> Any:
     if isinstance(value, Decimal):
         return str(value)
+    names = _FIELD_NAMES.get(type(value))
+    if names is not None:
+        return {name: _to_plain(getattr(value, name)) for name in names}
     if isinstance(value, StrEnum):
         return value.value
     if isinstance(value, tuple):
         return [_to_plain(item) for item in value]
-    if is_dataclass(value) and not isinstance(value, type):
-        return {item.name: _to_plain(getattr(value, item.name)) for item in fields(value)}
     if value is None or isinstance(value, str | int | bool):
         return value
+    if is_dataclass(value) and not isinstance(value, type):
+        _FIELD_NAMES[type(value)] = tuple(item.name for item in fields(value))
+        return _to_plain(value)
     raise TypeError(f"cannot encode {type(value).__name__} {value!r} as JSON")
 
 

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import dataclasses
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import partial
@@ -39,11 +39,13 @@ from alphintra.domain.values import ZERO, Currency
 from alphintra.engine.clock import Clock
 from alphintra.engine.engine import EventJournal, TradingEngine
 from alphintra.execution.algorithms import AlgoSpec
+from alphintra.execution.routing import VenueProfile
 from alphintra.orders.factory import OrderValidationError, build_order
 from alphintra.risk.monitors import MonitorLimits, RiskMonitor
 from alphintra.risk.pretrade import RiskLimits
 from alphintra.service.hub import EventHub
 from alphintra.service.live import AlertFn, LiveAccount, LivePolicy, RoutedEngine, VenueLink
+from alphintra.service.sim_venues import SimulatedVenueSetup
 from alphintra.service.simulated import LazyInstruments, number_after_history
 from alphintra.signals.sizing import SizingCaps, SizingError, SizingPolicy, size_signal
 from alphintra.signals.translation import SignalRejected as TranslationRejected
@@ -135,6 +137,8 @@ class AccountRuntime:
         """Why the account stopped (a journal commit failed), or None while healthy."""
         self.live: LiveAccount | None = None
         """The live venues, when the account trades on any (then ``venue`` is unused)."""
+        self.extra_venues: dict[VenueId, SimulatedVenue] = {}
+        """Simulated venues beside ``venue``, quoting the same feed their own way."""
 
     def dispatch(self) -> None:
         """Commit the journal, send waiting commands and apply the venue's reports.
@@ -150,7 +154,8 @@ class AccountRuntime:
             commands = engine.flush()
             while commands:
                 for command in commands:
-                    for report in self.venue.handle(command):
+                    venue = self.extra_venues.get(command.venue, self.venue)
+                    for report in venue.handle(command):
                         engine.on_venue_event(report)
                 commands = engine.flush()
             engine.flush(force=True)
@@ -182,12 +187,18 @@ class TradingService:
         hub: EventHub | None = None,
         venue_config: SimulatedVenueConfig | None = None,
         live_policy: LivePolicy | None = None,
+        simulated_venues: Sequence[SimulatedVenueSetup] = (),
     ) -> None:
         self.journal = journal
+        self.venue_config = venue_config or SimulatedVenueConfig()
+        self.simulated_venues = tuple(simulated_venues)
+        """Extra simulated venues of every account without live venues (for routing)."""
+        names = [self.venue_config.venue_id, *(v.venue_id for v in self.simulated_venues)]
+        if len(set(names)) != len(names):
+            raise ValueError(f"simulated venue IDs must be distinct, got {names}")
         self.registry = registry
         self.clock = clock
         self.hub = hub or EventHub()
-        self.venue_config = venue_config or SimulatedVenueConfig()
         self.accounts: dict[AccountId, AccountRuntime] = {}
         self._observers: list[ObserverFn] = []
         self.live_policy = live_policy or LivePolicy()
@@ -208,19 +219,38 @@ class TradingService:
             raise ConflictError("ACCOUNT_EXISTS", f"account {settings.account_id} already exists")
         venue = SimulatedVenue(self.venue_config, LazyInstruments(self.registry))
         links = settings.links
+        extra = (
+            {}
+            if links
+            else {
+                s.venue_id: s.venue(LazyInstruments(self.registry)) for s in self.simulated_venues
+            }
+        )
         capabilities = {link.adapter.venue_id: link.adapter.capabilities for link in links}
         engine = (RoutedEngine if links else TradingEngine)(
             account_id=settings.account_id,
             registry=self.registry,
             journal=self.journal,
             clock=self.clock,
-            venues=capabilities or {venue.venue_id: venue.capabilities},
+            venues=capabilities or {v.venue_id: v.capabilities for v in (venue, *extra.values())},
             default_venue=links[0].adapter.venue_id if links else venue.venue_id,
             limits=settings.limits,
             id_prefix=f"{settings.account_id}-{time.time_ns():x}",
         )
         engine.attach_monitor(RiskMonitor(settings.monitor))
+        if not links:  # smart order routing prices the simulated venue by its own terms
+            config = self.venue_config
+            engine.set_routing_profile(
+                venue.venue_id,
+                VenueProfile(
+                    taker_fee_bps=config.taker_fee_bps,
+                    latency_ms=Decimal(config.latency_ns) / 1_000_000,
+                ),
+            )
+            for setup in self.simulated_venues:
+                engine.set_routing_profile(setup.venue_id, setup.profile())
         runtime = AccountRuntime(settings, engine, venue)
+        runtime.extra_venues = extra
         events = list(history)
         if links:
             live = LiveAccount(
@@ -237,7 +267,8 @@ class TradingService:
         self.accounts[settings.account_id] = runtime
         if events:
             engine.restore(events)
-            number_after_history(venue, events)
+            for simulated in (venue, *extra.values()):
+                number_after_history(simulated, events)
             # Orders the simulated venue held are gone with the old process: it starts
             # empty, so working orders are re-sent under the same IDs. Live venues keep
             # theirs: reconciliation brings the engine in line instead.
@@ -687,9 +718,15 @@ class TradingService:
                 continue  # live accounts take prices from their venues
             async with runtime.lock:
                 engine = runtime.engine
+                for setup in self.simulated_venues if runtime.extra_venues else ():
+                    shown = setup.quote(data)
+                    extra_venue = runtime.extra_venues[setup.venue_id]
+                    for report in extra_venue.on_market_data(shown):
+                        engine.on_venue_event(report)
+                    engine.record_venue_quote(setup.venue_id, shown)
                 for report in runtime.venue.on_market_data(data):
                     engine.on_venue_event(report)
-                engine.on_market_data(data)
+                engine.on_venue_market_data(runtime.venue.venue_id, data)
                 with contextlib.suppress(AccountUnavailableError):
                     runtime.dispatch()  # a failure stops this account only
         self.hub.publish(
