@@ -73,9 +73,9 @@ class FakeVenue:
         result: _T = self._run(run())
         return result
 
-    def set_quote(self, bid: str, ask: str) -> None:
+    def set_quote(self, bid: str, ask: str, symbol: str = SYMBOL) -> None:
         """Move the market: resting orders it crosses fill at their limit price."""
-        self.call(lambda: self.fake.set_quote(SYMBOL, Decimal(bid), Decimal(ask)))
+        self.call(lambda: self.fake.set_quote(symbol, Decimal(bid), Decimal(ask)))
 
     def stop(self) -> None:
         """Stop serving (connections are refused from now on)."""
@@ -125,6 +125,7 @@ class Service:
     process: subprocess.Popen[bytes]
     base_url: str
     stderr: Path
+    stdout: Path
 
     def kill(self) -> None:
         """SIGKILL the service and reap it."""
@@ -143,7 +144,15 @@ class Service:
 
     def log(self) -> str:
         """Return the end of the service's log."""
-        return self.stderr.read_text()[-4000:]
+        return self.stderr.read_text()[-2000:] + self.stdout.read_text()[-4000:]
+
+    def events(self, event: str) -> list[dict[str, Any]]:
+        """Return the service's structured log records of ``event`` (JSON lines on stdout)."""
+        records = []
+        for line in self.stdout.read_text().splitlines():
+            if line.startswith("{") and f'"event": "{event}"' in line:
+                records.append(json.loads(line))
+        return records
 
 
 @dataclass(slots=True)
@@ -170,11 +179,11 @@ def _command() -> list[str]:
     return [sys.executable, "-m", "alphintra.app.cli"]
 
 
-def venue_settings(fake: FakeVenue) -> dict[str, Any]:
+def venue_settings(fake: FakeVenue, instruments: list[str]) -> dict[str, Any]:
     """Return the ``ALPHINTRA_VENUES`` entry for a ccxt binance connection to ``fake``."""
     return {
         "kind": "ccxt",
-        "instruments": [SYMBOL],
+        "instruments": instruments,
         "settings": {
             "exchange_id": "binance",
             "base_url": fake.base_url,
@@ -190,6 +199,7 @@ def deploy(
     directory: Path,
     venues: dict[str, FakeVenue],
     failover: dict[str, list[str]] | None = None,
+    instruments: tuple[str, ...] = (SYMBOL,),
 ) -> Deployment:
     """Create the database, the trader and ``LIVE1`` on the first venue, with its keys."""
     database_url = f"sqlite:///{directory / 'live.db'}"
@@ -222,7 +232,9 @@ def deploy(
         ALPHINTRA_MASTER_KEY=master,
         ALPHINTRA_FEED_INTERVAL_MS="1000",
         ALPHINTRA_LOG_LEVEL="INFO",
-        ALPHINTRA_VENUES=json.dumps({n: venue_settings(v) for n, v in venues.items()}),
+        ALPHINTRA_VENUES=json.dumps(
+            {n: venue_settings(v, list(instruments)) for n, v in venues.items()}
+        ),
         ALPHINTRA_FAILOVER=json.dumps(failover or {}),
         ALPHINTRA_VENUE_HEALTH_INTERVAL_S="0.3",
         ALPHINTRA_RECONCILE_INTERVAL_S="2",
@@ -243,7 +255,7 @@ def start(deployment: Deployment, run: int, *, ready: bool = True) -> Service:
             env=deployment.env,
             cwd=deployment.directory,
         )
-    service = Service(process, f"http://127.0.0.1:{port}", stderr)
+    service = Service(process, f"http://127.0.0.1:{port}", stderr, stdout)
     path = "/readyz" if ready else "/healthz"
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
