@@ -53,12 +53,23 @@ STATUS = {  # the fake's order status -> the service's
 class FakeVenue:
     """A ``FakeBinance`` served from a thread; every call runs on the fake's own loop."""
 
-    def __init__(self, api_key: str = "fake-binance-key", secret: str = "fake-binance-secret"):
+    def __init__(
+        self,
+        api_key: str = "fake-binance-key",
+        secret: str = "fake-binance-secret",
+        *,
+        serve: bool = True,
+    ) -> None:
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
         self.fake = self.call(lambda: FakeBinance(api_key=api_key, secret=secret))
         self.base_url = self.fake.base_url
+        if serve:
+            self.serve()
+
+    def serve(self) -> None:
+        """Start answering on the port bound at construction (refused until then)."""
         self._run(self.fake.start())
 
     def _run(self, coroutine: Any) -> Any:
