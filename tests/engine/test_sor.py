@@ -349,6 +349,37 @@ def test_sor_replay_restores_the_journaled_decisions_exactly() -> None:
     assert restored.state.orders[coid].filled_quantity == 10
 
 
+def test_sor_restored_mid_flight_reroutes_from_the_journaled_decision() -> None:
+    slow = [VenueSetup("A", D(1), latency_ms=5), VenueSetup("B", D(2))]
+    run = Venues(slow)
+    run.quote("A", Quote(D("99.97"), D("100.01"), D(10), D(4)))
+    run.quote("B", Quote(D("99.98"), D("100.03"), D(10), D(20)))
+    run.engine.on_venue_book(
+        VenueId("A"),
+        run.instrument.id,
+        [BookLevel(D("99.97"), D(10))],
+        [BookLevel(D("100.01"), D(10))],
+    )
+    parent = run.submit_sor(BUY, D(10), SorSpec())
+    assert [c.is_open for c in run.children(parent)] == [True]  # A is slow: still working
+    run.engine.flush(force=True)
+    restored = rebuild_engine(
+        run.journal,
+        run.engine.account_id,
+        lambda: make_engine(run.registry, run.journal, run.clock, slow),
+        use_snapshot=False,
+    )
+    run.engine = restored  # the venues keep their orders; the new engine takes over
+    run.engine.subscribe(run.events.append)
+    run.quote("B", Quote(D("99.98"), D("100.03"), D(10), D(20)))
+    run.requote(6)  # A fills 4 of 10; the restored engine re-routes 6 to B
+    coid = parent.client_order_id
+    decisions = restored.routing_decisions(coid)
+    assert [d.split() for d in decisions] == [{"A": D(10)}, {"B": D(6)}]
+    assert decisions[1].reroute is not None and decisions[1].reroute.failed_venues == ("A",)
+    assert restored.state.orders[coid].status is OrderStatus.FILLED
+
+
 def test_sor_cancel_parent_cancels_working_children() -> None:
     slow = [VenueSetup("A", D(1), latency_ms=5), VenueSetup("B", D(2), latency_ms=5)]
     run = Venues(slow)
