@@ -18,11 +18,13 @@ submitted by hand at the moments the algorithm sends its children:
   parent of 3Q per tick, split into three IOC children; twin: three IOC LIMIT
   orders of Q per tick, one per venue.
 
-Only the loop is timed (data feed, commands, venue matching, reports), not building
-the engines. Rounds alternate which of the pair runs first, so that drift on the
-machine falls on both alike. Prints one JSON document: per workload, the median µs
-per child of the algorithm and of the twin, the median over rounds of their ratio
-and of their difference (the overhead per child), and the ratio of the best runs.
+The process's CPU time is measured (``time.process_time``), so that other programs
+competing for the cores do not count; it covers the loop (data feed, commands, venue
+matching, reports), not building the engines. Rounds alternate which of the pair
+runs first, so that drift on the machine falls on both alike. Prints one JSON
+document: per workload, the median µs per child of the algorithm and of the twin,
+the median over rounds of their ratio and of their difference (the overhead per
+child), and the ratio of the best runs.
 """
 
 from __future__ import annotations
@@ -158,16 +160,14 @@ def _limit(
 # Workloads: each returns its rig (for the counts) after running its timed loop ----------
 
 
-def twap(n: int, algo: bool) -> Rig:
-    rig = Rig(1)
+def twap(rig: Rig, n: int, algo: bool) -> Rig:
     venue = VenueId("SIM0")
     spec = TwapSpec(start_ns=T0, end_ns=T0 + n * STEP_NS, slices=n)
     rig.feed(venue, _quote(0))
     return _timed_schedule(rig, venue, n, spec if algo else None)
 
 
-def vwap(n: int, algo: bool) -> Rig:
-    rig = Rig(1)
+def vwap(rig: Rig, n: int, algo: bool) -> Rig:
     venue = VenueId("SIM0")
     first = (T0 % NS_PER_DAY) // STEP_NS
     weights = tuple((first + k, Decimal(1) / n) for k in range(n))
@@ -189,8 +189,7 @@ def _timed_schedule(rig: Rig, venue: VenueId, n: int, spec: AlgoSpec | None) -> 
     return rig
 
 
-def pov(n: int, algo: bool) -> Rig:
-    rig = Rig(1)
+def pov(rig: Rig, n: int, algo: bool) -> Rig:
     venue = VenueId("SIM0")
     rig.feed(venue, TradeTick(EURUSD, MID, 2 * Q, T0))
     if algo:
@@ -204,8 +203,7 @@ def pov(n: int, algo: bool) -> Rig:
     return rig
 
 
-def iceberg(n: int, algo: bool) -> Rig:
-    rig = Rig(1)
+def iceberg(rig: Rig, n: int, algo: bool) -> Rig:
     venue = VenueId("SIM0")
     rig.feed(venue, QuoteTick(EURUSD, MID - PIP, MID + PIP, Q * n, Q * n, T0))
     price = MID + 10 * PIP
@@ -220,8 +218,7 @@ def iceberg(n: int, algo: bool) -> Rig:
 SOR_VENUES = 3
 
 
-def sor(n: int, algo: bool) -> Rig:
-    rig = Rig(SOR_VENUES)
+def sor(rig: Rig, n: int, algo: bool) -> Rig:
     parents = n // SOR_VENUES
     for k in range(parents):
         for v in range(SOR_VENUES):
@@ -234,20 +231,24 @@ def sor(n: int, algo: bool) -> Rig:
     return rig
 
 
-WORKLOADS: dict[str, Callable[[int, bool], Rig]] = {
-    "TWAP": twap,
-    "VWAP": vwap,
-    "POV": pov,
-    "ICEBERG": iceberg,
-    "SOR": sor,
+Workload = Callable[[Rig, int, bool], Rig]
+
+WORKLOADS: dict[str, tuple[int, Workload]] = {
+    "TWAP": (1, twap),
+    "VWAP": (1, vwap),
+    "POV": (1, pov),
+    "ICEBERG": (1, iceberg),
+    "SOR": (SOR_VENUES, sor),
 }
+"""Each workload: how many venues its rig has, and the timed loop."""
 
 
-def _measure(workload: Callable[[int, bool], Rig], n: int, algo: bool) -> tuple[float, int]:
+def _measure(venue_count: int, workload: Workload, n: int, algo: bool) -> tuple[float, int]:
+    rig = Rig(venue_count)
     gc.collect()
-    start = time.perf_counter()
-    rig = workload(n, algo)
-    elapsed = time.perf_counter() - start
+    start = time.process_time()
+    workload(rig, n, algo)
+    elapsed = time.process_time() - start
     children = rig.children()
     if rig.filled() != Q * children:
         raise SystemExit(f"{workload.__name__}: {children} children filled {rig.filled()}")
@@ -263,15 +264,15 @@ def main() -> None:
     samples: dict[str, tuple[list[float], list[float], list[int]]] = {
         name: ([], [], []) for name in WORKLOADS
     }
-    for workload in WORKLOADS.values():  # warm-up: imports, caches
-        _measure(workload, 30, True)
-        _measure(workload, 30, False)
+    for venue_count, workload in WORKLOADS.values():  # warm-up: imports, caches
+        _measure(venue_count, workload, 30, True)
+        _measure(venue_count, workload, 30, False)
     for r in range(args.rounds):
-        for name, workload in WORKLOADS.items():
+        for name, (venue_count, workload) in WORKLOADS.items():
             algo_us, plain_us, counts = samples[name]
             order = (True, False) if r % 2 == 0 else (False, True)
             for algo in order:
-                per_child, children = _measure(workload, args.children, algo)
+                per_child, children = _measure(venue_count, workload, args.children, algo)
                 (algo_us if algo else plain_us).append(per_child)
                 if algo:
                     counts.append(children)
