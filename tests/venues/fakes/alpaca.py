@@ -36,7 +36,6 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from enum import StrEnum
 from typing import Any
 
 import msgpack  # type: ignore[import-untyped]  # msgpack ships no type information
@@ -49,50 +48,10 @@ from venues.fakes.alpaca_account import (
     invalid,
     rfc3339,
 )
+from venues.fakes.alpaca_faults import Fault, FaultPlan, Injected, corrupt
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _NANOS = 1_000_000_000
-
-
-class Fault(StrEnum):
-    ERROR = "error"
-    """A 5xx before the request is applied."""
-    TIMEOUT = "timeout"
-    """The request is applied; the response comes after ``timeout_delay_s``."""
-    DROP = "drop"
-    """The request is applied; the connection closes without a response."""
-    APPLY_THEN_ERROR = "apply_then_error"
-    """The request is applied; the response is a 5xx."""
-    RATE_LIMIT = "rate_limit"
-    """A 429 with Retry-After; nothing is applied."""
-    MALFORMED_JSON = "malformed_json"
-    UNKNOWN_STATUS = "unknown_status"
-    NEGATIVE_FILLED = "negative_filled"
-
-
-@dataclass(frozen=True)
-class FaultPlan:
-    """Seeded random faults on REST requests (each a probability per request)."""
-
-    seed: int = 0
-    error: float = 0.0
-    timeout: float = 0.0
-    drop: float = 0.0
-    apply_then_error: float = 0.0
-    rate_limit: float = 0.0
-    drop_fill_updates: float = 0.0
-    """Probability that a trade_updates ``fill`` or ``partial_fill`` message is lost."""
-    disconnect_streams_every_s: float = 0.0
-    """Close every trade_updates connection this often (0: never)."""
-
-
-@dataclass
-class _Injected:
-    fault: Fault
-    method: str | None
-    path: str | None
-    remaining: int
-    status: int
 
 
 @dataclass
@@ -195,7 +154,7 @@ class FakeAlpaca:
         """How many times each fault of the ``FaultPlan`` was drawn."""
         self.stream_disconnects = 0
         self._disconnector: asyncio.Task[None] | None = None
-        self._injected: list[_Injected] = []
+        self._injected: list[Injected] = []
         self._stream_corruptions: list[str] = []
         self.requests: list[tuple[str, str]] = []
         """Every REST request received, as (method, path)."""
@@ -293,7 +252,7 @@ class FakeAlpaca:
         status: int = 500,
     ) -> None:
         """Apply ``fault`` to the next ``count`` REST requests matching method and path."""
-        self._injected.append(_Injected(fault, method, path, count, status))
+        self._injected.append(Injected(fault, method, path, count, status))
 
     def corrupt_next_trade_update(self, kind: Fault) -> None:
         """Corrupt the next trade_updates message (MALFORMED_JSON, UNKNOWN_STATUS, ...)."""
@@ -417,7 +376,7 @@ class FakeAlpaca:
                 {"code": 50010000, "message": "internal server error"}, status=status
             )
         elif fault in (Fault.MALFORMED_JSON, Fault.UNKNOWN_STATUS, Fault.NEGATIVE_FILLED):
-            return self._corrupt(response, fault)
+            return corrupt(response, fault)
         return response
 
     async def _handle(self, request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -470,23 +429,6 @@ class FakeAlpaca:
         for window_s, _ in limits:
             self._windows[window_s].append(now)
         return False
-
-    @staticmethod
-    def _corrupt(response: web.StreamResponse, fault: Fault) -> web.StreamResponse:
-        if fault is Fault.MALFORMED_JSON:
-            return web.Response(
-                status=200, text='{"id": "truncated', content_type="application/json"
-            )
-        assert isinstance(response, web.Response) and response.body is not None
-        assert isinstance(response.body, bytes)
-        payload = json.loads(response.body)
-        targets = payload if isinstance(payload, list) else [payload]
-        for item in targets[:1]:
-            if fault is Fault.UNKNOWN_STATUS:
-                item["status"] = "teleported"
-            else:
-                item["filled_qty"] = "-1"
-        return web.json_response(payload, status=response.status)
 
     # Trading REST ---------------------------------------------------------------------
 
@@ -839,3 +781,6 @@ class FakeAlpaca:
             await conn.ws.send_bytes(msgpack.packb(messages))
         else:
             await conn.ws.send_str(json.dumps(messages))
+
+
+__all__ = ["FakeAlpaca", "FakeBar", "Fault", "FaultPlan"]
