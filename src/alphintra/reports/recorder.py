@@ -22,6 +22,7 @@ logged and skipped.
 from __future__ import annotations
 
 import bisect
+import heapq
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -118,8 +119,10 @@ class ExecutionQualityRecorder:
         self._listener = listener
         self._tracked: dict[tuple[AccountId, ClientOrderId], _Tracked] = {}
         self._touched: set[tuple[AccountId, ClientOrderId]] = set()
-        self._watched: dict[tuple[AccountId, ClientOrderId], int] = {}
-        """Closed orders waiting for the quotes to reach their horizon: key -> its end."""
+        self._watched: set[tuple[AccountId, ClientOrderId]] = set()
+        """Closed orders waiting for the quotes to reach their horizon."""
+        self._due: dict[InstrumentId, list[tuple[int, tuple[AccountId, ClientOrderId]]]] = {}
+        """Per instrument, a heap of (time the horizon is reached, watched order)."""
 
     def appended(self, event: AnyEvent, seq: int) -> None:
         """Note an order's creation, fills and changes."""
@@ -160,22 +163,24 @@ class ExecutionQualityRecorder:
         """Return the upserts for the commit now starting."""
         keys = self._touched
         self._touched = set()
-        for key, end in list(self._watched.items()):
-            state = self._state_of(key[0])
-            order = state.orders.get(key[1]) if state is not None else None
-            latest = None if order is None else self.quotes.latest_ts(order.instrument_id)
-            if latest is None or latest >= end + self.horizon_ns:
-                keys.add(key)
+        again: set[tuple[AccountId, ClientOrderId]] = set()
+        for instrument, heap in self._due.items():
+            latest = self.quotes.latest_ts(instrument)
+            while heap and latest is not None and heap[0][0] <= latest:
+                key = heapq.heappop(heap)[1]
+                if key in self._watched:
+                    again.add(key)
         rows: list[Params] = []
-        for key in sorted(keys):
-            rows.extend(self._measure(key))
+        for key in sorted(keys | again):
+            rows.extend(self._measure(key, final=key in again))
         return [(UPSERT, rows)] if rows else []
 
     def discard(self) -> None:
         """Forget what the failed commit would have measured (it is measured next time)."""
         self._touched = set()
 
-    def _measure(self, key: tuple[AccountId, ClientOrderId]) -> list[Params]:
+    def _measure(self, key: tuple[AccountId, ClientOrderId], final: bool = False) -> list[Params]:
+        """Return the rows of a touched order; ``final``: its horizon is reached, last time."""
         account, order_id = key
         tracked = self._tracked.get(key)
         state = self._state_of(account)
@@ -203,16 +208,18 @@ class ExecutionQualityRecorder:
         if self._listener is not None and (new_fills or newly_closed):
             self._listener(recorded, new_fills, newly_closed)
         if closed:
-            waiting = bool(quality.fills) and quality.market_impact_bps is None
-            if waiting and (key in self._watched or len(self._watched) < MAX_WATCHED):
-                self._watched[key] = recorded.end_ts
-            else:
+            waiting = not final and quality.fills and quality.market_impact_bps is None
+            if waiting and key not in self._watched and len(self._watched) < MAX_WATCHED:
+                self._watched.add(key)
+                due = quality.fills[-1].ts + self.horizon_ns
+                heapq.heappush(self._due.setdefault(order.instrument_id, []), (due, key))
+            elif not (waiting and key in self._watched):
                 self._forget(key)
         return order_rows(recorded)
 
     def _forget(self, key: tuple[AccountId, ClientOrderId]) -> None:
         self._tracked.pop(key, None)
-        self._watched.pop(key, None)
+        self._watched.discard(key)
 
     def _record(self, state: AccountState, order: Order, tracked: _Tracked) -> RecordedOrder:
         parent = state.orders.get(order.parent_id) if order.parent_id is not None else None

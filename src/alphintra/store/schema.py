@@ -253,8 +253,7 @@ execution_quality = sa.Table(
     sa.Column("execution_time_ns", Nanos, nullable=True),
     sa.Column("price_improvement", Exact, nullable=True),
     sa.Column("price_improvement_bps", Exact, nullable=True),
-    sa.Index("ix_execution_quality_account_ts", "account_id", "ts_ns"),
-    sa.Index("ix_execution_quality_symbol_ts", "symbol", "ts_ns"),
+    sa.Index("ix_execution_quality_account_arrival", "account_id", "arrival_ts_ns"),
 )
 """Execution quality over time: one ``ORDER`` row per order (``trade_id`` empty, ``ts_ns``
 its arrival) and one ``FILL`` row per fill (``ts_ns`` the fill). Upserted by
