@@ -174,6 +174,58 @@ def test_sor_first_split_equals_brute_force_optimum(
         assert child.price == allocation.limit_price
 
 
+@st.composite
+def routing_cases(
+    draw: st.DrawFn,
+) -> tuple[list[VenueSetup], list[Book], OrderSide, int, CostModel]:
+    setups, books = [], []
+    for index in range(draw(st.integers(2, 3))):
+        limit = draw(st.none() | st.integers(1, 5))
+        setups.append(
+            VenueSetup(
+                "ABC"[index],
+                D(draw(st.integers(0, 20))) / 2,
+                latency_ms=draw(st.integers(0, 50)),
+                fill_probability=D(draw(st.integers(80, 100))) / 100,
+                max_quantity=None if limit is None else D(limit),
+            )
+        )
+        sides = []
+        for sign in (-1, 1):
+            levels, price = [], 10_000 + sign * draw(st.integers(1, 8))
+            for _ in range(draw(st.integers(1, 2))):
+                levels.append((str(D(price) / 100), draw(st.integers(1, 3))))
+                price += sign * draw(st.integers(1, 5))
+            sides.append(levels)
+        books.append((sides[0], sides[1]))
+    model = CostModel(
+        impact_coefficient=D(draw(st.integers(0, 30))) / 10_000,
+        volatility_per_ms=D(draw(st.integers(0, 5))) / 1_000_000,
+        reroute_cost=D(draw(st.integers(0, 20))) / 10_000,
+    )
+    side = draw(st.sampled_from([BUY, SELL]))
+    return setups, books, side, draw(st.integers(1, 12)), model
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(routing_cases())
+def test_sor_random_books_split_sent_is_a_brute_force_optimum(
+    case: tuple[list[VenueSetup], list[Book], OrderSide, int, CostModel],
+) -> None:
+    setups, books, side, quantity, model = case
+    run = Venues(setups)
+    for setup, (bids, asks) in zip(setups, books, strict=True):
+        run.engine.on_venue_book(
+            VenueId(setup.name), run.instrument.id, _levels(bids), _levels(asks)
+        )
+    parent = run.submit_sor(side, D(quantity), SorSpec(cost_model=model))
+    optimal = brute_force(setups, books, side, quantity, model)
+    sent = {str(child.venue): int(child.quantity) for child in run.children(parent)}
+    assert sent in [split for split, _ in optimal]
+    if len(optimal) == 1:
+        assert sent == optimal[0][0]
+
+
 # --- realised cost never worse than the single best-priced venue --------------------------
 
 
