@@ -149,6 +149,7 @@ def build_runtime(settings: Settings, env: dict[str, str]) -> Runtime:
                 portal.books[account].entry_prices.get(signal) if account in portal.books else None
             ),
             listener=metrics.on_quality,
+            base_currency=lambda symbol: service.registry.get(symbol).base_currency,
         )
     )
     report_dir = _report_dir(settings, env)

@@ -15,8 +15,10 @@ children's fills. The realised spread and the market impact need the mid
 watched and is measured again at a later commit once they do. Orders created before
 this process started are not measured (their earlier fills are not known here).
 
-A failure to measure (no quote at arrival, say) never fails the commit: the order is
-logged and skipped.
+A fee charged in the base asset is converted at the fill price (``base_currency`` names
+each instrument's base); an order with a fee in any other currency is not measured. A
+failure to measure (no quote at arrival, an unconvertible fee) never fails the commit:
+the order is logged and skipped.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from alphintra.domain.events import AnyEvent, OrderEvent, OrderFilled, OrderInit
 from alphintra.domain.identifiers import AccountId, ClientOrderId, InstrumentId, SignalId
 from alphintra.domain.market import QuoteTick
 from alphintra.domain.orders import Order
+from alphintra.domain.values import Currency
 from alphintra.execution.quality import MONEY, Execution, FillQuality, OrderRecord, order_quality
 from alphintra.reports.records import UPSERT, Params, RecordedOrder, order_rows
 
@@ -92,6 +95,8 @@ class _Tracked:
     fills: list[Execution] = field(default_factory=list)
     reported: set[str] = field(default_factory=set)
     closed_reported: bool = False
+    unmeasurable: str | None = None
+    """Why the order cannot be measured (a fee in a currency we cannot convert)."""
 
 
 def _fill_key(fill: FillQuality) -> str:
@@ -109,6 +114,7 @@ class ExecutionQualityRecorder:
         horizon_ns: int = DEFAULT_HORIZON_NS,
         decision_price: DecisionPriceFn | None = None,
         listener: OrderListener | None = None,
+        base_currency: Callable[[InstrumentId], Currency | None] | None = None,
     ) -> None:
         if horizon_ns < 0:
             raise ValueError(f"horizon_ns must not be negative, got {horizon_ns}")
@@ -117,6 +123,7 @@ class ExecutionQualityRecorder:
         self.horizon_ns = horizon_ns
         self._decision_price = decision_price
         self._listener = listener
+        self._base_currency = base_currency
         self._tracked: dict[tuple[AccountId, ClientOrderId], _Tracked] = {}
         self._touched: set[tuple[AccountId, ClientOrderId]] = set()
         self._watched: set[tuple[AccountId, ClientOrderId]] = set()
@@ -138,7 +145,12 @@ class ExecutionQualityRecorder:
         self._touched.add(key)
         if type(event) is not OrderFilled:
             return
-        execution = Execution.from_event(event, fee_in_quote=self._fee_in_quote(event))
+        try:
+            fee = self._fee_in_quote(event)
+        except ValueError as exc:
+            tracked.unmeasurable = str(exc)
+            fee = None
+        execution = Execution.from_event(event, fee_in_quote=fee)
         tracked.fills.append(execution)
         state = self._state_of(event.account_id)
         order = state.orders.get(event.client_order_id) if state is not None else None
@@ -149,15 +161,31 @@ class ExecutionQualityRecorder:
             parent_tracked = self._tracked.get(parent_key)
             if parent is not None and parent.exec_algorithm and parent_tracked is not None:
                 parent_tracked.fills.append(execution)
+                parent_tracked.unmeasurable = parent_tracked.unmeasurable or tracked.unmeasurable
                 self._touched.add(parent_key)
 
     def _fee_in_quote(self, event: OrderFilled) -> Decimal | None:
+        """Return the fee in the quote currency when it was charged in another one.
+
+        A fee in the base asset (crypto venues) is worth fee x price; a fee in any other
+        currency raises ``ValueError``: it cannot be converted here.
+        """
         state = self._state_of(event.account_id)
         quote_currency = state.quote_currencies.get(event.instrument_id) if state else None
-        if quote_currency is None or event.fee_currency == quote_currency:
+        if quote_currency is None or event.fee_currency == quote_currency or not event.fee:
             return None
-        # A fee charged in the base asset (crypto venues) is worth fee x price in quote.
-        return MONEY.multiply(event.fee, event.last_price)
+        base = None
+        if self._base_currency is not None:
+            try:
+                base = self._base_currency(event.instrument_id)
+            except KeyError:  # an instrument the registry does not know has no base here
+                base = None
+        if event.fee_currency == base:
+            return MONEY.multiply(event.fee, event.last_price)
+        raise ValueError(
+            f"fee of trade {event.trade_id} is in {event.fee_currency}, not in the quote "
+            f"currency {quote_currency} or the base currency {base}"
+        )
 
     def drain(self) -> list[tuple[str, list[Params]]]:
         """Return the upserts for the commit now starting."""
@@ -189,6 +217,10 @@ class ExecutionQualityRecorder:
             self._forget(key)
             return []
         closed = order.status.is_closed
+        if tracked.unmeasurable is not None:
+            log.warning("execution quality of %s/%s not measured: %s", *key, tracked.unmeasurable)
+            self._forget(key)
+            return []
         if not tracked.fills and not (closed and order.status in _MEASURED_WHEN_UNFILLED):
             if closed:
                 self._forget(key)
