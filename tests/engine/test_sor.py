@@ -22,7 +22,7 @@ from alphintra.domain.enums import OrderSide, OrderStatus, OrderType, TimeInForc
 from alphintra.domain.events import OrderCancelled
 from alphintra.domain.identifiers import VenueId
 from alphintra.domain.orders import Order
-from alphintra.engine.replay import rebuild_engine
+from alphintra.engine.replay import rebuild_engine, take_snapshot
 from alphintra.execution.algorithms import SorSpec
 from alphintra.execution.routing import BookLevel, CostModel, RoutingDecision
 from alphintra.store.memory import MemoryJournal
@@ -401,7 +401,10 @@ def test_sor_replay_restores_the_journaled_decisions_exactly() -> None:
     assert restored.state.orders[coid].filled_quantity == 10
 
 
-def test_sor_restored_mid_flight_reroutes_from_the_journaled_decision() -> None:
+@pytest.mark.parametrize("use_snapshot", [False, True], ids=["journal", "snapshot"])
+def test_sor_restored_mid_flight_reroutes_from_the_journaled_decision(
+    use_snapshot: bool,
+) -> None:
     slow = [VenueSetup("A", D(1), latency_ms=5), VenueSetup("B", D(2))]
     run = Venues(slow)
     run.quote("A", Quote(D("99.97"), D("100.01"), D(10), D(4)))
@@ -415,11 +418,13 @@ def test_sor_restored_mid_flight_reroutes_from_the_journaled_decision() -> None:
     parent = run.submit_sor(BUY, D(10), SorSpec())
     assert [c.is_open for c in run.children(parent)] == [True]  # A is slow: still working
     run.engine.flush(force=True)
+    if use_snapshot:
+        take_snapshot(run.engine, run.journal)
     restored = rebuild_engine(
         run.journal,
         run.engine.account_id,
         lambda: make_engine(run.registry, run.journal, run.clock, slow),
-        use_snapshot=False,
+        use_snapshot=use_snapshot,
     )
     run.engine = restored  # the venues keep their orders; the new engine takes over
     run.engine.subscribe(run.events.append)

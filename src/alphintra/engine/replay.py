@@ -154,6 +154,10 @@ class AccountSnapshot(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     """Execution algos paused (``AlgoStateChanged``), sorted."""
     algo_volumes: dict[ClientOrderId, Decimal] = msgspec.field(default_factory=dict)
     """Volume each participation algo has counted (``AlgoVolumeObserved``)."""
+    routing: dict[ClientOrderId, list[str]] = msgspec.field(default_factory=dict)
+    """Routing decisions of each SOR parent (``RoutingDecided`` JSON), oldest first."""
+    routing_restart: list[ClientOrderId] = msgspec.field(default_factory=list)
+    """SOR parents paused since their last decision: they route afresh, sorted."""
 
 
 def _enc_hook(obj: object) -> object:
@@ -245,6 +249,8 @@ def capture_snapshot(engine: TradingEngine, seq: int) -> AccountSnapshot:
         emulated=engine.emulator.tracked(),
         algo_paused=algo_paused,
         algo_volumes=algo_volumes,
+        routing=engine._routing_snapshot(),
+        routing_restart=engine._routing_restarts(),
     )
 
 
@@ -355,6 +361,7 @@ def restore_snapshot(engine: TradingEngine, snapshot: AccountSnapshot) -> None:
         order = state.orders[client_order_id]
         engine.emulator.track(order, engine.instrument(order.instrument_id))
     engine._load_algo_snapshot(snapshot.algo_paused, snapshot.algo_volumes)
+    engine._load_routing_snapshot(snapshot.routing, snapshot.routing_restart)
     engine._restore_algos()
     # Exchange rates follow the marks of FX and crypto spot pairs, as live market data does.
     for instrument_id, mark in snapshot.marks.items():

@@ -240,6 +240,29 @@ class SorEngine(AlgoEngine):
             self._sor.parents.setdefault(client_order_id, _Routing()).restart = True
         return paused
 
+    def _routing_snapshot(self) -> dict[ClientOrderId, list[str]]:
+        """Return each SOR parent's decisions as journaled JSON, for a snapshot."""
+        parents = self._sor.parents
+        return {
+            coid: [d.to_json() for d in parents[coid].decisions]
+            for coid in sorted(parents)
+            if parents[coid].decisions
+        }
+
+    def _routing_restarts(self) -> list[ClientOrderId]:
+        """Return the SOR parents paused since their last decision, for a snapshot."""
+        return sorted(coid for coid, routing in self._sor.parents.items() if routing.restart)
+
+    def _load_routing_snapshot(
+        self, decisions: Mapping[ClientOrderId, list[str]], restarts: list[ClientOrderId]
+    ) -> None:
+        for coid, texts in decisions.items():
+            routing = self._sor.parents.setdefault(coid, _Routing())
+            routing.decisions = [RoutingDecision.from_json(text) for text in texts]
+            routing.children = None
+        for coid in restarts:
+            self._sor.parents.setdefault(coid, _Routing()).restart = True
+
     # Routing ----------------------------------------------------------------------------
 
     def _sor_parents(self, instrument_id: InstrumentId) -> list[ClientOrderId]:
