@@ -227,7 +227,7 @@ class SorEngine(AlgoEngine):
             return
         super()._fold_algo_event(event)
         if type(event) is AlgoStateChanged and event.paused:
-            self._sor.parents.setdefault(event.client_order_id, _Routing()).restart = True
+            self._mark_restart(event.client_order_id)
 
     def pause_algo(self, client_order_id: ClientOrderId, reason: str = "") -> bool:
         """Pause an algo (see ``AlgoEngine.pause_algo``); an SOR then routes afresh on resume.
@@ -237,8 +237,13 @@ class SorEngine(AlgoEngine):
         """
         paused = super().pause_algo(client_order_id, reason)
         if paused:
-            self._sor.parents.setdefault(client_order_id, _Routing()).restart = True
+            self._mark_restart(client_order_id)
         return paused
+
+    def _mark_restart(self, client_order_id: ClientOrderId) -> None:
+        order = self.state.orders.get(client_order_id)
+        if order is not None and order.exec_algorithm == SOR:
+            self._sor.parents.setdefault(client_order_id, _Routing()).restart = True
 
     def _routing_snapshot(self) -> dict[ClientOrderId, list[str]]:
         """Return each SOR parent's decisions as journaled JSON, for a snapshot."""
