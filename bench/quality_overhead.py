@@ -5,7 +5,8 @@ Usage: quality_overhead.py N [--repeats 3]
 Runs the ``market`` workload of ``engine_throughput.py`` (one market BUY per EUR/USD
 quote tick, SQLite journal with the read-model projector as in the service, risk off)
 N times with and without the `ExecutionQualityRecorder` commit hook, alternating, and
-prints the median orders/s of each. Then builds the best-execution and TCA reports from
+prints the median CPU time per order of each (``time.process_time``, so other
+processes on the machine do not count). Then builds the best-execution and TCA reports from
 the orders the last recorded run stored, renders them in each format, and prints the
 median time of each step. One JSON line.
 """
@@ -43,7 +44,7 @@ HORIZON_NS = 1_000_000_000
 
 
 def run(n: int, record: bool) -> tuple[float, str]:
-    """Run the market workload once; return (orders per second, database URL)."""
+    """Run the market workload once; return (CPU µs per order, database URL)."""
     url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='alphintra-quality-')) / 'bench.db'}"
     upgrade(url)
     journal = open_journal(url)
@@ -67,7 +68,7 @@ def run(n: int, record: bool) -> tuple[float, str]:
     engine.open_account("USD", {"USD": Decimal(1_000_000_000)})
     engine.flush(force=True)
     ticks = make_ticks(n)
-    start = time.perf_counter()
+    start = time.process_time()
     for tick in ticks[:n]:
         clock.advance_to(tick.ts)
         if record:
@@ -89,9 +90,9 @@ def run(n: int, record: bool) -> tuple[float, str]:
                 for report in venue.handle(command):
                     engine.on_venue_event(report)
             commands = engine.flush()
-    wall = time.perf_counter() - start
+    cpu = time.process_time() - start
     journal.close()
-    return len(engine.state.orders) / wall, url
+    return cpu / len(engine.state.orders) * 1e6, url
 
 
 def _timed(action: object, repeats: int) -> float:
@@ -121,8 +122,8 @@ def main(argv: list[str] | None = None) -> int:
     tca = store.tca(tca_selection(), None)
     result: dict[str, object] = {
         "n": args.n,
-        "orders_per_s_without_recorder": round(statistics.median(plain)),
-        "orders_per_s_with_recorder": round(statistics.median(recorded)),
+        "cpu_us_per_order_without_recorder": round(statistics.median(plain), 1),
+        "cpu_us_per_order_with_recorder": round(statistics.median(recorded), 1),
         "ratio": round(statistics.median(recorded) / statistics.median(plain), 3),
         "orders_reported": best.order_count,
         "load_orders_s": _timed(store.orders, args.repeats),
