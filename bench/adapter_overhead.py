@@ -738,27 +738,36 @@ async def bench(args: argparse.Namespace, progress: Progress | None) -> Json:
 
 
 def print_table(report: Json) -> None:
-    """Print the report as a table."""
-    table = Table(title=f"Adapter overhead per order (median of {report['n']} each way)")
-    for column in ("venue", "operation", "requests", "ours µs", "baseline µs", "overhead µs"):
-        table.add_column(column, justify="left" if column in ("venue", "operation") else "right")
-    table.add_column("ratio", justify="right")
+    """Print the report as a table (one row per operation and baseline)."""
+    table = Table(title=f"Adapter overhead per order (medians of {report['n']} each way)")
+    table.add_column("venue")
+    table.add_column("operation")
+    for column in ("requests", "baseline µs", "ours µs", "overhead µs", "paired µs", "ratio"):
+        table.add_column(column, justify="right")
     table.add_column("translation µs", justify="right")
     for name, entry in report["venues"].items():
+        translation = entry["translation"].get("total_us")
         for op in OPERATIONS:
             row = entry[op]
-            translation = entry["translation"].get("total_us", "")
-            table.add_row(
-                name,
-                op,
-                str(len(entry["requests"][op])),
-                f"{row['ours_us']:,.1f}",
-                f"{row['baseline_us']:,.1f}",
-                f"{row['overhead_us']:,.1f}",
-                f"{row['ratio']:.2f}",
-                str(translation) if op == "market" else "",
-            )
-    Console().print(table)
+            for way in ("baseline", "baseline_thread"):
+                if f"{way}_us" not in row:
+                    continue
+                suffix = way.removeprefix("baseline")
+                table.add_row(
+                    name + (" (SDK in a thread)" if suffix else ""),
+                    op,
+                    str(len(entry["requests"][op])),
+                    f"{row[f'{way}_us']:,.1f}",
+                    f"{row['ours_us']:,.1f}",
+                    f"{row[f'overhead{suffix}_us']:,.1f}",
+                    f"{row[f'paired_overhead{suffix}_us']:,.1f}",
+                    f"{row[f'ratio{suffix}']:.2f}",
+                    f"{translation:.1f}" if translation is not None and op == "market" else "",
+                )
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=130)
+    console.print(table)
 
 
 def main(argv: list[str] | None = None) -> int:
