@@ -196,10 +196,12 @@ def test_oanda_5000_orders_under_wire_faults_match_the_fake() -> None:
     assert fake.rate_limited == 0
     assert _max_per_second(fake.requests) <= VENUE_LIMIT
 
-    # The faults did happen.
+    # The faults did happen, in the planned shares (503: 5xx or hang; 500 or cut: applied).
     statuses = Counter(r.status for r in fake.requests if not r.path.endswith("/stream"))
-    assert statuses[503] and statuses[500] and statuses[429] and statuses[-1]
-    assert fake.dropped_fills > 0
+    rest = statuses.total()
+    assert 0.25 < statuses[503] / rest < 0.35, statuses
+    assert 0.07 < (statuses[500] + statuses[-1]) / rest < 0.13, statuses
+    assert statuses[429] and fake.dropped_fills
     assert stats["reconnects"] > 0
     assert stats["in_flight"] == 0
 
