@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import bisect
 import contextlib
 import json
 import random
@@ -522,12 +523,10 @@ class FakeAlpaca:
         page_size = int(query.get("page_size", "100"))
         if not 1 <= page_size <= 100:
             raise invalid("page_size must be between 1 and 100")
-        items = [
-            item
-            for item in self.account.activities
-            if (after is None or _parse_time(item["transaction_time"], "t") > after)
-            and (until is None or _parse_time(item["transaction_time"], "t") < until)
-        ]
+        times = self.account.activity_ns
+        first = 0 if after is None else bisect.bisect_right(times, after)
+        end = len(times) if until is None else bisect.bisect_left(times, until)
+        items = self.account.activities[first:end]
         if direction == "desc":
             items.reverse()
         token = query.get("page_token")

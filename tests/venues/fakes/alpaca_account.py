@@ -213,6 +213,8 @@ class FakeAccount:
     client_ids: dict[str, str] = field(default_factory=dict)
     """Every client order ID ever used on the account -> order ID (never forgotten)."""
     activities: list[dict[str, Any]] = field(default_factory=list)
+    activity_ns: list[int] = field(default_factory=list)
+    """The time of each activity, in order (activities are appended as they happen)."""
     positions: dict[str, Position] = field(default_factory=dict)
     sink: TradeUpdateSink | None = None
     _last_ns: int = 0
@@ -494,6 +496,7 @@ class FakeAccount:
         position.qty += signed
         stamp = datetime.fromtimestamp(now // 1_000_000_000, tz=UTC).strftime("%Y%m%d%H%M%S")
         millis = now // 1_000_000 % 1000
+        self.activity_ns.append(now)
         self.activities.append(
             {
                 "id": f"{stamp}{millis:03d}::{uuid.uuid4()}",

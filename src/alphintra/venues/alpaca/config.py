@@ -40,10 +40,10 @@ class AlpacaConfig:
     read_timeout_s: float = 10.0
     fills_page_size: int = 100
     max_replace_chain: int = 50
+    """How many replacements of one order the adapter follows before giving up."""
     stream_min_backoff_s: float = 1.0
     """First delay before the SDK reconnects a dropped WebSocket (it doubles up to max)."""
     stream_max_backoff_s: float = 30.0
-    """How many replacements of one order the adapter follows before giving up."""
 
     def __post_init__(self) -> None:
         if not self.api_key or not self.secret_key:
