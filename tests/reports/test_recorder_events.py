@@ -38,7 +38,7 @@ SEC = 1_000_000_000
 D = Decimal
 
 
-def _events(fee_currency: str) -> list[AnyEvent]:
+def _events(fee_currency: str, first_price: str) -> list[AnyEvent]:
     fills = [
         OrderFilled(
             account_id=ACCOUNT,
@@ -56,7 +56,7 @@ def _events(fee_currency: str) -> list[AnyEvent]:
             fee_currency=fee_currency,
             liquidity=LiquiditySide.TAKER,
         )
-        for k, price in ((1, "2001"), (2, "2002"))
+        for k, price in ((1, first_price), (2, "2002"))
     ]
     return [
         OrderInitialized(
@@ -83,7 +83,7 @@ def _events(fee_currency: str) -> list[AnyEvent]:
     ]
 
 
-def _record(fee_currency: str) -> tuple[list[RecordedOrder], list[bool]]:
+def _record(fee_currency: str, first_price: str = "2001") -> tuple[list[RecordedOrder], list[bool]]:
     state = AccountState(ACCOUNT, {ETH: D(1)}, {ETH: "USD"})
     quotes = QuoteHistory()
     quotes.record(QuoteTick(ETH, D(1999), D(2001), D(1), D(1), 0))
@@ -96,7 +96,7 @@ def _record(fee_currency: str) -> tuple[list[RecordedOrder], list[bool]]:
         listener=lambda _order, _fills, done: completions.append(done),
     )
     rows: list[tuple[object, ...]] = []
-    for seq, event in enumerate(_events(fee_currency), start=1):
+    for seq, event in enumerate(_events(fee_currency, first_price), start=1):
         state.apply(event)
         recorder.appended(event, seq)
         for _, params in recorder.drain():  # one commit per event
@@ -119,4 +119,9 @@ def test_fee_in_the_base_asset_is_converted_at_the_fill_price() -> None:
 
 def test_fee_in_a_third_currency_leaves_the_order_unmeasured() -> None:
     orders, completions = _record("BNB")
+    assert orders == [] and completions == []
+
+
+def test_fill_at_a_negative_price_leaves_the_order_unmeasured_without_failing() -> None:
+    orders, completions = _record("USD", first_price="-1")  # a spread instrument, say
     assert orders == [] and completions == []

@@ -145,24 +145,26 @@ class ExecutionQualityRecorder:
         self._touched.add(key)
         if type(event) is not OrderFilled:
             return
-        try:
-            fee = self._fee_in_quote(event)
-        except ValueError as exc:
-            tracked.unmeasurable = str(exc)
-            fee = None
-        execution = Execution.from_event(event, fee_in_quote=fee)
-        tracked.fills.append(execution)
+        trackers = [tracked]
         state = self._state_of(event.account_id)
         order = state.orders.get(event.client_order_id) if state is not None else None
-        parent_id = order.parent_id if order is not None else None
-        if parent_id is not None and state is not None:
-            parent = state.orders.get(parent_id)
-            parent_key = (event.account_id, parent_id)
+        parent = None
+        if order is not None and order.parent_id is not None and state is not None:
+            parent = state.orders.get(order.parent_id)
+        if parent is not None and parent.exec_algorithm:
+            parent_key = (event.account_id, parent.client_order_id)
             parent_tracked = self._tracked.get(parent_key)
-            if parent is not None and parent.exec_algorithm and parent_tracked is not None:
-                parent_tracked.fills.append(execution)
-                parent_tracked.unmeasurable = parent_tracked.unmeasurable or tracked.unmeasurable
+            if parent_tracked is not None:
+                trackers.append(parent_tracked)
                 self._touched.add(parent_key)
+        try:
+            execution = Execution.from_event(event, fee_in_quote=self._fee_in_quote(event))
+        except ValueError as exc:  # a fee we cannot convert, a price at or below zero
+            for each in trackers:
+                each.unmeasurable = each.unmeasurable or str(exc)
+            return
+        for each in trackers:
+            each.fills.append(execution)
 
     def _fee_in_quote(self, event: OrderFilled) -> Decimal | None:
         """Return the fee in the quote currency when it was charged in another one.
