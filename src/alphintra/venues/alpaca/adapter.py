@@ -151,8 +151,10 @@ class AlpacaAdapter:
         """Stop both streams and close the HTTP sessions."""
         trade_stream, self._trade_stream = self._trade_stream, None
         quote_stream, self._quote_stream = self._quote_stream, None
-        for task in list(self._resyncs):
+        resyncs = list(self._resyncs)
+        for task in resyncs:
             task.cancel()
+        await asyncio.gather(*resyncs, return_exceptions=True)
         if trade_stream is not None:
             await trade_stream.stop()
         if quote_stream is not None:
