@@ -240,7 +240,10 @@ class ExecutionQualityRecorder:
         newly_closed = closed and not tracked.closed_reported
         tracked.closed_reported = tracked.closed_reported or closed
         if self._listener is not None and (new_fills or newly_closed):
-            self._listener(recorded, new_fills, newly_closed)
+            try:
+                self._listener(recorded, new_fills, newly_closed)
+            except Exception:  # a metrics failure must not fail the journal's commit
+                log.exception("execution quality listener failed on %s/%s", *key)
         if closed:
             waiting = not final and quality.fills and quality.market_impact_bps is None
             if waiting and key not in self._watched and len(self._watched) < MAX_WATCHED:
