@@ -127,6 +127,7 @@ def test_oanda_5000_orders_under_wire_faults_match_the_fake() -> None:
                     stream_fill_drop=0.05,
                 )
             )
+            fake.inject("429", methods=("POST",))  # at least one, however few the orders
             for i in range(ORDERS):
                 await _one_order(client, engine, instrument.id, rnd, resting)
                 if i % 20 == 19:
