@@ -89,12 +89,17 @@ def make_engine(
 
 
 class Venues:
-    """One account and several simulated venues for ``SPY``."""
+    """One account and several simulated venues for one instrument (``SPY`` by default)."""
 
-    def __init__(self, setups: list[VenueSetup], limits: RiskLimits | None = None) -> None:
+    def __init__(
+        self,
+        setups: list[VenueSetup],
+        limits: RiskLimits | None = None,
+        symbol: InstrumentId = SYMBOL,
+    ) -> None:
         self.setups = setups
         self.registry = InstrumentRegistry()
-        self.instrument = self.registry.get(SYMBOL)
+        self.instrument = self.registry.get(symbol)
         self.clock = SimulatedClock(T0)
         self.journal = MemoryJournal()
         self.venues = {
@@ -121,7 +126,12 @@ class Venues:
         name = VenueId(venue)
         self.quotes[name] = quote
         tick = QuoteTick(
-            SYMBOL, quote.bid, quote.ask, quote.bid_size, quote.ask_size, self.clock.now_ns()
+            self.instrument.id,
+            quote.bid,
+            quote.ask,
+            quote.bid_size,
+            quote.ask_size,
+            self.clock.now_ns(),
         )
         for report in self.venues[name].on_market_data(tick):
             self.engine.on_venue_event(report)
@@ -158,7 +168,7 @@ class Venues:
         """Submit an SOR parent (LIMIT with ``price`` as guard, else MARKET) and dispatch."""
         order = self.engine.submit_algo(
             OrderRequest(
-                instrument_id=SYMBOL,
+                instrument_id=self.instrument.id,
                 side=side,
                 order_type=OrderType.MARKET if price is None else OrderType.LIMIT,
                 quantity=quantity,

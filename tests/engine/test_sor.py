@@ -20,11 +20,12 @@ from hypothesis import strategies as st
 from alphintra.domain.commands import OrderRequest
 from alphintra.domain.enums import OrderSide, OrderStatus, OrderType, TimeInForce, TradingState
 from alphintra.domain.events import OrderCancelled
-from alphintra.domain.identifiers import VenueId
+from alphintra.domain.identifiers import InstrumentId, VenueId
 from alphintra.domain.orders import Order
 from alphintra.engine.replay import rebuild_engine, take_snapshot
 from alphintra.execution.algorithms import SorSpec
 from alphintra.execution.routing import BookLevel, CostModel, RoutingDecision
+from alphintra.risk.pretrade import RiskLimits
 from alphintra.store.memory import MemoryJournal
 from engine.sor_venues import Quote, Venues, VenueSetup, make_engine
 
@@ -493,6 +494,26 @@ def test_sor_child_denied_by_risk_cancels_the_parent() -> None:
     assert [c.status for c in children] == [OrderStatus.CANCELLED, OrderStatus.DENIED]
     assert parent.status is OrderStatus.CANCELLED
     assert parent.filled_quantity == 4
+
+
+def test_sor_share_below_min_notional_is_not_sent_and_dust_left_cancels() -> None:
+    run = Venues(TWO, limits=RiskLimits(), symbol=InstrumentId("BTCUSD"))
+    assert run.instrument.min_notional == 1
+    run.quote("A", Quote(D("6999"), D("7000"), D(1), D("0.00001")))
+    run.quote("B", Quote(D("6999"), D("7001"), D(1), D(1)))
+    parent = run.submit_sor(BUY, D("0.5"), SorSpec())
+    first = RoutingDecision.from_json(run.decisions()[0].decision)
+    assert first.split() == {"A": D("0.00001"), "B": D("0.49999")}
+    # A's share is worth 0.07 USD: not sent. What is left after B is as small: cancelled.
+    assert [(c.venue, c.filled_quantity) for c in run.children(parent)] == [("B", D("0.49999"))]
+    assert parent.status is OrderStatus.CANCELLED
+    assert len(run.decisions()) == 1
+    reasons = [
+        e.reason
+        for e in run.events
+        if type(e) is OrderCancelled and e.client_order_id == parent.client_order_id
+    ]
+    assert reasons == ["0.00001000 left is below the instrument minimum: nothing to route"]
 
 
 def test_sor_limit_guard_leaves_out_levels_beyond_it() -> None:

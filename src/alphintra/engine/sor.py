@@ -19,7 +19,11 @@ one step on its release, on each data point or book of its instrument, on
 4. A decision that routes nothing is not recorded: the parent waits for new books.
    Otherwise ``RoutingDecided`` journals it (every input, the split, the expected
    costs and an explanation), then one LIMIT IOC child per venue goes out at the
-   allocation's limit price (put on the tick grid towards the market).
+   allocation's limit price (put on the tick grid towards the market), carrying the
+   decision's attempt in ``exec_params``. A share below the instrument's minimum
+   quantity or notional is not sent (its venue counts as not filling it); a decision
+   with no share worth sending is not recorded either, and when all that is left is
+   below those minimums the parent is cancelled.
 5. When ``max_attempts`` decisions have been made and the last one's children are
    done, a parent still open is cancelled with what it filled.
 
@@ -34,6 +38,8 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
+
+import msgspec
 
 from alphintra.domain.commands import OrderRequest
 from alphintra.domain.enums import OrderSide, OrderStatus, OrderType, TimeInForce
@@ -55,6 +61,7 @@ from alphintra.execution.routing import (
     RerouteContext,
     RoutingDecision,
     RoutingRequest,
+    VenueAllocation,
     VenueLiquidity,
     VenueProfile,
     reroute,
@@ -63,6 +70,9 @@ from alphintra.execution.routing import (
 from alphintra.orders.factory import OrderValidationError, build_order
 
 __all__ = ["SorEngine"]
+
+_ATTEMPT = "routing_attempt"
+"""Key of a child's ``exec_params``: the attempt of the decision that sent it."""
 
 Book = tuple[tuple[BookLevel, ...], tuple[BookLevel, ...]]
 """A venue's book for one instrument: (bids best first, asks best first)."""
@@ -325,9 +335,14 @@ class SorEngine(AlgoEngine):
                     policy=spec.policy,
                 )
             decision = route(request, context=context)
-        if decision.routed_quantity <= 0:
-            return False
-        attempt = decision.reroute.attempt if decision.reroute is not None else 1
+        sendable = [a for a in decision.allocations if self._sendable(a, instrument)]
+        if not sendable:
+            if self._below_minimum(remaining, decision.reference_mid, instrument):
+                self._close_parent(
+                    parent, f"{remaining} left is below the instrument minimum: nothing to route"
+                )
+            return False  # only shares too small to send: wait for new books
+        attempt = _attempt(decision)
         ts = self.clock.now_ns()
         self._emit(
             RoutingDecided(
@@ -342,13 +357,10 @@ class SorEngine(AlgoEngine):
         routing.decisions.append(decision)
         routing.children = []
         routing.restart = False
-        for allocation in decision.allocations:
+        for allocation in sendable:
             if not parent.is_open:
                 break
-            if allocation.quantity <= 0 or allocation.limit_price is None:
-                continue
-            if allocation.quantity < instrument.min_quantity:
-                continue  # below the instrument's minimum: a non-fill, re-routed
+            assert allocation.limit_price is not None
             self._send_routed(
                 parent,
                 instrument,
@@ -358,6 +370,21 @@ class SorEngine(AlgoEngine):
                 allocation.limit_price,
             )
         return True
+
+    def _sendable(self, allocation: VenueAllocation, instrument: Instrument) -> bool:
+        """Return True when a venue's share is worth an order: not below the minimums.
+
+        A share left out counts as a non-fill of its venue at the next re-route.
+        """
+        if allocation.quantity <= 0 or allocation.limit_price is None:
+            return False
+        return not self._below_minimum(allocation.quantity, allocation.limit_price, instrument)
+
+    def _below_minimum(self, quantity: Decimal, price: Decimal, instrument: Instrument) -> bool:
+        if quantity < instrument.min_quantity:
+            return True
+        minimum = instrument.min_notional if self.limits.enforce_min_notional else ZERO
+        return instrument.notional(quantity, price) < minimum
 
     def _liquidity(
         self, parent: Order, spec: SorSpec, instrument: Instrument
@@ -383,11 +410,14 @@ class SorEngine(AlgoEngine):
     def _last_fills(self, parent: Order, routing: _Routing) -> dict[VenueId, Decimal]:
         """Return what each venue filled of the last decision's children."""
         children = routing.children
-        if children is None:  # after a replay: the last decision's children came last
-            sent = sum(1 for a in routing.decisions[-1].allocations if a.quantity > 0)
+        if children is None:  # after a replay: children carry their decision's attempt
+            attempt = {_ATTEMPT: str(_attempt(routing.decisions[-1]))}
             coid = parent.client_order_id
-            mine = [o.client_order_id for o in self.state.orders.values() if o.parent_id == coid]
-            children = routing.children = mine[len(mine) - sent :] if sent else []
+            children = routing.children = [
+                o.client_order_id
+                for o in self.state.orders.values()
+                if o.parent_id == coid and self._inits[o.client_order_id].exec_params == attempt
+            ]
         filled: dict[VenueId, Decimal] = {}
         for child_id in children:
             child = self.state.orders[child_id]
@@ -430,12 +460,18 @@ class SorEngine(AlgoEngine):
             self._id_seq = id_seq  # nothing was journaled under the ID drawn
             self._close_parent(parent, f"child refused: {exc}")
             return
+        attempt = _attempt(routing.decisions[-1])
+        init = msgspec.structs.replace(init, exec_params={_ATTEMPT: str(attempt)})
         self._inits[init.client_order_id] = init
         self._emit(init)
         assert routing.children is not None
         routing.children.append(init.client_order_id)
         child = self.state.orders[init.client_order_id]
         self._risk_and_release(child, init, instrument)
+
+
+def _attempt(decision: RoutingDecision) -> int:
+    return decision.reroute.attempt if decision.reroute is not None else 1
 
 
 def _top(price: Decimal, size: Decimal, cap: Decimal | None) -> tuple[BookLevel, ...]:
