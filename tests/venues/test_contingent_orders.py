@@ -318,3 +318,32 @@ def test_iceberg_cancelled_parent_cancels_its_working_slice() -> None:
     assert h.venue.open_order_ids() == []
     h.steps(2)
     assert h.fills() == []
+
+
+def test_entry_fill_while_a_child_cancel_is_in_flight_resizes_only_the_other_child() -> None:
+    # Found by the replay property test: a partial entry fill arriving while one child
+    # awaited the venue's answer to a cancel raised CHANGE_PENDING inside the engine.
+    h = SimHarness("BTCUSD", BTCUSD_QUOTE, SimulatedVenueConfig(partial_fills=True))
+    h.begin("2018-04-04T23:58:30Z")
+    entry, stop_loss, take_profit = h.submit_bracket(
+        h.request(BUY, OrderType.MARKET, "50"),
+        stop_loss=Decimal("6700.00"),
+        take_profit=Decimal("6810.00"),
+    )
+    h.step()
+    assert entry.status is OrderStatus.PARTIALLY_FILLED
+    assert take_profit.status is OrderStatus.ACCEPTED
+    h.engine.cancel(take_profit.client_order_id)
+    assert take_profit.status is OrderStatus.PENDING_CANCEL
+    bar = h.bars[h.cursor]
+    h.cursor += 1
+    h.clock.advance_to(bar.ts)
+    reports = h.venue.on_market_data(bar)  # the cancel has not reached the venue yet
+    for report in reports:
+        h.engine.on_venue_event(report)
+    assert len(h.fills(entry)) == 2
+    h.dispatch()
+    assert take_profit.status is OrderStatus.CANCELLED
+    assert stop_loss.quantity == entry.filled_quantity == h.position()
+    h.run_until_closed(entry)
+    assert stop_loss.quantity == entry.filled_quantity == Decimal(50)

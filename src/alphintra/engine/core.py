@@ -719,9 +719,11 @@ class OrderEngine:
             elif (
                 child.is_open
                 and child.quantity != filled
-                and child.status is not OrderStatus.PENDING_MODIFY
+                and child.status not in (OrderStatus.PENDING_MODIFY, OrderStatus.PENDING_CANCEL)
             ):
-                # A resize already in flight is superseded by the next fill's resize.
+                # A resize already in flight is superseded by the next fill's resize; a
+                # child being cancelled is going away (if the venue refuses the cancel,
+                # the next fill resizes it).
                 self.modify(child_id, quantity=filled)
 
     def _venue_handles_oco(self, order: Order) -> bool:
