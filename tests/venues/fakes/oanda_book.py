@@ -7,6 +7,7 @@ Every JSON object built here has the field names of the v20 spec's definitions.
 from __future__ import annotations
 
 import calendar
+import contextlib
 import re
 import time
 from collections.abc import Callable
@@ -76,6 +77,8 @@ class OandaBook:
         }
         self.orders: dict[str, Json] = {}
         self.by_client_id: dict[str, str] = {}
+        self._deadlines: dict[str, int] = {}
+        """``gtdTime`` of the orders that have one, by order ID (expiry checks only these)."""
         self.transactions: list[Json] = []
         self.positions: dict[str, Json] = {}
         self.transaction_listeners: list[Callable[[Json], None]] = []
@@ -166,9 +169,12 @@ class OandaBook:
         return None
 
     def expire(self, ts: int) -> None:
-        for order in list(self.orders.values()):
-            gtd = order.get("gtdTime")
-            if order["state"] == "PENDING" and gtd and parse_rfc3339(gtd) <= ts:
+        for order_id, deadline in list(self._deadlines.items()):
+            order = self.orders[order_id]
+            if order["state"] != "PENDING":
+                del self._deadlines[order_id]
+            elif deadline <= ts:
+                del self._deadlines[order_id]
                 self.cancel(order, "TIME_IN_FORCE_EXPIRED")
 
     def cancel(self, order: Json, reason: str, replaced_by: str | None = None) -> Json:
@@ -302,6 +308,9 @@ class OandaBook:
         order |= {k: v for k, v in fields.items() if k != "reason"}
         order["type"] = kind
         self.orders[order["id"]] = order
+        if order.get("gtdTime"):
+            with contextlib.suppress(ValueError, ArithmeticError):
+                self._deadlines[order["id"]] = parse_rfc3339(order["gtdTime"])
         if client_id:
             self.by_client_id[client_id] = order["id"]
         bid, ask, _ = self.quotes[instrument]

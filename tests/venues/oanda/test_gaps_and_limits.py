@@ -13,6 +13,7 @@ from alphintra.service.rate_limit import TokenBucket
 from alphintra.venues.adapter import VenueError, VenueFill
 from alphintra.venues.oanda import OandaAdapter
 from venues.fakes.oanda import FakeOanda, Faults
+from venues.fakes.oanda_book import now_ns, rfc3339
 
 from .conftest import EURUSD, config_for, order
 
@@ -163,3 +164,17 @@ async def test_every_rest_request_takes_a_token_and_429_blocks_the_limiter() -> 
     assert all(later - earlier >= 1.0 for earlier, later in zip(times, times[10:], strict=False))
     limited = next(i for i, r in enumerate(fake.requests) if r.status == 429)
     assert times[limited + 1] - times[limited] >= 1.0
+
+
+async def test_the_fake_expires_a_gtd_order_at_its_gtd_time_only() -> None:
+    book = FakeOanda().book
+    deadline = now_ns() + 60 * 1_000_000_000
+    request = {"type": "LIMIT", "instrument": "EUR_USD", "units": "10", "price": "1.00000"}
+    request |= {"timeInForce": "GTD", "gtdTime": rfc3339(deadline)}
+    order_id = book.create(request)["orderCreateTransaction"]["id"]
+
+    book.expire(deadline - 1)
+    assert book.orders[order_id]["state"] == "PENDING"
+    book.expire(deadline)
+    assert book.orders[order_id]["state"] == "CANCELLED"
+    assert book.transactions[-1]["reason"] == "TIME_IN_FORCE_EXPIRED"
