@@ -296,9 +296,7 @@ class LiveAccount:
         try:
             await self._connect(venue)
             self._mark_unacknowledged(venue)
-            await venue.adapter.subscribe_order_updates(venue.client.on_update)
-            if venue.link.quotes and self.on_quote is not None:
-                await venue.adapter.subscribe_quotes(list(venue.link.quotes), self.on_quote)
+            await self._subscribe(venue)
             delay = self.policy.connect_backoff_s
             while not await self._reconcile(venue):
                 await asyncio.sleep(delay)
@@ -329,6 +327,24 @@ class LiveAccount:
                 delay = min(delay * 2, self.policy.max_connect_backoff_s)
                 continue
             venue.health.connected = True
+            return
+
+    async def _subscribe(self, venue: LiveVenue) -> None:
+        delay = self.policy.connect_backoff_s
+        while True:
+            try:
+                await venue.adapter.subscribe_order_updates(venue.client.on_update)
+                if venue.link.quotes and self.on_quote is not None:
+                    await venue.adapter.subscribe_quotes(list(venue.link.quotes), self.on_quote)
+            except (VenueError, OSError) as exc:
+                venue.health.last_error = str(exc)
+                log.warning("venue_subscribe_failed", venue=venue.venue_id, error=str(exc))
+                with contextlib.suppress(Exception):  # stop what did start, then retry
+                    await venue.adapter.disconnect()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.policy.max_connect_backoff_s)
+                await self._connect(venue)
+                continue
             return
 
     def _mark_unacknowledged(self, venue: LiveVenue) -> None:
@@ -397,8 +413,11 @@ class LiveAccount:
         last = time.monotonic()
         while True:
             await asyncio.sleep(policy.health_interval_s)
-            if venue.client.in_flight:
-                await venue.client.resolve_in_flight()
+            try:
+                if venue.client.in_flight:
+                    await venue.client.resolve_in_flight()
+            except Exception:  # an adapter bug must not end the supervision
+                log.exception("in_flight_resolution_failed", venue=venue.venue_id)
             was_healthy = venue.health.healthy
             if not was_healthy or time.monotonic() - last >= policy.reconcile_interval_s:
                 # Coming back, or due: reconcile before taking orders again.
