@@ -4,7 +4,9 @@ Two Binance fakes serve as venues ``BINANCE`` (primary) and ``BINANCE2``; BTCUSD
 routed ``[BINANCE, BINANCE2]``, ETHUSDT has no route. The service (a subprocess) trades
 BTCUSDT on the primary, then the primary stops listening. The next BTCUSDT order must
 execute on ``BINANCE2``, and the switch must be journaled (``VENUE_FAILOVER``) and
-logged; an ETHUSDT order and signal must be refused with the reason, never sent.
+logged; an ETHUSDT order and signal must be refused with the reason, never sent. In a
+second run the primary answers 5xx to everything for a while: orders fail over, and
+once it answers again (reconciled first) they go back to it (``VENUE_FAILBACK``).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from robustness.live_venue import (
     running,
     wait_for,
 )
+from venues.fakes.crypto_spot import Faults
 
 pytestmark = pytest.mark.slow
 OTHER = "ETHUSDT"
@@ -56,6 +59,19 @@ def filled_trade(http: httpx.Client, service: Service, order_id: str) -> dict[st
     found = wait_for(trade, f"a fill of {order_id}", service=service)
     assert found is not None
     return found
+
+
+def router_switches(database_url: str) -> list[tuple[str, str, str, str]]:
+    """Return the routing switches journaled for the account: (action, target, old, new)."""
+    journal = open_journal(database_url)
+    try:
+        return [
+            (r.event.action, r.event.target, r.event.old_value, r.event.new_value)
+            for r in journal.read(AccountId(ACCOUNT))
+            if type(r.event) is AuditRecorded and r.event.actor == "router"
+        ]
+    finally:
+        journal.close()
 
 
 def client_ids(fake: FakeVenue) -> set[str]:
@@ -122,13 +138,42 @@ def test_primary_down_routes_new_orders_to_the_configured_alternative(tmp_path: 
     finally:
         primary.close()
         alternative.close()
-    journal = open_journal(deployment.database_url)
-    try:
-        switches = [
-            (r.event.action, r.event.target, r.event.old_value, r.event.new_value)
-            for r in journal.read(AccountId(ACCOUNT))
-            if type(r.event) is AuditRecorded and r.event.actor == "router"
-        ]
-    finally:
-        journal.close()
+    switches = router_switches(deployment.database_url)
     assert switches == [("VENUE_FAILOVER", SYMBOL, "BINANCE", "BINANCE2")]
+
+
+def test_primary_outage_fails_over_then_back_once_it_recovers(tmp_path: Path) -> None:
+    primary, alternative = FakeVenue(), FakeVenue()
+    try:
+        for fake in (primary, alternative):
+            fake.set_quote("30000.00", "30000.10")
+        deployment = deploy(
+            tmp_path,
+            {"BINANCE": primary, "BINANCE2": alternative},
+            failover={SYMBOL: ["BINANCE", "BINANCE2"]},
+        )
+        with running(deployment, 1) as service, client(service, deployment.key) as http:
+            primary.call(lambda: primary.fake.faults.configure(Faults(rates={"5xx": 1.0})))
+            wait_for(
+                lambda: service.events("venue_down"), "the primary to be seen down", service=service
+            )
+            during = market_buy(http)
+            assert during.status_code == 200, during.text
+            assert filled_trade(http, service, during.json()["orderId"])["venue"] == "BINANCE2"
+
+            primary.call(lambda: primary.fake.faults.configure(Faults()))
+            wait_for(
+                lambda: service.events("venue_up"), "the primary to be seen up", service=service
+            )
+            after = market_buy(http)
+            assert after.status_code == 200, after.text
+            assert filled_trade(http, service, after.json()["orderId"])["venue"] == "BINANCE"
+            assert client_ids(primary) == {after.json()["orderId"]}
+            assert client_ids(alternative) == {during.json()["orderId"]}
+    finally:
+        primary.close()
+        alternative.close()
+    assert [s[0] for s in router_switches(deployment.database_url)] == [
+        "VENUE_FAILOVER",
+        "VENUE_FAILBACK",
+    ]
