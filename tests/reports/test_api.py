@@ -150,3 +150,23 @@ def test_reports_bad_parameters_answer_422_naming_the_value(
     with live.client(deployment.users["alice"]) as client:
         body = _problem(client.get(f"{API}{path}", params=params), 422)
         assert received in body["detail"]
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "received"),
+    [
+        ("/reports/best-execution", {"date": "0"}, "'0'"),
+        ("/reports/best-execution", {"date": "2263-01-01"}, "2263-01-01"),
+        ("/reports/tca", {"from": "2263-01-01T00:00:00Z"}, "2263-01-01"),
+    ],
+)
+def test_reports_dates_outside_the_nanosecond_range_answer_422(
+    live: LiveService,
+    deployment: Deployment,
+    path: str,
+    params: dict[str, str],
+    received: str,
+) -> None:
+    with live.client(deployment.users["alice"]) as client:
+        body = _problem(client.get(f"{API}{path}", params=params), 422)
+        assert received in body["detail"]

@@ -148,3 +148,20 @@ def test_daily_reports_task_runs_on_its_schedule_until_cancelled(
     names = sorted(p.name for p in (tmp_path / "reports").glob("*.json"))
     assert names == ["best-execution-2026-09-21.json", "best-execution-2026-09-22.json"]
     assert sleeps == [60, 60]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["best-execution", "--date", "2263-01-01"],
+        ["tca", "--from", "2263-01-01"],
+        ["best-execution", "--date", "20260921"],
+    ],
+)
+def test_cli_dates_out_of_range_or_not_iso_exit_2_naming_them(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["report", *argv])
+    assert exited.value.code == 2
+    assert repr(argv[-1]) in capsys.readouterr().err

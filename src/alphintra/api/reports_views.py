@@ -8,7 +8,6 @@ narrows to one of them, and naming an account the caller may not see answers 404
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 from collections.abc import Collection
 from typing import Annotated, Literal
 
@@ -18,7 +17,7 @@ from fastapi.responses import Response
 from alphintra.api import views
 from alphintra.api.auth import Principal
 from alphintra.api.schemas import DateTimeText
-from alphintra.reports.build import previous_day, tca_selection
+from alphintra.reports.build import check_nanos, parse_day, previous_day, tca_selection
 from alphintra.reports.queries import ReportStore
 from alphintra.reports.render import ReportFormat, render
 from alphintra.security import Permission
@@ -65,12 +64,20 @@ def reports_router(store: ReportStore) -> APIRouter:
     async def best_execution(
         request: Request,
         who: Reader,
-        date: Annotated[dt.date | None, Query()] = None,
+        date: Annotated[
+            str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$", examples=["2026-03-02"])
+        ] = None,
         account_id: AccountParam = None,
         form: FormatParam = "json",
     ) -> Response:
         """Return the best-execution report of one UTC day (default: yesterday)."""
-        day = date or previous_day(request.app.state.context.portal.service.clock.now_ns())
+        if date is None:
+            day = previous_day(request.app.state.context.portal.service.clock.now_ns())
+        else:
+            try:
+                day = parse_day("date", date)
+            except ValueError as exc:
+                raise InvalidRequestError("INVALID_DATE", str(exc)) from None
         accounts = _accounts(who, account_id)
         report = await asyncio.to_thread(store.best_execution, day, accounts)
         chosen = ReportFormat(form)
@@ -88,8 +95,11 @@ def reports_router(store: ReportStore) -> APIRouter:
         form: FormatParam = "json",
     ) -> Response:
         """Return the transaction-cost analysis of a period, account, model or strategy."""
-        start_ns = None if start is None else views.nanos(start)
-        end_ns = None if end is None else views.nanos(end)
+        try:
+            start_ns = None if start is None else check_nanos("from", views.nanos(start), start)
+            end_ns = None if end is None else check_nanos("to", views.nanos(end), end)
+        except ValueError as exc:
+            raise InvalidRequestError("OUT_OF_RANGE", str(exc)) from None
         if start_ns is not None and end_ns is not None and end_ns <= start_ns:
             raise InvalidRequestError(
                 "INVALID_PERIOD",

@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from alphintra.app.config import ConfigError, load_settings
-from alphintra.reports.build import previous_day, tca_selection
+from alphintra.reports.build import check_nanos, parse_day, previous_day, tca_selection
 from alphintra.reports.queries import ReportStore
 from alphintra.reports.render import ReportFormat, render
 
@@ -29,9 +29,9 @@ EXIT_BAD_INPUT = 2
 
 def _day(text: str) -> date:
     try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
+        return parse_day("--date", text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _moment(text: str) -> int:
@@ -45,7 +45,11 @@ def _moment(text: str) -> int:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1000
+    ns = (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1000
+    try:
+        return check_nanos("the time", ns, repr(text))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def add_report_parser(commands: Any) -> None:

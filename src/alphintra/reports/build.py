@@ -19,6 +19,7 @@ Charts' data come with the reports:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -127,6 +128,35 @@ class TcaReport:
     costs: tuple[CurrencyCosts, ...]
     slippage_histogram: tuple[HistogramBin, ...]
     schedules: tuple[AlgoSchedule, ...]
+
+
+NANOS_MIN: Final = -(2**63)
+NANOS_MAX: Final = 2**63 - 1
+"""Times are signed 64-bit nanoseconds since 1970: 1677-09-21 to 2262-04-11."""
+_DAY_TEXT: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def check_nanos(name: str, ns: int, shown: object) -> int:
+    """Return ``ns``, or raise ``ValueError`` naming ``name`` and ``shown`` when out of range."""
+    if not NANOS_MIN <= ns <= NANOS_MAX:
+        raise ValueError(
+            f"{name} must be between 1677-09-22 and 2262-04-10 (64-bit nanoseconds), got {shown}"
+        )
+    return ns
+
+
+def parse_day(name: str, text: str) -> date:
+    """Parse a UTC day written ``YYYY-MM-DD``; raise ``ValueError`` naming ``text`` otherwise."""
+    try:
+        if not _DAY_TEXT.fullmatch(text):
+            raise ValueError(text)
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{name} must be a date YYYY-MM-DD, got {text!r}") from None
+    start = int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()) * 1_000_000_000
+    check_nanos(name, start, repr(text))
+    check_nanos(name, start + NANOS_PER_DAY, repr(text))
+    return day
 
 
 def day_bounds(day: date) -> tuple[int, int]:
