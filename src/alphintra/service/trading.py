@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import partial
-from typing import Any
 
 import structlog
 
@@ -26,7 +25,6 @@ from alphintra.domain.enums import OrderStatus, SignalAction, TradingState
 from alphintra.domain.events import (
     AnyEvent,
     AuditRecorded,
-    OrderDenied,
     OrderFilled,
     SignalReceived,
 )
@@ -35,7 +33,7 @@ from alphintra.domain.market import MarketData, QuoteTick
 from alphintra.domain.orders import Order
 from alphintra.domain.registry import InstrumentRegistry, UnknownInstrumentError
 from alphintra.domain.signals import TradingSignal
-from alphintra.domain.values import ZERO, Currency
+from alphintra.domain.values import Currency
 from alphintra.engine.clock import Clock
 from alphintra.engine.engine import EventJournal, TradingEngine
 from alphintra.execution.algorithms import AlgoSpec
@@ -45,6 +43,7 @@ from alphintra.risk.monitors import MonitorLimits, RiskMonitor
 from alphintra.risk.pretrade import RiskLimits
 from alphintra.service.hub import EventHub
 from alphintra.service.live import AlertFn, LiveAccount, LivePolicy, RoutedEngine, VenueLink
+from alphintra.service.outcomes import market_data_payload, signal_state, signal_status
 from alphintra.service.sim_venues import SimulatedVenueSetup
 from alphintra.service.simulated import LazyInstruments, number_after_history
 from alphintra.signals.sizing import SizingCaps, SizingError, SizingPolicy, size_signal
@@ -776,48 +775,6 @@ class TradingService:
             runtime.engine.flush(force=True)
 
 
-def signal_status(
-    orders: list[Order], denials: Mapping[ClientOrderId, OrderDenied] | None = None
-) -> tuple[str, str | None, str | None]:
-    """Return (status, reason code, reason) of a signal from its orders."""
-    if not orders:
-        return "ACCEPTED", None, None
-    entries = [o for o in orders if o.parent_id is None] or orders
-    denied = [o for o in entries if o.status is OrderStatus.DENIED]
-    if denied and len(denied) == len(entries):
-        denial = (denials or {}).get(denied[0].client_order_id)
-        if denial is not None:
-            return "REJECTED", denial.reason_code, denial.reason
-        return "REJECTED", "RISK_DENIED", "denied by risk"
-    rejected = [o for o in entries if o.status is OrderStatus.REJECTED]
-    if rejected and len(rejected) == len(entries):
-        return "REJECTED", "VENUE_REJECTED", "rejected by the venue"
-    filled = sum((o.filled_quantity for o in entries), ZERO)
-    total = sum((o.quantity for o in entries), ZERO)
-    if filled and filled >= total:
-        return "EXECUTED", None, None
-    if filled:
-        return "PARTIALLY_EXECUTED", None, None
-    if all(o.status.is_closed for o in entries):
-        return "REJECTED", "NOT_FILLED", "closed without a fill"
-    return "ACCEPTED", None, None
-
-
-def signal_state(state: AccountState, signal_id: SignalId) -> tuple[str, str | None, str | None]:
-    """Return (status, reason code, reason) of a signal from the account state."""
-    rejection = state.signal_rejections.get(signal_id)
-    if rejection is not None:
-        return "REJECTED", rejection.reason_code, rejection.reason
-    orders = list(state.signal_orders.get(signal_id, ()))
-    return signal_status(orders, state.denials)
-
-
-def market_data_payload(data: MarketData) -> dict[str, Any]:
-    """Return the JSON payload of a market data point (decimals as strings)."""
-    fields = {name: getattr(data, name) for name in data.__struct_fields__}
-    return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in fields.items()}
-
-
 __all__ = [
     "AccountRuntime",
     "AccountSettings",
@@ -829,5 +786,6 @@ __all__ = [
     "SignalOutcome",
     "TradingService",
     "UnknownOrderError",
+    "signal_state",
     "signal_status",
 ]
