@@ -114,9 +114,9 @@ def test_oanda_5000_orders_under_wire_faults_match_the_fake() -> None:
         )
         offset = 0
         fake.set_quote("EUR_USD", BID, BID + 2 * TICK)
-        await adapter.connect()
-        await adapter.subscribe_order_updates(client.on_update)
         try:
+            await adapter.connect()
+            await adapter.subscribe_order_updates(client.on_update)
             fake.configure(
                 Faults(
                     seed=42,
