@@ -97,10 +97,13 @@ async def binance(
     connect: bool = True,
     profile: ExchangeProfile | None = None,
     stream_faults: StreamFaults | None = None,
+    weight_limit_per_s: int | None = None,
     **extra: Any,
 ) -> AsyncIterator[Binance]:
     """Yield a started FakeBinance (quoted) and an adapter connected to it."""
-    fake = FakeBinance(faults=faults, stream_faults=stream_faults)
+    fake = FakeBinance(
+        faults=faults, stream_faults=stream_faults, weight_limit_per_s=weight_limit_per_s
+    )
     await fake.start()
     fake.set_quote("BTCUSDT", BID, ASK)
     adapter = CcxtAdapter(

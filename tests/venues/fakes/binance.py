@@ -278,6 +278,18 @@ class FakeBinance:
         response.headers["X-MBX-USED-WEIGHT-1M"] = str(self._weight)
         return response
 
+    def busiest_window(self, seconds: float = 1.0, *, weighted: bool = True) -> int:
+        """Return the most request weight (or requests) seen in any window of ``seconds``."""
+        best = total = start = 0
+        hits = self.hits
+        for end in range(len(hits)):
+            total += hits[end][1] if weighted else 1
+            while hits[end][0] - hits[start][0] >= seconds:
+                total -= hits[start][1] if weighted else 1
+                start += 1
+            best = max(best, total)
+        return best
+
     def _over_limit(self, weight: int) -> bool:
         now = time.monotonic()
         self.hits.append((now, weight))

@@ -20,6 +20,7 @@ ID (mapped to the venue's rules by ``client_ids``), and looked up by it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 from decimal import Decimal
@@ -218,7 +219,9 @@ class CcxtAdapter:
             ) from exc
         self._instruments.add(order.instrument_id)
         self._sent[cid] = order
-        self._streams.track(cid, order.instrument_id)  # an unknown outcome resolves by polling
+        if not (self.websocket_orders and self.user_stream.live.is_set()):
+            # Polled or placed while the user stream is down: the next catch-up reads it.
+            self._streams.track(cid, order.instrument_id)
         raw = await self._client.create_order(
             request.symbol,
             request.type_,
@@ -592,10 +595,15 @@ class CcxtAdapter:
 
     async def subscribe_order_updates(self, handler: OrderUpdateHandler) -> None:
         """Deliver order states and fills to ``handler`` until disconnect: from the
-        user-data WebSocket (``ws_stream.py``) where configured, else by polling."""
+        user-data WebSocket (``ws_stream.py``) where configured, else by polling.
+
+        With the WebSocket it returns once the subscription is confirmed and caught up
+        (or after ``timeout_s``; the stream keeps trying in the background)."""
         await self._ready()
         if self.websocket_orders:
             self.user_stream.start(_Watches(self), self, handler)
+            with contextlib.suppress(TimeoutError):  # it keeps trying in the background
+                await asyncio.wait_for(self.user_stream.live.wait(), self.config.timeout_s)
         else:
             self._streams.start_orders(self, handler)
 
@@ -625,6 +633,9 @@ class _Watches:
 
     async def reset(self) -> None:
         await self._adapter.client.reset_streams()
+
+    def losses(self) -> int:
+        return self._adapter.client.stream_losses
 
     def order_update(self, raw: Json) -> VenueOrderState:
         return self._adapter._ws_state(raw)

@@ -219,6 +219,20 @@ class CcxtClient:
                 return None
 
         self._exchange.handle_message = handle_message
+        self.stream_losses = 0
+        """Stream connections closed or failed so far (ccxt reconnects on the next watch
+        without telling a watcher that was not waiting at that moment)."""
+        on_close, on_error = self._exchange.on_close, self._exchange.on_error
+
+        def closed(client: Any, error: Any) -> Any:
+            self.stream_losses += 1
+            return on_close(client, error)
+
+        def failed(client: Any, error: Any) -> Any:
+            self.stream_losses += 1
+            return on_error(client, error)
+
+        self._exchange.on_close, self._exchange.on_error = closed, failed
 
     @property
     def exchange(self) -> Any:

@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import random
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Coroutine
 from decimal import Decimal
-from typing import Any, Protocol
+from functools import partial
+from typing import Any, Protocol, TypeVar
 
 import structlog
 
@@ -32,6 +34,7 @@ from alphintra.venues.adapter import (
     OrderUpdateHandler,
     QuoteHandler,
     VenueError,
+    VenueErrorKind,
     VenueFill,
     VenueOrderState,
 )
@@ -41,6 +44,8 @@ _SEEN_TRADES = 10_000
 _FILL_OVERLAP_NS = 5_000_000_000
 _MISSES_BEFORE_DROP = 3
 ZERO = Decimal(0)
+_CATCH_UP_RETRIES = 4
+_T = TypeVar("_T")
 
 
 class OrderSource(Protocol):
@@ -49,7 +54,11 @@ class OrderSource(Protocol):
     async def open_orders(self, *, traded_only: bool = False) -> list[VenueOrderState]: ...
 
     async def query_order(
-        self, instrument_id: InstrumentId, *, client_order_id: ClientOrderId | None = None
+        self,
+        instrument_id: InstrumentId,
+        *,
+        client_order_id: ClientOrderId | None = None,
+        venue_order_id: VenueOrderId | None = None,
     ) -> VenueOrderState | None: ...
 
     async def fills_since(
@@ -104,10 +113,12 @@ class OrderTracker:
     """What an order-update stream has delivered, and the catch-up that fills any gap.
 
     Fills are delivered once per trade ID and order states once per change. Orders are
-    followed from placement until a closed state is seen. ``catch_up`` reads fills since
-    the oldest of (the newest fill seen, the placement of every order still followed),
-    the open orders, and the state of each followed order that is no longer open: after
-    it, nothing that happened at the venue before it started is missing.
+    followed from placement until a closed state is seen. ``catch_up`` reads the fills
+    since the previous catch-up began (everything before was read then) or since the
+    state before one that showed more filled than the fills delivered, whichever is
+    older, less a clock-skew margin; then the open orders, and the state of each
+    followed order that is no longer open. After it, nothing that happened at the venue
+    before it began is missing.
     """
 
     def __init__(self, venue: str, clock_ns: Callable[[], int]) -> None:
@@ -119,8 +130,10 @@ class OrderTracker:
         self._misses: dict[ClientOrderId, int] = {}
         self._filled: dict[VenueOrderId, Decimal] = {}
         self._state_filled: dict[VenueOrderId, Decimal] = {}
-        self._owing: set[VenueOrderId] = set()
-        self._cursor = clock_ns() - _FILL_OVERLAP_NS
+        self._state_ts: dict[VenueOrderId, int] = {}
+        self._owing: dict[VenueOrderId, int] = {}
+        """Orders with fewer fills delivered than their state shows, and since when."""
+        self._since = clock_ns()
         self.catch_ups = 0
         """How many catch-ups completed."""
 
@@ -144,8 +157,7 @@ class OrderTracker:
         )
         if len(self._filled) > _SEEN_TRADES:
             self._filled.pop(next(iter(self._filled)))
-        self._balance(item.venue_order_id)
-        self._cursor = max(self._cursor, item.ts)
+        self._balance(item.venue_order_id, item.ts)
         await deliver(self._venue, handler, item)
 
     async def state(self, state: VenueOrderState, handler: OrderUpdateHandler) -> None:
@@ -153,13 +165,14 @@ class OrderTracker:
         cid = state.client_order_id
         before = self._known.get(cid)
         vid = state.venue_order_id
+        previous_ts = self._state_ts.get(vid, state.ts)
+        self._state_ts[vid] = state.ts
         self._state_filled[vid] = max(state.filled_quantity, self._state_filled.get(vid, ZERO))
-        if len(self._state_filled) > _SEEN_TRADES:
-            self._state_filled.pop(next(iter(self._state_filled)))
-        self._balance(vid)
-        if state.status.is_closed and state.filled_quantity <= self._filled.get(
-            state.venue_order_id, ZERO
-        ):
+        for memo in (self._state_filled, self._state_ts):
+            if len(memo) > _SEEN_TRADES:
+                memo.pop(next(iter(memo)))
+        self._balance(vid, previous_ts)  # a missing fill happened after the previous state
+        if state.status.is_closed:  # fills it still owes are found through ``_owing``
             self._watch.pop(cid, None)
             self._misses.pop(cid, None)
         elif cid not in self._watch:
@@ -170,40 +183,118 @@ class OrderTracker:
                 self._known.pop(next(iter(self._known)))
             await deliver(self._venue, handler, state)
 
-    def _balance(self, vid: VenueOrderId) -> None:
+    def _balance(self, vid: VenueOrderId, since_ns: int) -> None:
         if self._state_filled.get(vid, ZERO) > self._filled.get(vid, ZERO):
-            self._owing.add(vid)
+            self._owing.setdefault(vid, since_ns)
         else:
-            self._owing.discard(vid)
+            self._owing.pop(vid, None)
 
-    async def catch_up(self, source: OrderSource, handler: OrderUpdateHandler) -> None:
-        """Read fills and order states from REST and deliver what was missed."""
-        since = self._cursor - _FILL_OVERLAP_NS
-        if self._watch:
-            since = min(since, min(ts for _, ts in self._watch.values()) - _FILL_OVERLAP_NS)
-        fills = await source.fills_since(max(0, since))
-        for item in sorted(fills, key=lambda f: f.ts):
-            await self.fill(item, handler)
+    async def catch_up(self, source: OrderSource, handler: OrderUpdateHandler) -> bool:
+        """Read order states and fills from REST and deliver what was missed.
+
+        Order states come first, so that the fills (which carry only the venue's order
+        ID) find their orders linked. A read that keeps failing does not undo the reads
+        that succeeded; the result is False when anything is left to read again.
+        """
+        started = self._clock()
+        owing = set(self._owing)
+        complete = True
         still_open: set[ClientOrderId] = set()
-        for state in await source.open_orders(traded_only=True):
-            still_open.add(state.client_order_id)
-            await self.state(state, handler)
-        for client_order_id, (instrument_id, _) in list(self._watch.items()):
-            if client_order_id in still_open:
-                continue
-            found = await source.query_order(instrument_id, client_order_id=client_order_id)
-            if found is None:  # not visible yet, or never reached the venue
-                misses = self._misses.get(client_order_id, 0) + 1
-                self._misses[client_order_id] = misses
-                if misses >= _MISSES_BEFORE_DROP:
-                    self._watch.pop(client_order_id, None)
-                    self._misses.pop(client_order_id, None)
-                continue
-            self._misses.pop(client_order_id, None)
-            await self.state(found, handler)
-            if found.status.is_closed:
+        try:
+            for state in await _retried(lambda: source.open_orders(traded_only=True)):
+                still_open.add(state.client_order_id)
+                await self.state(state, handler)
+        except VenueError as exc:
+            log.warning("catch-up: open orders unreadable", venue=self._venue, error=str(exc))
+            complete = False
+        if complete:
+            for client_order_id, (instrument_id, since_ns) in list(self._watch.items()):
+                if client_order_id not in still_open:
+                    complete &= await self._check(
+                        source, handler, client_order_id, instrument_id, since_ns
+                    )
+        since = min([self._since, *self._owing.values()]) - _FILL_OVERLAP_NS
+        try:
+            fills = await _retried(lambda: source.fills_since(max(0, since)))
+        except VenueError as exc:
+            log.warning("catch-up: fills unreadable", venue=self._venue, error=str(exc))
+            return False
+        for item in sorted(fills, key=lambda f: f.ts):
+            named = item
+            if item.client_order_id is None and item.trade_id not in self._seen:
+                named = await self._named(source, handler, item)
+            await self.fill(named, handler)
+        self._since = started
+        for vid in owing & set(self._owing):  # the venue has no such fills to give
+            log.warning("fills never found", venue=self._venue, venue_order_id=vid)
+            self._owing.pop(vid, None)
+        if complete:
+            self.catch_ups += 1
+        return complete
+
+    async def _named(
+        self, source: OrderSource, handler: OrderUpdateHandler, item: VenueFill
+    ) -> VenueFill:
+        """Return ``item`` with its client order ID, read from its order at the venue.
+
+        A fill read from REST carries only the venue's order ID; when neither the order's
+        acknowledgement nor any stream message linked the two, nobody could book it.
+        """
+        try:
+            state = await _retried(
+                partial(source.query_order, item.instrument_id, venue_order_id=item.venue_order_id)
+            )
+        except VenueError:
+            return item
+        if state is None:
+            return item
+        await self.state(state, handler)
+        return dataclasses.replace(item, client_order_id=state.client_order_id)
+
+    async def _check(
+        self,
+        source: OrderSource,
+        handler: OrderUpdateHandler,
+        client_order_id: ClientOrderId,
+        instrument_id: InstrumentId,
+        followed_since: int,
+    ) -> bool:
+        """Read one followed order that is not open; return False when unreadable.
+
+        An order the venue does not know is dropped after a few such answers, or at
+        once when it was followed from before the previous catch-up began (the venue
+        has had the time to show it)."""
+        try:
+            found = await _retried(
+                partial(source.query_order, instrument_id, client_order_id=client_order_id)
+            )
+        except VenueError:
+            return False
+        if found is None:  # not visible yet, or never reached the venue
+            misses = self._misses.get(client_order_id, 0) + 1
+            self._misses[client_order_id] = misses
+            if misses >= _MISSES_BEFORE_DROP or followed_since < self._since:
                 self._watch.pop(client_order_id, None)
-        self.catch_ups += 1
+                self._misses.pop(client_order_id, None)
+            return True
+        self._misses.pop(client_order_id, None)
+        await self.state(found, handler)
+        if found.status.is_closed:
+            self._watch.pop(client_order_id, None)
+        return True
+
+
+async def _retried(call: Callable[[], Awaitable[_T]]) -> _T:
+    """Run one catch-up read, retrying a TRANSIENT failure a few times at once: a
+    catch-up is several reads, and redoing all of them for one failure costs more."""
+    for attempt in range(_CATCH_UP_RETRIES):
+        try:
+            return await call()
+        except VenueError as exc:
+            if exc.kind is not VenueErrorKind.TRANSIENT or attempt == _CATCH_UP_RETRIES - 1:
+                raise
+            await asyncio.sleep(min(1.0, exc.retry_after_s or 0.02 * 2**attempt))
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 class PollingStreams:
@@ -297,6 +388,12 @@ class PollingStreams:
         tracker = self.tracker
 
         async def cycle() -> None:
-            await tracker.catch_up(source, handler)
+            if not await tracker.catch_up(source, handler):
+                raise VenueError(
+                    VenueErrorKind.TRANSIENT,
+                    self._venue,
+                    "order poll: some reads failed; polling again",
+                    code="CATCH_UP_INCOMPLETE",
+                )
 
         await self._run("orders", cycle)

@@ -56,6 +56,10 @@ class WatchSource(Protocol):
         """Drop the stream connections (after a failure)."""
         ...
 
+    def losses(self) -> int:
+        """Return how many stream connections were lost so far."""
+        ...
+
     def order_update(self, raw: Json) -> VenueOrderState:
         """Translate one ccxt order; raise ``ValueError`` when it makes no sense."""
         ...
@@ -114,49 +118,41 @@ class UserDataStream:
         }
         loop = asyncio.get_running_loop()
         caught_up = False
+        incomplete = False
+        losses = 0
         repair_at: float | None = None
         repaired: set[VenueOrderId] = set()
         try:
             while True:
                 try:
                     if not caught_up:
+                        losses = watch.losses()
                         await watch.subscribed()  # before the watches: they would not wait
                     for name, call in calls.items():
                         if name not in tasks:
                             tasks[name] = loop.create_task(_batch(call))
                     if not caught_up:
-                        try:
-                            await self._tracker.catch_up(source, handler)
-                        except Exception as exc:  # REST failed; the stream itself is fine
-                            delay = backoff.next_delay(getattr(exc, "retry_after_s", None))
-                            log.warning(
-                                "user stream catch-up failed",
-                                venue=self._venue,
-                                error=str(exc)[:200],
-                                retry_in=delay,
-                            )
-                            await asyncio.sleep(delay)
-                            continue
                         caught_up = True
                         repair_at = None
-                        self.live.set()
-                        backoff.reset()
+                        if await self._catch_up(source, handler):
+                            self.live.set()
+                            backoff.reset()
+                        else:
+                            repair_at = loop.time() + backoff.next_delay()
+                            incomplete = True
                     elif repair_at is not None and loop.time() >= repair_at:
                         repair_at = None
                         owing = self._tracker.owing()
-                        if owing - repaired:
-                            self.gaps += 1
-                            log.warning("user stream gap", venue=self._venue, orders=len(owing))
-                            try:
-                                await self._tracker.catch_up(source, handler)
-                            except Exception as exc:  # REST failed: try again on the next turn
-                                log.warning(
-                                    "user stream repair failed",
-                                    venue=self._venue,
-                                    error=str(exc)[:200],
-                                )
-                                repair_at = loop.time() + _REPAIR_GRACE_S
-                                continue
+                        if incomplete or owing - repaired:
+                            if not incomplete:
+                                self.gaps += 1
+                                log.warning("user stream gap", venue=self._venue, orders=len(owing))
+                            incomplete = not await self._catch_up(source, handler)
+                            if incomplete:
+                                repair_at = loop.time() + backoff.next_delay()
+                            else:
+                                self.live.set()
+                                backoff.reset()
                         repaired = owing
                     timeout = None if repair_at is None else max(0.0, repair_at - loop.time())
                     await asyncio.wait(
@@ -165,16 +161,18 @@ class UserDataStream:
                     await asyncio.sleep(0)  # the sibling watch resolves in the same turn
                     failure, unreadable = await self._drain(tasks, watch, handler)
                     if unreadable:
-                        repair_at, repaired = loop.time(), set()
+                        repair_at, incomplete = loop.time(), True
                     elif repair_at is None and self._tracker.owing() - repaired:
                         repair_at = loop.time() + _REPAIR_GRACE_S
+                    if failure is None and watch.losses() != losses:
+                        failure = ConnectionError("the stream connection was lost and renewed")
                     if failure is not None:
                         raise failure
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:  # the connection or the venue failed: resubscribe
                     self.live.clear()
-                    caught_up = False
+                    caught_up = incomplete = False
                     self.reconnects += 1
                     for task in tasks.values():
                         task.cancel()
@@ -188,6 +186,13 @@ class UserDataStream:
         finally:
             for task in tasks.values():
                 task.cancel()
+
+    async def _catch_up(self, source: OrderSource, handler: OrderUpdateHandler) -> bool:
+        try:
+            return await self._tracker.catch_up(source, handler)
+        except Exception as exc:  # an adapter bug must not end the stream
+            log.exception("user stream catch-up crashed", venue=self._venue, error=str(exc))
+            return False
 
     async def _drain(
         self,
