@@ -51,6 +51,8 @@ def test_risk_reports_are_snapshotted_over_time_and_survive_a_restart(
         assert [r["computedAt"] for r in later][: len(rows) - 1] == times[1:]
         assert len(_history(client, accountId="ALICE-1", limit="1")) == 1
 
+        assert _history(client, fromTime="9999-12-31T23:59:59Z") == []
+        assert _history(client, toTime="0001-01-01T00:00:00Z") == []
         bad = client.get(f"{API}/risk/metrics/history", params={"fromTime": "yesterday"})
         assert bad.status_code == 422
         assert "yesterday" in bad.text

@@ -653,8 +653,8 @@ def create_app(context: ApiContext, lifespan: Callable[[FastAPI], Any] | None = 
             who.account_for(accountId),
             who.accounts,
             limit,
-            None if fromTime is None else views.nanos(fromTime),
-            None if toTime is None else views.nanos(toTime),
+            None if fromTime is None else views.clamped_nanos(fromTime),
+            None if toTime is None else views.clamped_nanos(toTime),
         )
 
     @app.post(f"{API}/risk/emergency-stop", response_model=EmergencyStopResult, tags=["risk"])

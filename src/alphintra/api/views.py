@@ -44,6 +44,17 @@ def nanos(moment: datetime) -> int:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1000
 
 
+_INT64 = 2**63 - 1
+
+
+def clamped_nanos(moment: datetime) -> int:
+    """Return `nanos` clamped to the signed 64-bit range the stores keep times in.
+
+    For a time filter: a bound before 1678 or after 2262 matches what the extreme would.
+    """
+    return max(-_INT64 - 1, min(_INT64, nanos(moment)))
+
+
 def text(value: Decimal | None) -> str | None:
     """Return a decimal as plain text (no exponent), or None."""
     if value is None:
