@@ -1,10 +1,14 @@
-"""5,000 orders through ccxt to the Binance fake while its HTTP layer misbehaves.
+"""5,000 orders through ccxt to the Binance fake while its HTTP layer and its
+user-data stream misbehave.
 
 The fake answers 5xx (not applied), applies a request and then answers 5xx or drops
 the connection, hangs past the client's timeout, and rate-limits with 429 and
-Retry-After, all seeded. The execution client must end with every order in the state
-the fake itself records, no client order ID created twice, every fill booked, and
-never more requests per second than the limit.
+Retry-After, all seeded. Order updates come over the user-data WebSocket, which
+drops 5% of the fill messages and is cut every two to four seconds. The execution
+client must end with every order in the state the fake itself records, no client
+order ID created twice, every fill booked (already after the stream's own catch-up,
+before any reconciliation), and the venue must never see more request weight in any
+one-second window than its limit.
 """
 
 from __future__ import annotations
@@ -27,12 +31,20 @@ from alphintra.service.execution import ExecutionClient, ExecutionPolicy
 from alphintra.service.rate_limit import TokenBucket
 from alphintra.service.reconcile import reconcile
 from alphintra.store.memory import MemoryJournal
+from alphintra.venues.adapter import VenueFill, VenueOrderState
 from alphintra.venues.ccxt import CcxtAdapter, CcxtConfig
 from venues.contract.harness_ccxt import BinanceHarness
+from venues.fakes.binance import FakeBinance
+from venues.fakes.binance_stream import StreamFaults
 from venues.fakes.crypto_spot import Faults
 
 ORDERS = int(os.environ.get("ALPHINTRA_FAULT_ORDERS", "5000"))
 LIMIT_PER_SECOND = 1000
+WEIGHT_LIMIT_PER_S = 600
+"""The fake venue's REQUEST_WEIGHT limit in any one-second window."""
+RATE_LIMIT_MS = 10.0
+"""The adapter's throttle: 1000 / 10 = 100 ccxt cost units (500 Binance weight) in any
+one-second window, leaving a margin for the time requests spend in transit."""
 _STATUS = {
     "NEW": OrderStatus.ACCEPTED,
     "PARTIALLY_FILLED": OrderStatus.PARTIALLY_FILLED,
@@ -45,14 +57,19 @@ _STATUS = {
 
 def test_binance_5000_orders_under_http_faults_match_the_fake(tmp_path: Path) -> None:
     harness = BinanceHarness(tmp_path)
-    fake = harness.fake
+    harness.fake = fake = FakeBinance(
+        stream_faults=StreamFaults(seed=7, drop_trade_rate=0.05, disconnect_after_s=(2.0, 4.0)),
+        weight_limit_per_s=WEIGHT_LIMIT_PER_S,
+    )
     harness.adapter = CcxtAdapter(
         CcxtConfig(
             exchange_id="binance",
             api_key=fake.api_key,
             secret=fake.secret,
             base_url=fake.base_url,
-            enable_rate_limit=False,
+            enable_rate_limit=True,
+            rate_limit_ms=RATE_LIMIT_MS,
+            rate_limit_window_s=1.0,
             timeout_s=0.25,
             poll_interval_s=0.05,
             max_backoff_s=0.2,
@@ -79,10 +96,18 @@ def test_binance_5000_orders_under_http_faults_match_the_fake(tmp_path: Path) ->
     )
     rnd = random.Random(5)
     instrument = harness.instrument
+    streamed: list[VenueFill] = []
+    fills_before_reconcile: list[Decimal] = []
+
+    async def on_update(update: VenueOrderState | VenueFill) -> None:
+        if isinstance(update, VenueFill):
+            streamed.append(update)
+        await client.on_update(update)
 
     async def scenario() -> None:
         await harness.start()
         try:
+            await harness.adapter.subscribe_order_updates(on_update)
             await harness.set_quote(Decimal("30000.00"), Decimal("30000.10"))
             fake.faults.configure(
                 Faults(
@@ -126,10 +151,22 @@ def test_binance_5000_orders_under_http_faults_match_the_fake(tmp_path: Path) ->
                 if i % 100 == 0:
                     await client.resolve_in_flight()
             fake.faults.configure(Faults(seed=0))
+            fake.stream.configure(StreamFaults())
             for _ in range(20):
                 if not client.in_flight:
                     break
                 await client.resolve_in_flight()
+            # One more cut, then wait (bounded) for the stream's catch-up after it.
+            stream = harness.adapter.user_stream
+            reconnects = stream.reconnects
+            await fake.stream.disconnect_all()
+            for _ in range(200):
+                if stream.reconnects > reconnects and stream.live.is_set():
+                    break
+                await asyncio.sleep(0.05)
+            fills_before_reconcile.append(
+                sum((o.filled_quantity for o in engine.state.orders.values()), Decimal(0))
+            )
             await reconcile(client, check_positions=False)
             await client.poll_fills(since_ns=0)
         finally:
@@ -152,3 +189,13 @@ def test_binance_5000_orders_under_http_faults_match_the_fake(tmp_path: Path) ->
     venue_fills = sum(Decimal(str(e["filled"])) for e in record.values())
     engine_fills = sum(o.filled_quantity for o in engine.state.orders.values())
     assert engine_fills == venue_fills
+    assert fills_before_reconcile == [venue_fills], "the stream's catch-up missed fills"
+    # The stream faults happened and the fills came over the stream.
+    assert len(fake.stream.dropped) > ORDERS // 100
+    assert fake.stream.disconnects > 5
+    assert len(streamed) > ORDERS // 2
+    # The venue never saw more request weight in a one-second window than its limit.
+    busiest = fake.busiest_window(1.0)
+    assert fake.weight_refusals == 0
+    assert busiest <= WEIGHT_LIMIT_PER_S, busiest
+    assert fake.busiest_window(1.0, weighted=False) <= busiest

@@ -1,4 +1,5 @@
-"""The ccxt adapter against the local Binance and Kraken fakes, as contract harnesses."""
+"""The ccxt adapter against the local Binance, Kraken and OKX fakes, as contract
+harnesses."""
 
 from __future__ import annotations
 
@@ -12,13 +13,17 @@ from alphintra.domain.instruments import Instrument
 from alphintra.venues.ccxt import CcxtAdapter, CcxtConfig
 from venues.fakes.binance import FakeBinance
 from venues.fakes.kraken import FakeKraken
+from venues.fakes.okx import FakeOkx
 
 
-def _config(exchange_id: str, base_url: str, api_key: str, secret: str) -> CcxtConfig:
+def _config(
+    exchange_id: str, base_url: str, api_key: str, secret: str, passphrase: str = ""
+) -> CcxtConfig:
     return CcxtConfig(
         exchange_id=exchange_id,
         api_key=api_key,
         secret=secret,
+        passphrase=passphrase,
         base_url=base_url,
         enable_rate_limit=False,
         timeout_s=5.0,
@@ -36,7 +41,7 @@ class _CcxtHarness:
     instrument: Instrument
     order_quantity: Decimal
     reference_price = Decimal(30000)
-    fake: FakeBinance | FakeKraken
+    fake: FakeBinance | FakeKraken | FakeOkx
 
     async def start(self) -> None:
         await self.fake.start()
@@ -109,4 +114,32 @@ class KrakenHarness(_CcxtHarness):
         )
 
 
-HARNESSES = [BinanceHarness, KrakenHarness]
+class OkxHarness(_CcxtHarness):
+    """ccxt ``okx`` (spot, cash) against ``FakeOkx``, on BTC-USDT."""
+
+    name = "ccxt-okx"
+    venue_symbol = "BTC-USDT"
+
+    def __init__(self, _: Path) -> None:
+        self.fake = FakeOkx()
+        self.instrument = Instrument(
+            InstrumentId("BTCUSDT"),
+            "BTC-USDT",
+            AssetClass.CRYPTO,
+            InstrumentKind.SPOT,
+            "BTC",
+            "USDT",
+            Decimal("0.1"),
+            Decimal("0.00000001"),
+            min_quantity=Decimal("0.00001"),
+            min_notional=Decimal(1),
+        )
+        self.order_quantity = Decimal("0.001")
+        self.adapter = CcxtAdapter(
+            _config(
+                "okx", self.fake.base_url, self.fake.api_key, self.fake.secret, self.fake.passphrase
+            )
+        )
+
+
+HARNESSES = [BinanceHarness, KrakenHarness, OkxHarness]

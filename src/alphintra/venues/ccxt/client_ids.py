@@ -65,6 +65,8 @@ class ClientIdCodec:
             wire = text
         elif self._rule.style is ClientIdStyle.UUID:
             wire = str(uuid.uuid5(_NAMESPACE, text))
+        elif self._rule.style is ClientIdStyle.SHORT_HEX:
+            wire = "H" + hashlib.sha256(text.encode()).hexdigest()[:31]
         else:
             wire = "H" + hashlib.sha256(text.encode()).hexdigest()[:32]
         self._ours[wire] = client_order_id

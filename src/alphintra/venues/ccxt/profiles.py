@@ -1,6 +1,6 @@
 """What we know about each exchange, as data: capabilities, URLs, IDs and quirks.
 
-Binance and Kraken have hand-written profiles, checked against the exchanges'
+Binance, Kraken and OKX have hand-written profiles, checked against the exchanges'
 documentation, the installed ccxt source and the local fakes. Any other ccxt exchange
 gets a conservative profile derived from ccxt's ``has`` flags.
 
@@ -13,6 +13,7 @@ binance spot      MARKET LIMIT STOP STOP_LIMIT TAKE_PROFIT  GTC IOC FOK      no 
                   ICEBERG
 binance swap [4]  MARKET LIMIT STOP STOP_LIMIT TAKE_PROFIT  GTC IOC FOK GTD  yes      yes     yes
 kraken spot       MARKET LIMIT STOP STOP_LIMIT TAKE_PROFIT  GTC IOC GTD      yes [2]  no [3]  yes
+okx spot [5]      MARKET LIMIT                              GTC IOC FOK      no       no      yes
 ================  ========================================  ===============  =======  ======  ====
 
 [1] ccxt's Binance spot ``editOrder`` is cancel-replace, which gives the new order a new
@@ -20,6 +21,8 @@ kraken spot       MARKET LIMIT STOP STOP_LIMIT TAKE_PROFIT  GTC IOC GTD      yes
 [2] Kraken ``AmendOrder`` keeps the order's txid and ``cl_ord_id``.
 [3] Kraken's ``reduce_only`` applies to margin orders only.
 [4] From Binance's USDⓈ-M documentation and ccxt; not exercised against a local fake.
+[5] OKX trigger orders live in a separate algo-order API that the profile does not use
+    (the engine emulates stops); ``clOrdId`` allows 32 letters and digits.
 
 Trailing stops are left to the engine's emulation everywhere, and no OCO is native
 (ccxt has no unified OCO call).
@@ -75,6 +78,8 @@ class ClientIdStyle(StrEnum):
     """``H`` and 32 hex digits of SHA-256 of our ID."""
     UUID = "uuid"
     """A name-based UUID (uuid5) of our ID, in the 36-character hyphenated form."""
+    SHORT_HEX = "short_hex"
+    """``H`` and 31 hex digits of SHA-256 of our ID: 32 letters and digits (OKX)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,8 +292,40 @@ KRAKEN = ExchangeProfile(
     gtd_expiry_param="expiretm",
 )
 
+OKX = ExchangeProfile(
+    exchange_id="okx",
+    capabilities=MappingProxyType(
+        {
+            MarketType.SPOT: VenueCapabilities(
+                order_types=frozenset({OrderType.MARKET, OrderType.LIMIT}),
+                times_in_force=_CRYPTO_TIF,
+                supports_modify=False,
+                supports_reduce_only=False,
+                supports_post_only=True,
+            )
+        }
+    ),
+    client_id=ClientIdRule(
+        accepts=re.compile(r"^[A-Za-z0-9]{1,32}$"),
+        style=ClientIdStyle.SHORT_HEX,
+        description="clOrdId: ^[a-zA-Z0-9]{1,32}$",
+    ),
+    url_layout=MappingProxyType({MarketType.SPOT: {"rest": ""}}),
+    options=MappingProxyType(
+        {MarketType.SPOT: {"defaultType": "spot", "fetchMarkets": {"types": ["spot"]}}}
+    ),
+    query_by_client_id=QueryByClientId.FETCH_ORDER_PARAM,
+    my_trades_requires_symbol=False,
+    trade_paging=TradePaging.SINCE,
+    trade_page_size=100,
+    bars_page_size=100,
+    quote_source=QuoteSource.TICKER,
+    not_found_markers=("51603", "51400", "51401", "51402"),
+    throttle_markers=("50011", "50061"),
+)
+
 PROFILES: Mapping[str, ExchangeProfile] = MappingProxyType(
-    {BINANCE.exchange_id: BINANCE, KRAKEN.exchange_id: KRAKEN}
+    {BINANCE.exchange_id: BINANCE, KRAKEN.exchange_id: KRAKEN, OKX.exchange_id: OKX}
 )
 
 _GENERIC_CLIENT_ID = ClientIdRule(

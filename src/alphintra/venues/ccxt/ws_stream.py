@@ -20,6 +20,10 @@ A WebSocket loses messages in three ways, and each is closed here:
   (a short grace lets the trade that travels with the state arrive first).
 * A message cannot be read (bad input from the venue). It is logged and skipped, and
   the same catch-up runs; nothing crashes and no state is taken from it.
+
+A trade whose order cannot be named yet (its order update travels separately and has
+not arrived) is held back and tried again with the next batch; if it is still unnamed
+after a short grace, a catch-up reads it from REST and names it by reading its order.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from alphintra.venues.ccxt.streams import Backoff, OrderSource, OrderTracker
 
 log = structlog.get_logger("alphintra.venues.ccxt")
 _REPAIR_GRACE_S = 0.25
+_UNNAMED_KEPT = 1_000
 
 Json = dict[str, Any]
 
@@ -89,6 +94,9 @@ class UserDataStream:
         """How many times the stream was lost and subscribed again."""
         self.gaps = 0
         """How many lost or unreadable messages were detected on a live connection."""
+        self._unnamed: list[Json] = []
+        """Trades whose order could not be named yet (its order update not yet seen)."""
+        self._unnamed_since = 0.0
         self.live = asyncio.Event()
         """Set while the subscription is confirmed and caught up."""
 
@@ -162,6 +170,10 @@ class UserDataStream:
                     failure, unreadable = await self._drain(tasks, watch, handler)
                     if unreadable:
                         repair_at, incomplete = loop.time(), True
+                    elif self._unnamed and not incomplete:
+                        # Not named after the grace: a catch-up reads the trade from REST
+                        # and its order, which names it.
+                        repair_at, incomplete = self._unnamed_since + _REPAIR_GRACE_S, True
                     elif repair_at is None and self._tracker.owing() - repaired:
                         repair_at = loop.time() + _REPAIR_GRACE_S
                     if failure is None and watch.losses() != losses:
@@ -188,8 +200,12 @@ class UserDataStream:
                 task.cancel()
 
     async def _catch_up(self, source: OrderSource, handler: OrderUpdateHandler) -> bool:
+        held = len(self._unnamed)
         try:
-            return await self._tracker.catch_up(source, handler)
+            complete = await self._tracker.catch_up(source, handler)
+            if complete:  # it read every trade held back unnamed, and named it
+                del self._unnamed[:held]
+            return complete
         except Exception as exc:  # an adapter bug must not end the stream
             log.exception("user stream catch-up crashed", venue=self._venue, error=str(exc))
             return False
@@ -225,14 +241,21 @@ class UserDataStream:
                 log.warning("unreadable order update", venue=self._venue, error=str(exc)[:200])
                 continue
             await self._tracker.state(state, handler)
-        for raw in batches.get("trades", []):
+        unnamed: list[Json] = []
+        for raw in [*self._unnamed, *batches.get("trades", [])]:
             try:
                 item = watch.fill_update(raw)
             except ValueError as exc:
                 unreadable = True
                 log.warning("unreadable trade update", venue=self._venue, error=str(exc)[:200])
                 continue
+            if item.client_order_id is None:  # its order's update has not come yet
+                unnamed.append(raw)
+                continue
             await self._tracker.fill(item, handler)
+        if len(unnamed) > len(self._unnamed):
+            self._unnamed_since = asyncio.get_running_loop().time()
+        self._unnamed = unnamed[-_UNNAMED_KEPT:]
         if unreadable:
             self.gaps += 1
         return failure, unreadable
