@@ -9,7 +9,8 @@ Construction::
 The layers are the usual ones: ``config`` (frozen settings), ``client`` (a typed facade
 over ccxt that turns every failure into a ``VenueError``), ``translation`` (domain
 values to ccxt requests and back, strictly checked), ``profiles`` (capabilities and
-quirks as data) and ``streams`` (polling with backoff).
+quirks as data), ``streams`` (polling with backoff, and the order tracker whose REST
+catch-up closes stream gaps) and ``ws_stream`` (the user-data WebSocket via ccxt.pro).
 
 Outcome rules beyond ``errors.py``: an answer to a write that cannot be read is
 UNKNOWN_OUTCOME (the order may exist; query it by client order ID); an unreadable
