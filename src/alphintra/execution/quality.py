@@ -264,7 +264,12 @@ def _check_order(data: Sequence[QuoteTick | TradeBar | TradeTick], what: str) ->
 
 def quote_at(quotes: Sequence[QuoteTick], ts: int) -> QuoteTick | None:
     """Return the last quote at or before ``ts`` (quotes in time order), or None."""
-    index = bisect.bisect_right([q.ts for q in quotes], ts)
+    return _at(quotes, [q.ts for q in quotes], ts)
+
+
+def _at(quotes: Sequence[QuoteTick], times: Sequence[int], ts: int) -> QuoteTick | None:
+    """`quote_at` with ``times`` the quotes' timestamps (a bisection, no scan)."""
+    index = bisect.bisect_right(times, ts)
     return quotes[index - 1] if index else None
 
 
@@ -274,10 +279,17 @@ def _mid(quote: QuoteTick) -> Decimal:
 
 def mid_after(quotes: Sequence[QuoteTick], ts: int, horizon_ns: int) -> Decimal | None:
     """Return the mid at ``ts + horizon_ns``, or None when the quotes do not reach it."""
+    return _after(quotes, [q.ts for q in quotes], ts, horizon_ns)
+
+
+def _after(
+    quotes: Sequence[QuoteTick], times: Sequence[int], ts: int, horizon_ns: int
+) -> Decimal | None:
+    """`mid_after` with ``times`` the quotes' timestamps."""
     target = ts + horizon_ns
-    if not quotes or quotes[-1].ts < target:
+    if not times or times[-1] < target:
         return None
-    quote = quote_at(quotes, target)
+    quote = _at(quotes, times, target)
     return None if quote is None else _mid(quote)
 
 
@@ -368,6 +380,11 @@ def _bps(sign: int, price: Decimal, benchmark: Decimal) -> Decimal:
     return RATIO.divide(RATIO.multiply(sign * _BPS, RATIO.subtract(price, benchmark)), benchmark)
 
 
+def _realised(s: int, price: Decimal, later: Decimal, mid: Decimal) -> Decimal:
+    """Return the realised spread ``2 s (P - m+) / m`` in bps."""
+    return RATIO.divide(RATIO.multiply(2 * s * _BPS, RATIO.subtract(price, later)), mid)
+
+
 def fill_quality(
     fill: Execution,
     *,
@@ -379,17 +396,30 @@ def fill_quality(
     multiplier: Decimal = _ONE,
 ) -> FillQuality:
     """Measure one fill against the arrival quote and the quotes around it."""
+    times = [q.ts for q in quotes]
+    return _fill_quality(
+        fill, side, arrival, _mid(arrival), decision_price, quotes, times, horizon_ns, multiplier
+    )
+
+
+def _fill_quality(
+    fill: Execution,
+    side: OrderSide,
+    arrival: QuoteTick,
+    arrival_mid: Decimal,
+    decision_price: Decimal,
+    quotes: Sequence[QuoteTick],
+    times: Sequence[int],
+    horizon_ns: int,
+    multiplier: Decimal,
+) -> FillQuality:
     s = side.sign
-    quote = quote_at(quotes, fill.ts)
+    quote = _at(quotes, times, fill.ts)
     if quote is None:
         raise ValueError(f"no quote at or before the fill at ts {fill.ts}")
-    mid, arrival_mid = _mid(quote), _mid(arrival)
-    later = mid_after(quotes, fill.ts, horizon_ns)
-    realised = None
-    if later is not None:
-        realised = RATIO.divide(
-            RATIO.multiply(2 * s * _BPS, RATIO.subtract(fill.price, later)), mid
-        )
+    mid = _mid(quote)
+    later = _after(quotes, times, fill.ts, horizon_ns)
+    realised = None if later is None else _realised(s, fill.price, later, mid)
     if side is OrderSide.BUY:
         improvement = MONEY.subtract(arrival.ask, fill.price)
     else:
@@ -425,10 +455,14 @@ def _money_sum(values: Sequence[Decimal]) -> Decimal:
 
 def _weighted(values: Sequence[tuple[Decimal | None, Decimal]]) -> Decimal | None:
     """Return the quantity-weighted mean, or None if empty or any value is missing."""
-    if not values or any(v is None for v, _ in values):
+    if not values:
         return None
-    total = _ratio_sum([w for _, w in values])
-    weighted = _ratio_sum([RATIO.multiply(v, w) for v, w in values if v is not None])
+    total = weighted = _ZERO  # each sum in order, as `_ratio_sum` adds
+    for value, weight in values:
+        if value is None:
+            return None
+        total = RATIO.add(total, weight)
+        weighted = RATIO.add(weighted, RATIO.multiply(value, weight))
     return RATIO.divide(weighted, total)
 
 
@@ -453,56 +487,82 @@ def order_quality(
                 f"order {order.client_order_id} is for {order.instrument_id}, "
                 f"got market data for {item.instrument_id}"
             )
-    arrival = quote_at(quotes, order.arrival_ts)
+    return measure(order, quotes, [q.ts for q in quotes], trades, horizon_ns=horizon_ns)
+
+
+def measure(
+    order: OrderRecord,
+    quotes: Sequence[QuoteTick],
+    times: Sequence[int],
+    trades: Sequence[TradeBar] | Sequence[TradeTick] = (),
+    *,
+    horizon_ns: int,
+) -> OrderQuality:
+    """Return `order_quality` for quotes and trades already known to be valid.
+
+    The caller vouches that the quotes and trades are in time order and of the order's
+    instrument (nothing is checked); ``times`` are the quotes' timestamps. Every quote
+    look-up is a bisection of ``times``, so ``quotes`` may be a whole history (the
+    recorder's) rather than the order's window. Raise ``ValueError`` when no quote is
+    at or before the arrival or a fill.
+    """
+    arrival = _at(quotes, times, order.arrival_ts)
     if arrival is None:
         raise ValueError(
             f"order {order.client_order_id}: no quote at or before arrival ts {order.arrival_ts}"
         )
-    s, arrival_mid = order.side.sign, _mid(arrival)
+    side, multiplier = order.side, order.multiplier
+    s, arrival_mid = side.sign, _mid(arrival)
     decision = arrival_mid if order.decision_price is None else order.decision_price
     fills = tuple(
-        fill_quality(
-            fill,
-            side=order.side,
-            arrival=arrival,
-            decision_price=decision,
-            quotes=quotes,
-            horizon_ns=horizon_ns,
-            multiplier=order.multiplier,
+        _fill_quality(
+            fill, side, arrival, arrival_mid, decision, quotes, times, horizon_ns, multiplier
         )
         for fill in order.fills
     )
-    filled = _money_sum([f.quantity for f in fills])
-    notional = _money_sum([MONEY.multiply(f.price, f.quantity) for f in fills])
-    notional = MONEY.multiply(notional, order.multiplier)
-    decision_notional = MONEY.multiply(MONEY.multiply(decision, filled), order.multiplier)
-    spread = _money_sum([f.spread_cost for f in fills])
-    impact = _money_sum([f.impact_cost for f in fills])
-    timing = _money_sum([f.timing_cost for f in fills])
-    fees = _money_sum([f.fee for f in fills])
+    # One pass, each sum in the order and from the zero `_money_sum` starts at.
+    filled = notional = spread = impact = timing = fees = _ZERO
+    for f in fills:
+        filled = MONEY.add(filled, f.quantity)
+        notional = MONEY.add(notional, MONEY.multiply(f.price, f.quantity))
+        spread = MONEY.add(spread, f.spread_cost)
+        impact = MONEY.add(impact, f.impact_cost)
+        timing = MONEY.add(timing, f.timing_cost)
+        fees = MONEY.add(fees, f.fee)
+    notional = MONEY.multiply(notional, multiplier)
+    decision_notional = MONEY.multiply(MONEY.multiply(decision, filled), multiplier)
     shortfall = _money_sum([spread, impact, timing, fees])
-    average = RATIO.divide(notional, MONEY.multiply(filled, order.multiplier)) if fills else None
+    average = RATIO.divide(notional, MONEY.multiply(filled, multiplier)) if fills else None
     end = order.life_end
-    end_quote = quote_at(quotes, end)
+    end_quote = _at(quotes, times, end)
     unfilled = MONEY.subtract(order.quantity, filled)
     opportunity = None
     if end_quote is not None:
         moved = MONEY.subtract(_mid(end_quote), decision)
-        opportunity = MONEY.multiply(MONEY.multiply(s * unfilled, moved), order.multiplier)
-    vwap = interval_vwap(trades, order.arrival_ts, end) if fills else None
-    twap = interval_twap(trades, order.arrival_ts, end) if fills else None
+        opportunity = MONEY.multiply(MONEY.multiply(s * unfilled, moved), multiplier)
+    # Without trades, interval_vwap and interval_twap are None.
+    vwap = interval_vwap(trades, order.arrival_ts, end) if fills and trades else None
+    twap = interval_twap(trades, order.arrival_ts, end) if fills and trades else None
     last_ts = max((f.ts for f in fills), default=None)
-    after_last = None if last_ts is None else mid_after(quotes, last_ts, horizon_ns)
-    far = arrival.ask if order.side is OrderSide.BUY else arrival.bid
+    realised, market_impact = _order_horizon(
+        s,
+        arrival_mid,
+        [(f.realised_spread_bps, f.quantity) for f in fills],
+        last_ts,
+        quotes,
+        times,
+        horizon_ns,
+    )
+    far = arrival.ask if side is OrderSide.BUY else arrival.bid
     return OrderQuality(
         client_order_id=order.client_order_id,
         instrument_id=order.instrument_id,
-        side=order.side,
+        side=side,
         currency=order.currency,
         account_id=order.account_id,
         model_id=order.model_id,
         strategy=order.strategy,
-        multiplier=order.multiplier,
+        multiplier=multiplier,
         ordered_quantity=order.quantity,
         filled_quantity=filled,
         fill_rate=RATIO.divide(filled, order.quantity),
@@ -530,9 +590,59 @@ def order_quality(
         interval_twap=twap,
         twap_slippage_bps=None if twap is None or average is None else _bps(s, average, twap),
         effective_spread_bps=_weighted([(f.effective_spread_bps, f.quantity) for f in fills]),
-        realised_spread_bps=_weighted([(f.realised_spread_bps, f.quantity) for f in fills]),
-        market_impact_bps=None if after_last is None else _bps(s, after_last, arrival_mid),
+        realised_spread_bps=realised,
+        market_impact_bps=market_impact,
         execution_time_ns=None if last_ts is None else last_ts - order.arrival_ts,
         price_improvement_bps=(None if average is None else RATIO.minus(_bps(s, average, far))),
         fills=fills,
     )
+
+
+def _order_horizon(
+    s: int,
+    arrival_mid: Decimal,
+    realised: Sequence[tuple[Decimal | None, Decimal]],
+    last_ts: int | None,
+    quotes: Sequence[QuoteTick],
+    times: Sequence[int],
+    horizon_ns: int,
+) -> tuple[Decimal | None, Decimal | None]:
+    """Return the order's realised spread and market impact, in bps (None: not yet known).
+
+    ``realised`` holds each fill's (realised spread, quantity); ``last_ts`` is the last fill's time.
+    """
+    after_last = None if last_ts is None else _after(quotes, times, last_ts, horizon_ns)
+    impact = None if after_last is None else _bps(s, after_last, arrival_mid)
+    return _weighted(realised), impact
+
+
+@dataclass(frozen=True, slots=True)
+class HorizonMeasures:
+    """The measures of an order that need the mid ``horizon_ns`` after its fills.
+
+    ``fills`` holds each fill's ``(mid_after, realised_spread_bps)``, in the order of
+    `OrderQuality.fills`.
+    """
+
+    fills: tuple[tuple[Decimal | None, Decimal | None], ...]
+    realised_spread_bps: Decimal | None
+    market_impact_bps: Decimal | None
+
+
+def horizon_measures(
+    quality: OrderQuality, quotes: Sequence[QuoteTick], times: Sequence[int], horizon_ns: int
+) -> HorizonMeasures:
+    """Return the horizon measures `measure` would give ``quality``'s order on these quotes.
+
+    Quotes later than an order's end change only these measures: the rest of
+    ``quality`` stays as it is. ``quotes`` and ``times`` are as for `measure`.
+    """
+    s = quality.side.sign
+    fills: list[tuple[Decimal | None, Decimal | None]] = []
+    for f in quality.fills:
+        later = _after(quotes, times, f.ts, horizon_ns)
+        fills.append((later, None if later is None else _realised(s, f.price, later, f.mid)))
+    realised = [(r, f.quantity) for (_, r), f in zip(fills, quality.fills, strict=True)]
+    last_ts = max((f.ts for f in quality.fills), default=None)
+    order = _order_horizon(s, quality.arrival_mid, realised, last_ts, quotes, times, horizon_ns)
+    return HorizonMeasures(tuple(fills), *order)

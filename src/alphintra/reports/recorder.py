@@ -38,8 +38,23 @@ from alphintra.domain.identifiers import AccountId, ClientOrderId, InstrumentId,
 from alphintra.domain.market import QuoteTick
 from alphintra.domain.orders import Order
 from alphintra.domain.values import Currency
-from alphintra.execution.quality import MONEY, Execution, FillQuality, OrderRecord, order_quality
-from alphintra.reports.records import UPSERT, Params, RecordedOrder, order_rows
+from alphintra.execution.quality import (
+    MONEY,
+    Execution,
+    FillQuality,
+    OrderQuality,
+    OrderRecord,
+    horizon_measures,
+    measure,
+)
+from alphintra.reports.records import (
+    HORIZON_UPDATE,
+    UPSERT,
+    Params,
+    RecordedOrder,
+    horizon_rows,
+    order_rows,
+)
 
 log = logging.getLogger("alphintra.reports")
 
@@ -89,6 +104,28 @@ class QuoteHistory:
         start = max(bisect.bisect_right(times, ts) - 1, 0)
         return self._quotes.get(instrument_id, [])[start:]
 
+    def series(self, instrument_id: InstrumentId) -> tuple[list[QuoteTick], list[int]]:
+        """Return the instrument's quotes and their times, as kept (not copies: do not change)."""
+        return self._quotes.get(instrument_id, []), self._times.get(instrument_id, [])
+
+    def at(self, instrument_id: InstrumentId, ts: int) -> QuoteTick | None:
+        """Return the last quote at or before ``ts``, or None."""
+        index = bisect.bisect_right(self._times.get(instrument_id, []), ts)
+        return self._quotes[instrument_id][index - 1] if index else None
+
+
+@dataclass(frozen=True, slots=True)
+class _Measured:
+    """A closed order's measure and what it depended on that could still change."""
+
+    quality: OrderQuality
+    signal_id: SignalId | None
+    decision: Decimal | None
+    """What ``decision_price`` answered for ``signal_id``."""
+    end_ts: int
+    end_quote: QuoteTick | None
+    """The last quote at or before the order's end (a later one at or before it changes all)."""
+
 
 @dataclass(slots=True)
 class _Tracked:
@@ -97,6 +134,13 @@ class _Tracked:
     closed_reported: bool = False
     unmeasurable: str | None = None
     """Why the order cannot be measured (a fee in a currency we cannot convert)."""
+    measured: _Measured | None = None
+    """The closed order's last measure, while it waits for its horizon."""
+
+
+def _same(a: Decimal | None, b: Decimal | None) -> bool:
+    """Return True when ``a`` and ``b`` are the same number written the same way."""
+    return a is b or (a is not None and b is not None and a.as_tuple() == b.as_tuple())
 
 
 def _fill_key(fill: FillQuality) -> str:
@@ -130,6 +174,8 @@ class ExecutionQualityRecorder:
         """Closed orders waiting for the quotes to reach their horizon."""
         self._due: dict[InstrumentId, list[tuple[int, tuple[AccountId, ClientOrderId]]]] = {}
         """Per instrument, a heap of (time the horizon is reached, watched order)."""
+        self._drained: list[tuple[AccountId, ClientOrderId]] = []
+        """The orders whose rows the commit being written holds."""
 
     def appended(self, event: AnyEvent, seq: int) -> None:
         """Note an order's creation, fills and changes."""
@@ -201,13 +247,54 @@ class ExecutionQualityRecorder:
                 if key in self._watched:
                     again.add(key)
         rows: list[Params] = []
-        for key in sorted(keys | again):
-            rows.extend(self._measure(key, final=key in again))
-        return [(UPSERT, rows)] if rows else []
+        updates: list[Params] = []
+        drained = sorted(keys | again)
+        for key in drained:
+            if key in keys or not self._reach_horizon(key, updates):
+                rows.extend(self._measure(key, final=key in again))
+        self._drained = drained
+        batches: list[tuple[str, list[Params]]] = []
+        if rows:
+            batches.append((UPSERT, rows))
+        if updates:
+            batches.append((HORIZON_UPDATE, updates))
+        return batches
 
     def discard(self) -> None:
-        """Forget what the failed commit would have measured (it is measured next time)."""
-        self._touched = set()
+        """The commit failed: measure again at the next one what it would have written."""
+        self._touched.update(key for key in self._drained if key in self._tracked)
+        self._drained = []
+
+    def _reach_horizon(self, key: tuple[AccountId, ClientOrderId], updates: list[Params]) -> bool:
+        """Add the horizon measures of a watched order that nothing touched; False: measure it.
+
+        Only the measures that need the mid ``horizon_ns`` after the fills change then,
+        unless the decision price changed or a quote arrived at or before the order's
+        end: then (and if anything is amiss) the whole order is measured again.
+        """
+        tracked = self._tracked.get(key)
+        measured = tracked.measured if tracked is not None else None
+        if measured is None:
+            return False
+        quality = measured.quality
+        state = self._state_of(key[0])
+        order = state.orders.get(key[1]) if state is not None else None
+        if state is None or order is None or not order.status.is_closed:
+            return False
+        decision = None
+        if measured.signal_id is not None and self._decision_price is not None:
+            decision = self._decision_price(state.account_id, measured.signal_id)
+        if not _same(decision, measured.decision):
+            return False
+        if self.quotes.at(quality.instrument_id, measured.end_ts) is not measured.end_quote:
+            return False
+        quotes, times = self.quotes.series(quality.instrument_id)
+        measures = horizon_measures(quality, quotes, times, self.horizon_ns)
+        if measures.market_impact_bps is None:
+            return False
+        updates.extend(horizon_rows(quality, measures))
+        self._forget(key)
+        return True
 
     def _measure(self, key: tuple[AccountId, ClientOrderId], final: bool = False) -> list[Params]:
         """Return the rows of a touched order; ``final``: its horizon is reached, last time."""
@@ -228,13 +315,14 @@ class ExecutionQualityRecorder:
                 self._forget(key)
             return []
         try:
-            recorded = self._record(state, order, tracked)
+            recorded, decision = self._record(state, order, tracked)
         except (ValueError, ArithmeticError) as exc:
             log.warning("execution quality of %s/%s not measured: %s", account, order_id, exc)
             if closed:
                 self._forget(key)
             return []
         quality = recorded.quality
+        tracked.measured = None
         new_fills = [f for f in quality.fills if _fill_key(f) not in tracked.reported]
         tracked.reported.update(_fill_key(f) for f in new_fills)
         newly_closed = closed and not tracked.closed_reported
@@ -252,13 +340,24 @@ class ExecutionQualityRecorder:
                 heapq.heappush(self._due.setdefault(order.instrument_id, []), (due, key))
             elif not (waiting and key in self._watched):
                 self._forget(key)
+                return order_rows(recorded)
+            tracked.measured = _Measured(
+                quality,
+                recorded.signal_id,
+                decision,
+                recorded.end_ts,
+                self.quotes.at(order.instrument_id, recorded.end_ts),
+            )
         return order_rows(recorded)
 
     def _forget(self, key: tuple[AccountId, ClientOrderId]) -> None:
         self._tracked.pop(key, None)
         self._watched.discard(key)
 
-    def _record(self, state: AccountState, order: Order, tracked: _Tracked) -> RecordedOrder:
+    def _record(
+        self, state: AccountState, order: Order, tracked: _Tracked
+    ) -> tuple[RecordedOrder, Decimal | None]:
+        """Measure ``order``; return it and what ``decision_price`` answered."""
         parent = state.orders.get(order.parent_id) if order.parent_id is not None else None
         algo = order.exec_algorithm or (parent.exec_algorithm if parent is not None else None)
         signal_id = order.signal_id or (parent.signal_id if parent is not None else None)
@@ -285,12 +384,14 @@ class ExecutionQualityRecorder:
             model_id=signal.model_id if signal is not None else None,
             strategy=algo or order.order_type.value,
         )
-        quotes = self.quotes.since(order.instrument_id, order.ts_init)
-        quality = order_quality(record, quotes, horizon_ns=self.horizon_ns)
-        return RecordedOrder(
+        # The history is in time order and of this instrument: nothing to check.
+        quotes, times = self.quotes.series(order.instrument_id)
+        quality = measure(record, quotes, times, horizon_ns=self.horizon_ns)
+        recorded = RecordedOrder(
             quality=quality,
             end_ts=record.life_end,
             signal_id=signal_id,
             parent_id=order.parent_id,
             algo=algo,
         )
+        return recorded, decision

@@ -24,7 +24,7 @@ from alphintra.domain.identifiers import (
     TradeId,
     VenueId,
 )
-from alphintra.execution.quality import FillQuality, OrderQuality
+from alphintra.execution.quality import FillQuality, HorizonMeasures, OrderQuality
 
 ORDER: Final = "ORDER"
 FILL: Final = "FILL"
@@ -120,77 +120,139 @@ def _text(value: Decimal | None) -> str | None:
 def order_rows(record: RecordedOrder) -> list[Params]:
     """Return the ORDER row and the FILL rows of ``record``, in `COLUMNS` order."""
     q = record.quality
+    text = _text
+    account = q.account_id or ""
     venues = q.venues
-    common: dict[str, object] = {
-        "account_id": q.account_id or "",
-        "order_id": q.client_order_id,
-        "symbol": q.instrument_id,
-        "side": q.side.value,
-        "model_id": q.model_id,
-        "strategy": q.strategy,
-        "signal_id": record.signal_id,
-        "parent_id": record.parent_id,
-        "algo": record.algo,
-        "currency": q.currency,
-        "multiplier": _text(q.multiplier),
-        "arrival_ts_ns": q.arrival_ts,
-        "end_ts_ns": record.end_ts,
-        "arrival_bid": _text(q.arrival_bid),
-        "arrival_ask": _text(q.arrival_ask),
-        "arrival_mid": _text(q.arrival_mid),
-        "decision_price": _text(q.decision_price),
-        "decision_from_signal": q.decision_from_signal,
-    }
-    order: dict[str, object] = common | {
-        "trade_id": "",
-        "kind": ORDER,
-        "ts_ns": q.arrival_ts,
-        "venue": venues[0] if len(venues) == 1 else None,
-        "ordered_quantity": _text(q.ordered_quantity),
-        "quantity": _text(q.filled_quantity),
-        "price": _text(q.average_price),
-        "fee": _text(q.fees),
-        "filled_notional": _text(q.filled_notional),
-        "decision_notional": _text(q.decision_notional),
-        "slippage_bps": _text(q.slippage_bps),
-        "implementation_shortfall": _text(q.implementation_shortfall),
-        "implementation_shortfall_bps": _text(q.implementation_shortfall_bps),
-        "spread_cost": _text(q.spread_cost),
-        "impact_cost": _text(q.impact_cost),
-        "timing_cost": _text(q.timing_cost),
-        "opportunity_cost": _text(q.opportunity_cost),
-        "interval_vwap": _text(q.interval_vwap),
-        "vwap_slippage_bps": _text(q.vwap_slippage_bps),
-        "interval_twap": _text(q.interval_twap),
-        "twap_slippage_bps": _text(q.twap_slippage_bps),
-        "effective_spread_bps": _text(q.effective_spread_bps),
-        "realised_spread_bps": _text(q.realised_spread_bps),
-        "market_impact_bps": _text(q.market_impact_bps),
-        "fill_rate": _text(q.fill_rate),
-        "execution_time_ns": q.execution_time_ns,
-        "price_improvement_bps": _text(q.price_improvement_bps),
-    }
-    rows = [tuple(order.get(c) for c in COLUMNS)]
+    # Columns model_id .. end_ts_ns, then arrival_bid .. decision_from_signal: every row's.
+    described = (
+        q.model_id,
+        q.strategy,
+        record.signal_id,
+        record.parent_id,
+        record.algo,
+        q.currency,
+        text(q.multiplier),
+        q.arrival_ts,
+        record.end_ts,
+    )
+    arrival = (
+        text(q.arrival_bid),
+        text(q.arrival_ask),
+        text(q.arrival_mid),
+        text(q.decision_price),
+        q.decision_from_signal,
+    )
+    rows: list[Params] = [
+        (
+            account,
+            q.client_order_id,
+            "",  # trade_id
+            ORDER,
+            q.arrival_ts,
+            q.instrument_id,
+            q.side.value,
+            venues[0] if len(venues) == 1 else None,
+            *described,
+            text(q.ordered_quantity),
+            text(q.filled_quantity),
+            text(q.average_price),
+            text(q.fees),
+            *arrival,
+            None,  # mid
+            None,  # mid_after
+            text(q.filled_notional),
+            text(q.decision_notional),
+            text(q.slippage_bps),
+            text(q.implementation_shortfall),
+            text(q.implementation_shortfall_bps),
+            text(q.spread_cost),
+            text(q.impact_cost),
+            text(q.timing_cost),
+            text(q.opportunity_cost),
+            text(q.interval_vwap),
+            text(q.vwap_slippage_bps),
+            text(q.interval_twap),
+            text(q.twap_slippage_bps),
+            text(q.effective_spread_bps),
+            text(q.realised_spread_bps),
+            text(q.market_impact_bps),
+            text(q.fill_rate),
+            q.execution_time_ns,
+            None,  # price_improvement
+            text(q.price_improvement_bps),
+        )
+    ]
     for fill in q.fills:
-        row: dict[str, object] = common | {
-            "trade_id": fill.trade_id or f"#{fill.ts}",
-            "kind": FILL,
-            "ts_ns": fill.ts,
-            "venue": fill.venue,
-            "quantity": _text(fill.quantity),
-            "price": _text(fill.price),
-            "fee": _text(fill.fee),
-            "mid": _text(fill.mid),
-            "mid_after": _text(fill.mid_after),
-            "slippage_bps": _text(fill.slippage_bps),
-            "spread_cost": _text(fill.spread_cost),
-            "impact_cost": _text(fill.impact_cost),
-            "timing_cost": _text(fill.timing_cost),
-            "effective_spread_bps": _text(fill.effective_spread_bps),
-            "realised_spread_bps": _text(fill.realised_spread_bps),
-            "price_improvement": _text(fill.price_improvement),
-        }
-        rows.append(tuple(row.get(c) for c in COLUMNS))
+        rows.append(
+            (
+                account,
+                q.client_order_id,
+                fill.trade_id or f"#{fill.ts}",
+                FILL,
+                fill.ts,
+                q.instrument_id,
+                q.side.value,
+                fill.venue,
+                *described,
+                None,  # ordered_quantity
+                text(fill.quantity),
+                text(fill.price),
+                text(fill.fee),
+                *arrival,
+                text(fill.mid),
+                text(fill.mid_after),
+                None,  # filled_notional
+                None,  # decision_notional
+                text(fill.slippage_bps),
+                None,  # implementation_shortfall
+                None,  # implementation_shortfall_bps
+                text(fill.spread_cost),
+                text(fill.impact_cost),
+                text(fill.timing_cost),
+                None,  # opportunity_cost
+                None,  # interval_vwap
+                None,  # vwap_slippage_bps
+                None,  # interval_twap
+                None,  # twap_slippage_bps
+                text(fill.effective_spread_bps),
+                text(fill.realised_spread_bps),
+                None,  # market_impact_bps
+                None,  # fill_rate
+                None,  # execution_time_ns
+                text(fill.price_improvement),
+                None,  # price_improvement_bps
+            )
+        )
+    return rows
+
+
+HORIZON_UPDATE: Final = (
+    "UPDATE execution_quality SET mid_after = ?, realised_spread_bps = ?, market_impact_bps = ?"
+    " WHERE account_id = ? AND order_id = ? AND trade_id = ?"
+)
+"""Set the measures that need the mid ``horizon_ns`` after the fills (see `horizon_rows`)."""
+
+
+def horizon_rows(quality: OrderQuality, measures: HorizonMeasures) -> list[Params]:
+    """Return the `HORIZON_UPDATE` parameters of an order's ORDER row and FILL rows.
+
+    They set what `order_rows` would now write in those three columns: the ORDER row's
+    realised spread and market impact, each FILL row's mid after and realised spread.
+    """
+    account, order_id = quality.account_id or "", quality.client_order_id
+    rows: list[Params] = [
+        (
+            None,
+            _text(measures.realised_spread_bps),
+            _text(measures.market_impact_bps),
+            account,
+            order_id,
+            "",
+        )
+    ]
+    for fill, (later, realised) in zip(quality.fills, measures.fills, strict=True):
+        key = fill.trade_id or f"#{fill.ts}"
+        rows.append((_text(later), _text(realised), None, account, order_id, key))
     return rows
 
 
