@@ -72,7 +72,9 @@ class CcxtConfig:
     default (Binance: 50 ms per unit of 5 weight, its 6 000 weight a minute)."""
     rate_limit_window_s: float | None = None
     """Use ccxt's rolling-window limiter over this many seconds: at most
-    ``window / rate_limit_ms`` cost units in any window (None: ccxt's leaky bucket)."""
+    ``window / rate_limit_ms`` cost units in any window as sent (None: ccxt's leaky
+    bucket). It releases bursts at window edges, which time in transit can push into
+    one of the venue's windows; the evenly spaced leaky bucket with a margin is safer."""
     order_stream: OrderStream = OrderStream.AUTO
     poll_interval_s: float = 1.0
     """Period of the polling streams (quotes, order updates)."""
