@@ -81,6 +81,9 @@ RATIO: Final = Context(
     prec=34, rounding=ROUND_HALF_EVEN, traps=[InvalidOperation, DivisionByZero, Overflow]
 )
 """Context for ratios, prices averaged by division, and basis points."""
+# The contexts' operations, bound once: the measures call them on every order.
+_m_add, _m_sub, _m_mul, _m_div = MONEY.add, MONEY.subtract, MONEY.multiply, MONEY.divide
+_r_add, _r_sub, _r_mul, _r_div = RATIO.add, RATIO.subtract, RATIO.multiply, RATIO.divide
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,7 +277,7 @@ def _at(quotes: Sequence[QuoteTick], times: Sequence[int], ts: int) -> QuoteTick
 
 
 def _mid(quote: QuoteTick) -> Decimal:
-    return MONEY.divide(MONEY.add(quote.bid, quote.ask), _TWO)
+    return _m_div(_m_add(quote.bid, quote.ask), _TWO)
 
 
 def mid_after(quotes: Sequence[QuoteTick], ts: int, horizon_ns: int) -> Decimal | None:
@@ -296,12 +299,12 @@ def _after(
 def _ratio_sum(values: Sequence[Decimal]) -> Decimal:
     total = _ZERO
     for value in values:
-        total = RATIO.add(total, value)
+        total = _r_add(total, value)
     return total
 
 
 def _typical(bar: TradeBar) -> Decimal:
-    return RATIO.divide(RATIO.add(RATIO.add(bar.high, bar.low), bar.close), Decimal(3))
+    return _r_div(_r_add(_r_add(bar.high, bar.low), bar.close), Decimal(3))
 
 
 def _only(
@@ -341,7 +344,7 @@ def interval_vwap(
     volume = _ratio_sum([v for _, v in pairs])
     if volume <= 0:
         return None
-    return RATIO.divide(_ratio_sum([RATIO.multiply(p, v) for p, v in pairs]), volume)
+    return _r_div(_ratio_sum([_r_mul(p, v) for p, v in pairs]), volume)
 
 
 def interval_twap(
@@ -370,19 +373,23 @@ def interval_twap(
     weight = _ratio_sum([w for _, w in spans])
     if weight <= 0:
         return None
-    return RATIO.divide(_ratio_sum([RATIO.multiply(p, w) for p, w in spans]), weight)
+    return _r_div(_ratio_sum([_r_mul(p, w) for p, w in spans]), weight)
 
 
 # --- measures ---------------------------------------------------------------------------
 
 
 def _bps(sign: int, price: Decimal, benchmark: Decimal) -> Decimal:
-    return RATIO.divide(RATIO.multiply(sign * _BPS, RATIO.subtract(price, benchmark)), benchmark)
+    return _r_div(_r_mul(sign * _BPS, _r_sub(price, benchmark)), benchmark)
+
+
+def _ts(fill: FillQuality) -> int:
+    return fill.ts
 
 
 def _realised(s: int, price: Decimal, later: Decimal, mid: Decimal) -> Decimal:
     """Return the realised spread ``2 s (P - m+) / m`` in bps."""
-    return RATIO.divide(RATIO.multiply(2 * s * _BPS, RATIO.subtract(price, later)), mid)
+    return _r_div(_r_mul(2 * s * _BPS, _r_sub(price, later)), mid)
 
 
 def fill_quality(
@@ -417,14 +424,14 @@ def _fill_quality(
     quote = _at(quotes, times, fill.ts)
     if quote is None:
         raise ValueError(f"no quote at or before the fill at ts {fill.ts}")
-    mid = _mid(quote)
+    mid = arrival_mid if quote is arrival else _mid(quote)
     later = _after(quotes, times, fill.ts, horizon_ns)
     realised = None if later is None else _realised(s, fill.price, later, mid)
     if side is OrderSide.BUY:
-        improvement = MONEY.subtract(arrival.ask, fill.price)
+        improvement = _m_sub(arrival.ask, fill.price)
     else:
-        improvement = MONEY.subtract(fill.price, arrival.bid)
-    units = MONEY.multiply(s * fill.quantity, multiplier)
+        improvement = _m_sub(fill.price, arrival.bid)
+    units = _m_mul(s * fill.quantity, multiplier)
     return FillQuality(
         ts=fill.ts,
         venue=fill.venue,
@@ -434,22 +441,20 @@ def _fill_quality(
         fee=fill.fee,
         mid=mid,
         slippage_bps=_bps(s, fill.price, arrival_mid),
-        effective_spread_bps=RATIO.divide(
-            RATIO.multiply(2 * _BPS, abs(MONEY.subtract(fill.price, mid))), mid
-        ),
+        effective_spread_bps=_r_div(_r_mul(2 * _BPS, abs(_m_sub(fill.price, mid))), mid),
         realised_spread_bps=realised,
         mid_after=later,
         price_improvement=improvement,
-        spread_cost=MONEY.multiply(units, MONEY.subtract(fill.price, mid)),
-        impact_cost=MONEY.multiply(units, MONEY.subtract(mid, arrival_mid)),
-        timing_cost=MONEY.multiply(units, MONEY.subtract(arrival_mid, decision_price)),
+        spread_cost=_m_mul(units, _m_sub(fill.price, mid)),
+        impact_cost=_m_mul(units, _m_sub(mid, arrival_mid)),
+        timing_cost=_m_mul(units, _m_sub(arrival_mid, decision_price)),
     )
 
 
 def _money_sum(values: Sequence[Decimal]) -> Decimal:
     total = _ZERO
     for value in values:
-        total = MONEY.add(total, value)
+        total = _m_add(total, value)
     return total
 
 
@@ -461,9 +466,9 @@ def _weighted(values: Sequence[tuple[Decimal | None, Decimal]]) -> Decimal | Non
     for value, weight in values:
         if value is None:
             return None
-        total = RATIO.add(total, weight)
-        weighted = RATIO.add(weighted, RATIO.multiply(value, weight))
-    return RATIO.divide(weighted, total)
+        total = _r_add(total, weight)
+        weighted = _r_add(weighted, _r_mul(value, weight))
+    return _r_div(weighted, total)
 
 
 def order_quality(
@@ -523,36 +528,35 @@ def measure(
     # One pass, each sum in the order and from the zero `_money_sum` starts at.
     filled = notional = spread = impact = timing = fees = _ZERO
     for f in fills:
-        filled = MONEY.add(filled, f.quantity)
-        notional = MONEY.add(notional, MONEY.multiply(f.price, f.quantity))
-        spread = MONEY.add(spread, f.spread_cost)
-        impact = MONEY.add(impact, f.impact_cost)
-        timing = MONEY.add(timing, f.timing_cost)
-        fees = MONEY.add(fees, f.fee)
-    notional = MONEY.multiply(notional, multiplier)
-    decision_notional = MONEY.multiply(MONEY.multiply(decision, filled), multiplier)
+        filled = _m_add(filled, f.quantity)
+        notional = _m_add(notional, _m_mul(f.price, f.quantity))
+        spread = _m_add(spread, f.spread_cost)
+        impact = _m_add(impact, f.impact_cost)
+        timing = _m_add(timing, f.timing_cost)
+        fees = _m_add(fees, f.fee)
+    notional = _m_mul(notional, multiplier)
+    decision_notional = _m_mul(_m_mul(decision, filled), multiplier)
     shortfall = _money_sum([spread, impact, timing, fees])
-    average = RATIO.divide(notional, MONEY.multiply(filled, multiplier)) if fills else None
+    average = _r_div(notional, _m_mul(filled, multiplier)) if fills else None
     end = order.life_end
     end_quote = _at(quotes, times, end)
-    unfilled = MONEY.subtract(order.quantity, filled)
+    unfilled = _m_sub(order.quantity, filled)
     opportunity = None
     if end_quote is not None:
-        moved = MONEY.subtract(_mid(end_quote), decision)
-        opportunity = MONEY.multiply(MONEY.multiply(s * unfilled, moved), multiplier)
+        end_mid = arrival_mid if end_quote is arrival else _mid(end_quote)
+        moved = _m_sub(end_mid, decision)
+        opportunity = _m_mul(_m_mul(s * unfilled, moved), multiplier)
     # Without trades, interval_vwap and interval_twap are None.
     vwap = interval_vwap(trades, order.arrival_ts, end) if fills and trades else None
     twap = interval_twap(trades, order.arrival_ts, end) if fills and trades else None
-    last_ts = max((f.ts for f in fills), default=None)
+    last = max(fills, key=_ts) if fills else None  # the mid after it: the order's
     realised, market_impact = _order_horizon(
         s,
         arrival_mid,
         [(f.realised_spread_bps, f.quantity) for f in fills],
-        last_ts,
-        quotes,
-        times,
-        horizon_ns,
+        None if last is None else last.mid_after,
     )
+    last_ts = None if last is None else last.ts
     far = arrival.ask if side is OrderSide.BUY else arrival.bid
     return OrderQuality(
         client_order_id=order.client_order_id,
@@ -565,7 +569,7 @@ def measure(
         multiplier=multiplier,
         ordered_quantity=order.quantity,
         filled_quantity=filled,
-        fill_rate=RATIO.divide(filled, order.quantity),
+        fill_rate=_r_div(filled, order.quantity),
         arrival_ts=order.arrival_ts,
         arrival_bid=arrival.bid,
         arrival_ask=arrival.ask,
@@ -578,7 +582,7 @@ def measure(
         slippage_bps=None if average is None else _bps(s, average, arrival_mid),
         implementation_shortfall=shortfall,
         implementation_shortfall_bps=(
-            RATIO.divide(RATIO.multiply(shortfall, _BPS), decision_notional) if fills else None
+            _r_div(_r_mul(shortfall, _BPS), decision_notional) if fills else None
         ),
         spread_cost=spread,
         impact_cost=impact,
@@ -602,16 +606,13 @@ def _order_horizon(
     s: int,
     arrival_mid: Decimal,
     realised: Sequence[tuple[Decimal | None, Decimal]],
-    last_ts: int | None,
-    quotes: Sequence[QuoteTick],
-    times: Sequence[int],
-    horizon_ns: int,
+    after_last: Decimal | None,
 ) -> tuple[Decimal | None, Decimal | None]:
     """Return the order's realised spread and market impact, in bps (None: not yet known).
 
-    ``realised`` holds each fill's (realised spread, quantity); ``last_ts`` is the last fill's time.
+    ``realised`` holds each fill's (realised spread, quantity); ``after_last`` is the mid
+    ``horizon_ns`` after the last fill.
     """
-    after_last = None if last_ts is None else _after(quotes, times, last_ts, horizon_ns)
     impact = None if after_last is None else _bps(s, after_last, arrival_mid)
     return _weighted(realised), impact
 
@@ -639,10 +640,14 @@ def horizon_measures(
     """
     s = quality.side.sign
     fills: list[tuple[Decimal | None, Decimal | None]] = []
+    realised: list[tuple[Decimal | None, Decimal]] = []
+    after_last, last_ts = None, None
     for f in quality.fills:
         later = _after(quotes, times, f.ts, horizon_ns)
-        fills.append((later, None if later is None else _realised(s, f.price, later, f.mid)))
-    realised = [(r, f.quantity) for (_, r), f in zip(fills, quality.fills, strict=True)]
-    last_ts = max((f.ts for f in quality.fills), default=None)
-    order = _order_horizon(s, quality.arrival_mid, realised, last_ts, quotes, times, horizon_ns)
+        spread = None if later is None else _realised(s, f.price, later, f.mid)
+        fills.append((later, spread))
+        realised.append((spread, f.quantity))
+        if last_ts is None or f.ts > last_ts:
+            after_last, last_ts = later, f.ts
+    order = _order_horizon(s, quality.arrival_mid, realised, after_last)
     return HorizonMeasures(tuple(fills), *order)

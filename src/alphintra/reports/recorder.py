@@ -12,8 +12,15 @@ order is its execution algorithm (``TWAP``, ``VWAP``...; a child slice inherits 
 parent's) or, without one, its order type. An algo parent is measured on its
 children's fills. The realised spread and the market impact need the mid
 ``horizon_ns`` after a fill: while the quotes do not reach it, a closed order stays
-watched and is measured again at a later commit once they do. Orders created before
-this process started are not measured (their earlier fills are not known here).
+watched, and at the first commit once they do, the three columns that need it are
+updated (`HORIZON_UPDATE`). The rest of the order cannot have changed, unless its
+decision price became known meanwhile or a quote at or before its end arrived late:
+then the whole order is measured and upserted again. Orders created before this
+process started are not measured (their earlier fills are not known here).
+
+Quotes are looked up by bisection in `QuoteHistory`'s own lists (in time order and of
+one instrument by construction, so not checked again). If a commit fails, the orders
+whose rows it held are measured again at the next one.
 
 A fee charged in the base asset is converted at the fill price (``base_currency`` names
 each instrument's base); an order with a fee in any other currency is not measured. A
@@ -365,7 +372,9 @@ class ExecutionQualityRecorder:
         decision = None
         if signal_id is not None and self._decision_price is not None:
             decision = self._decision_price(state.account_id, signal_id)
-        fills = tuple(sorted(tracked.fills, key=lambda f: f.ts))
+        fills = tuple(tracked.fills)
+        if len(fills) > 1:
+            fills = tuple(sorted(fills, key=lambda f: f.ts))
         end = order.last_event_ts if order.status.is_closed else None
         if end is not None and fills:
             end = max(end, fills[-1].ts)
