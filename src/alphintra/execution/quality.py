@@ -148,17 +148,18 @@ class OrderRecord:
             raise ValueError(
                 f"order {name}: decision_price must be positive, got {self.decision_price}"
             )
-        filled = sum((fill.quantity for fill in self.fills), _ZERO)
+        filled, early, last = _ZERO, None, None  # one pass over the fills
+        for fill in self.fills:
+            filled += fill.quantity
+            if early is None and fill.ts < self.arrival_ts:
+                early = fill.ts
+            if last is None or fill.ts > last:
+                last = fill.ts
         if filled > self.quantity:
             raise ValueError(f"order {name}: fills total {filled}, above ordered {self.quantity}")
-        for fill in self.fills:
-            if fill.ts < self.arrival_ts:
-                raise ValueError(
-                    f"order {name}: fill at {fill.ts} precedes arrival at {self.arrival_ts}"
-                )
-        if self.end_ts is not None and self.end_ts < max(
-            (f.ts for f in self.fills), default=self.arrival_ts
-        ):
+        if early is not None:
+            raise ValueError(f"order {name}: fill at {early} precedes arrival at {self.arrival_ts}")
+        if self.end_ts is not None and self.end_ts < (self.arrival_ts if last is None else last):
             raise ValueError(f"order {name}: end_ts {self.end_ts} precedes its arrival or fills")
 
     @property
