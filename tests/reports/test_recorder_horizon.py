@@ -245,8 +245,14 @@ def test_failed_commit_is_measured_again_so_the_horizon_update_finds_its_rows() 
     assert run.table.rows == _from_scratch([START, *LATER], None)
 
 
-@pytest.mark.parametrize("side", [OrderSide.BUY, OrderSide.SELL])
-def test_order_rows_put_every_figure_in_its_named_column(side: OrderSide) -> None:
+@pytest.mark.parametrize(
+    ("side", "multiplier"),
+    [(OrderSide.BUY, D("0.1")), (OrderSide.SELL, D("0.1")), (OrderSide.BUY, D("1E+1"))],
+)
+def test_order_rows_put_every_figure_in_its_named_column(
+    side: OrderSide, multiplier: Decimal
+) -> None:
+    # Decimals are written as format(value, "f"): never an exponent (1E+1 is "10").
     record = OrderRecord(
         client_order_id=ORDER,
         instrument_id=ETH,
@@ -260,7 +266,7 @@ def test_order_rows_put_every_figure_in_its_named_column(side: OrderSide) -> Non
         currency="USD",
         decision_price=D("1990"),
         end_ts=4 * SEC,
-        multiplier=D("0.1"),
+        multiplier=multiplier,
         account_id=ACCOUNT,
         strategy="TWAP",
     )
@@ -353,7 +359,7 @@ def _common(recorded: RecordedOrder) -> dict[str, object]:
         "parent_id": "P",
         "algo": "TWAP",
         "currency": "USD",
-        "multiplier": "0.1",
+        "multiplier": format(q.multiplier, "f"),
         "arrival_ts_ns": 0,
         "end_ts_ns": 4 * SEC,
         "arrival_bid": "1999",
