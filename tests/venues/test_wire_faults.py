@@ -42,11 +42,11 @@ ORDERS = int(os.environ.get("ALPHINTRA_FAULT_ORDERS", "5000"))
 LIMIT_PER_SECOND = 1000
 WEIGHT_LIMIT_PER_S = 600
 """The fake venue's REQUEST_WEIGHT limit in any one-second window."""
-RATE_LIMIT_MS = 11.0
-"""The adapter's throttle: 1000 / 11 = 90.9 ccxt cost units (454 Binance weight) in any
-one-second window. The margin is for the time requests spend in transit: a window at
-the venue can hold requests the throttle released over a little more than a second
-(measured: 554 weight in the busiest venue window with a 500 throttle)."""
+RATE_LIMIT_MS = 10.0
+"""The adapter's throttle, ccxt's leaky bucket: requests evenly spaced at 1000 / 10 = 100
+ccxt cost units (500 Binance weight) a second, so any one-second window holds at most
+that plus one request's cost (myTrades, 20 weight). The margin to the venue's limit is
+for the time requests spend in transit."""
 _STATUS = {
     "NEW": OrderStatus.ACCEPTED,
     "PARTIALLY_FILLED": OrderStatus.PARTIALLY_FILLED,
@@ -71,7 +71,6 @@ def test_binance_5000_orders_under_http_faults_match_the_fake(tmp_path: Path) ->
             base_url=fake.base_url,
             enable_rate_limit=True,
             rate_limit_ms=RATE_LIMIT_MS,
-            rate_limit_window_s=1.0,
             timeout_s=0.25,
             poll_interval_s=0.05,
             max_backoff_s=0.2,
