@@ -83,3 +83,15 @@ async def test_a_post_only_order_that_would_take_is_refused_definitively() -> No
             )
         assert refused.value.kind is VenueErrorKind.DEFINITIVE
         assert not fake.book.orders
+
+
+async def test_more_fills_than_one_page_are_all_read() -> None:
+    async with okx() as (fake, adapter):
+        placed = [order(BTCUSDT, OrderSide.BUY if i % 2 else OrderSide.SELL) for i in range(130)]
+        for item in placed:
+            await adapter.place_order(item)
+        fills = await adapter.fills_since(0)
+        assert len(fake.book.trades) == 130
+        assert sorted(f.trade_id for f in fills) == sorted(t.tid for t in fake.book.trades)
+        pages = [p for p in fake.requests if p[1] == "/api/v5/trade/fills-history"]
+        assert len(pages) >= 2

@@ -431,10 +431,10 @@ class FakeOkx:
         symbol = self._market(params["instId"]).symbol if params.get("instId") else None
         begin = int(params.get("begin") or 0)
         end = int(params.get("end") or 2**62)
-        trades = [
+        trades = [  # newest first; begin and end are exclusive, as OKX documents them
             t
-            for t in reversed(self.book.trades)  # newest first, as OKX answers
-            if (symbol is None or t.symbol == symbol) and begin <= t.time_ms <= end
+            for t in reversed(self.book.trades)
+            if (symbol is None or t.symbol == symbol) and begin < t.time_ms < end
         ]
         return _ok([self._fill(t) for t in trades][: _limit(params)])
 

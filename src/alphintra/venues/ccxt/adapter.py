@@ -518,10 +518,14 @@ class CcxtAdapter:
         since, offset = since_ms, 0
         paging = self.profile.trade_paging
         from_id: int | None = None
+        until: int | None = None
         for _ in range(_MAX_PAGES):
             if paging is TradePaging.OFFSET:
                 page = await self._client.fetch_my_trades(symbol, since_ms, None, {"ofs": offset})
                 offset += len(page)
+            elif paging is TradePaging.UNTIL:
+                extra: Json = {"until": until} if until is not None else {}
+                page = await self._client.fetch_my_trades(symbol, since_ms, None, extra)
             elif from_id is not None:
                 page = await self._client.fetch_my_trades(symbol, None, size, {"fromId": from_id})
             else:
@@ -540,6 +544,13 @@ class CcxtAdapter:
                 if not isinstance(last, int | float) or last <= since:
                     break
                 since = int(last)
+            elif paging is TradePaging.UNTIL:
+                first = min((r.get("timestamp") or 0 for r in page), default=0)
+                if not isinstance(first, int | float) or first <= since_ms:
+                    break
+                if until is not None and first + 1 >= until:  # one millisecond holds a page
+                    break
+                until = int(first) + 1  # records earlier than it: that millisecond again
         return list(collected.values())
 
     async def quote(self, instrument_id: InstrumentId) -> QuoteTick:

@@ -62,6 +62,9 @@ class TradePaging(StrEnum):
     (Binance: trade ids are increasing integers)."""
     OFFSET = "offset"
     """Newest first; the next page is requested with an ``ofs`` offset (Kraken)."""
+    UNTIL = "until"
+    """Newest first from ``since``; the next page ends where the last one began (ccxt's
+    ``until``, OKX ``end``: only records earlier than it)."""
 
 
 class QuoteSource(StrEnum):
@@ -316,7 +319,7 @@ OKX = ExchangeProfile(
     ),
     query_by_client_id=QueryByClientId.FETCH_ORDER_PARAM,
     my_trades_requires_symbol=False,
-    trade_paging=TradePaging.SINCE,
+    trade_paging=TradePaging.UNTIL,
     trade_page_size=100,
     bars_page_size=100,
     quote_source=QuoteSource.TICKER,
