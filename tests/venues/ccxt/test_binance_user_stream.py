@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import Callable
 from decimal import Decimal
 
+import aiohttp
+import ccxt.async_support as ccxt_async  # type: ignore[import-untyped]
 import pytest
 
 from alphintra.domain.enums import OrderStatus, OrderType
@@ -163,3 +166,23 @@ async def test_a_bad_signature_is_refused_and_the_stream_keeps_retrying() -> Non
         await sink.until(lambda: v.adapter.user_stream.reconnects >= 2, "two retries")
         assert v.fake.stream.subscribers == 0
         assert not v.adapter.user_stream.live.is_set()
+
+
+async def test_the_listen_key_stream_pushes_bare_execution_reports() -> None:
+    async with binance() as v:
+        exchange = v.adapter.client.exchange
+        key = (await exchange.publicPostUserDataStream())["listenKey"]
+        url = f"ws://127.0.0.1:{v.fake.port}/ws/{key}"
+        async with aiohttp.ClientSession() as session, session.ws_connect(url) as ws:
+            placed = await v.adapter.place_order(order(BTCUSDT))
+            events = [json.loads((await ws.receive(timeout=5)).data) for _ in range(2)]
+        assert [(e["e"], e["x"], e["X"]) for e in events] == [
+            ("executionReport", "NEW", "NEW"),
+            ("executionReport", "TRADE", "FILLED"),
+        ]
+        assert events[1]["c"] == v.adapter.wire_client_id(placed.client_order_id)
+        assert (events[1]["l"], events[1]["z"]) == ("0.00100000", "0.00100000")
+        await exchange.publicPutUserDataStream({"listenKey": key})
+        await exchange.publicDeleteUserDataStream({"listenKey": key})
+        with pytest.raises(ccxt_async.BaseError, match="-1125"):
+            await exchange.publicPutUserDataStream({"listenKey": key})

@@ -153,6 +153,9 @@ class FakeBinance:
         app.router.add_get(f"{v3}/openOrders", self._open_orders)
         app.router.add_get(f"{v3}/myTrades", self._my_trades)
         app.router.add_get("/ws-api/v3", self.stream.handle)
+        app.router.add_get("/ws/{key}", self.stream.handle_listen_key)
+        for method in ("POST", "PUT", "DELETE"):
+            app.router.add_route(method, f"{v3}/userDataStream", self._user_data_stream)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
         await self._runner.setup()
         await web.SockSite(self._runner, self._socket).start()
@@ -197,7 +200,7 @@ class FakeBinance:
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         method, path = request.method, request.path
-        if path.startswith("/ws-api/"):
+        if path.startswith(("/ws-api/", "/ws/")):
             return await handler(request)
         self.requests.append((method, path))
         weight = request_weight(method, path, request.rel_url.query)
@@ -341,7 +344,7 @@ class FakeBinance:
 
     async def _params(self, request: web.Request, *, signed: bool) -> dict[str, str]:
         query = request.rel_url.raw_query_string
-        body = await request.text() if request.method in ("POST", "PUT") else ""
+        body = await request.text() if request.method in ("POST", "PUT", "DELETE") else ""
         params = dict(parse_qsl(query, keep_blank_values=True))
         params.update(parse_qsl(body, keep_blank_values=True))
         self.sent.append((request.method, request.path, dict(params)))
@@ -375,6 +378,17 @@ class FakeBinance:
             raise BinanceError(
                 400, -1021, "Timestamp for this request is outside of the recvWindow."
             )
+
+    async def _user_data_stream(self, request: web.Request) -> web.Response:
+        params = await self._params(request, signed=False)
+        if request.method == "POST":
+            body = self.stream.new_listen_key(request.headers.get("X-MBX-APIKEY"))
+        else:
+            body = self.stream.keep_listen_key(
+                params.get("listenKey"), close=request.method == "DELETE"
+            )
+        status = 200 if "code" not in body else 401 if body["code"] == -2015 else 400
+        return self._json(request, body, status)
 
     def _market(self, params: dict[str, str]) -> SpotMarket:
         symbol = params.get("symbol")
@@ -689,6 +703,9 @@ _WEIGHTS = {
     ("DELETE", "/api/v3/order"): 1,
     ("GET", "/api/v3/openOrders"): 6,
     ("GET", "/api/v3/myTrades"): 20,
+    ("POST", "/api/v3/userDataStream"): 2,
+    ("PUT", "/api/v3/userDataStream"): 2,
+    ("DELETE", "/api/v3/userDataStream"): 2,
 }
 
 

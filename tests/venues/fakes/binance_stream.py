@@ -10,6 +10,11 @@ is answered ``{"id": ..., "status": 401|400, "error": {"code": -2015|-1022, "msg
 ...}}`` and nothing is pushed. ``ping`` and ``userDataStream.unsubscribe`` are
 answered too; any other method gets error -1020 (unsupported operation).
 
+The older listenKey stream is served too: ``POST /api/v3/userDataStream`` (API key
+header, no signature) issues a key, ``PUT`` keeps it alive, ``DELETE`` closes it and its
+streams (an unknown key: -1125), and ``/ws/<listenKey>`` pushes the same execution
+reports without the envelope.
+
 Faults (``StreamFaults``, seeded): a share of the TRADE execution reports is never
 sent (``drop_trade_rate``), and every connection is cut without a close frame after
 a random time in ``disconnect_after_s``, like a network drop.
@@ -23,6 +28,7 @@ import hashlib
 import hmac
 import json
 import random
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -94,7 +100,9 @@ class _Subscriber:
     ws: web.WebSocketResponse
     transport: asyncio.Transport | None
     subscription_id: int
+    """-1 for a listenKey stream, whose events are sent bare."""
     queue: asyncio.Queue[str]
+    listen_key: str | None = None
 
 
 class BinanceUserStream:
@@ -123,6 +131,8 @@ class BinanceUserStream:
         self.dropped: list[Json] = []
         """Every TRADE execution report the drop fault swallowed."""
         self.errors: list[str] = []
+        self.listen_keys: set[str] = set()
+        """listenKeys issued by POST /api/v3/userDataStream and not closed."""
 
     def configure(self, faults: StreamFaults) -> None:
         """Replace the fault settings (and reseed)."""
@@ -144,7 +154,14 @@ class BinanceUserStream:
             return
         self.pushed.append(event)
         for sub in self._subscribers:
-            frame = {"subscriptionId": sub.subscription_id, "event": event}
+            frame = (
+                event
+                if sub.subscription_id < 0
+                else {
+                    "subscriptionId": sub.subscription_id,
+                    "event": event,
+                }
+            )
             sub.queue.put_nowait(json.dumps(frame))
 
     async def disconnect_all(self) -> None:
@@ -166,12 +183,43 @@ class BinanceUserStream:
             self.disconnects += 1
             transport.abort()
 
-    async def handle(self, request: web.Request) -> web.StreamResponse:
-        """Serve one WebSocket API connection."""
+    # listenKey streams (the older user-data stream: REST keys, one stream per key) ------
+
+    def new_listen_key(self, api_key: str | None) -> Json:
+        """POST /api/v3/userDataStream: return a listenKey for the API key."""
+        if api_key != self._api_key:
+            return {"code": -2015, "msg": "Invalid API-key, IP, or permissions for action."}
+        key = secrets.token_hex(32)
+        self.listen_keys.add(key)
+        return {"listenKey": key}
+
+    def keep_listen_key(self, key: str | None, *, close: bool = False) -> Json:
+        """PUT (keep alive) or DELETE (close) /api/v3/userDataStream."""
+        if not key or key not in self.listen_keys:
+            return {"code": -1125, "msg": "This listenKey does not exist."}
+        if close:
+            self.listen_keys.discard(key)
+            for sub in [s for s in self._subscribers if s.listen_key == key]:
+                self._cut(sub.ws, sub.transport)
+        return {}
+
+    async def handle_listen_key(self, request: web.Request) -> web.StreamResponse:
+        """Serve ``/ws/<listenKey>``: bare execution reports, nothing to send."""
+        key = request.match_info.get("key", "")
+        if key not in self.listen_keys:
+            return web.Response(status=400, text="invalid listenKey")
+        return await self.handle(request, listen_key=key)
+
+    async def handle(
+        self, request: web.Request, *, listen_key: str | None = None
+    ) -> web.StreamResponse:
+        """Serve one WebSocket API connection (or, with ``listen_key``, a key's stream)."""
         ws = web.WebSocketResponse(heartbeat=None, autoping=True)
         await ws.prepare(request)
         self.connections += 1
         outbox: asyncio.Queue[str] = asyncio.Queue()
+        if listen_key is not None:
+            self._subscribers.append(_Subscriber(ws, request.transport, -1, outbox, listen_key))
         writer = asyncio.get_running_loop().create_task(self._write(ws, outbox))
         killer = None
         if self.faults.disconnect_after_s is not None:
