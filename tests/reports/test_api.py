@@ -80,6 +80,13 @@ def test_reports_filled_signal_counted_in_json_csv_and_html(
         parts = [Decimal(total[k]) for k in ("spread", "impact", "timing", "fees")]
         assert sum(parts) == Decimal(total["implementationShortfall"])
         assert Decimal(total["fees"]) == 0  # the service's simulated venue charges no fee
+        # The decision price is the signal's entryPrice, journaled with the signal, from
+        # the order's first measurement on (not only once the impact horizon is reached).
+        (decision,) = deployment.sql(
+            "SELECT decision_price, decision_from_signal FROM execution_quality"
+            " WHERE kind = 'ORDER'"
+        )
+        assert (Decimal(str(decision[0])), bool(decision[1])) == (Decimal("7000.00"), True)
 
         day = datetime.fromisoformat(order["createdAt"].replace("Z", "+00:00")).date()
         best = get_ok(client, "/reports/best-execution", date=day.isoformat())

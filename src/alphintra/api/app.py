@@ -382,7 +382,7 @@ def create_app(context: ApiContext, lifespan: Callable[[FastAPI], Any] | None = 
         )
         metrics.signal(body.action.value, outcome)
         if not outcome.duplicate:
-            portal.note_arrival(account, outcome.signal_id, body.entryPrice)
+            portal.note_arrival(account, outcome.signal_id)
         return _result(outcome)
 
     @app.post(f"{API}/signals/batch", response_model=SignalBatchResult, tags=["signals"])
@@ -414,7 +414,7 @@ def create_app(context: ApiContext, lifespan: Callable[[FastAPI], Any] | None = 
                     results[index] = _result(outcome)
                     metrics.signal(signal.action.value, outcome)
                     if not outcome.duplicate:
-                        portal.note_arrival(account, outcome.signal_id, signal.entry_price)
+                        portal.note_arrival(account, outcome.signal_id)
         return SignalBatchResult(results=[r for r in results if r is not None])
 
     @app.get(f"{API}/signals/{{signal_id}}", response_model=SignalView, tags=["signals"])

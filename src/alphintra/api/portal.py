@@ -70,7 +70,6 @@ class AccountBook:
     fills: list[OrderFilled] = field(default_factory=list)
     history: list[tuple[int, Decimal, Decimal]] = field(default_factory=list)
     arrival_mids: dict[SignalId, Decimal] = field(default_factory=dict)
-    entry_prices: dict[SignalId, Decimal] = field(default_factory=dict)
     day: int = -1
     day_start: Decimal = ZERO
     persisted: int = 0
@@ -267,8 +266,8 @@ class Portal:
         if self.webhook is not None:
             self.webhook.submit(Alert(account, kind, message, instrument_id))
 
-    def note_arrival(self, account: str, signal_id: SignalId, entry_price: Decimal | None) -> None:
-        """Remember a signal's entry price and the mid at its arrival, for feedback."""
+    def note_arrival(self, account: str, signal_id: SignalId) -> None:
+        """Remember the mid at a signal's arrival, for feedback (its entry price is journaled)."""
         runtime = self.service.accounts.get(AccountId(account))
         if runtime is None:
             return
@@ -276,8 +275,6 @@ class Portal:
         if received is None:
             return
         book = self._book(account)
-        if entry_price is not None:
-            book.entry_prices.setdefault(signal_id, entry_price)
         mark = runtime.engine.state.marks.get(received.instrument_id)
         if mark is not None:
             book.arrival_mids.setdefault(signal_id, mark)
@@ -501,7 +498,7 @@ class Portal:
             outcome,
             runtime.engine.state,
             book.fills,
-            book.entry_prices.get(received.signal_id),
+            received.entry_price,
             book.arrival_mids.get(received.signal_id),
         )
 

@@ -9,6 +9,7 @@ import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 
 import structlog
@@ -23,7 +24,7 @@ from alphintra.api.portal import Portal
 from alphintra.app.config import ConfigError, Settings
 from alphintra.app.venue_config import VenueSettingsError, account_credentials, account_links
 from alphintra.domain.events import AnyEvent, RiskAlertRaised
-from alphintra.domain.identifiers import AccountId
+from alphintra.domain.identifiers import AccountId, SignalId
 from alphintra.domain.registry import InstrumentRegistry
 from alphintra.engine.clock import LiveClock
 from alphintra.marketdata.daily_closes import DailyCloses
@@ -145,9 +146,7 @@ def build_runtime(settings: Settings, env: dict[str, str]) -> Runtime:
         ExecutionQualityRecorder(
             service.account_state,
             quotes,
-            decision_price=lambda account, signal: (
-                portal.books[account].entry_prices.get(signal) if account in portal.books else None
-            ),
+            decision_price=partial(_entry_price, service),
             listener=metrics.on_quality,
             base_currency=lambda symbol: service.registry.get(symbol).base_currency,
         )
@@ -215,6 +214,13 @@ def build_runtime(settings: Settings, env: dict[str, str]) -> Runtime:
 
     app = create_app(ApiContext(portal, authenticator, metrics), lifespan=lifespan)
     return Runtime(settings, journal, directory, service, portal, metrics, app, demo_key)
+
+
+def _entry_price(service: TradingService, account: AccountId, signal: SignalId) -> Decimal | None:
+    """Return a signal's entry price as journaled with it (None: no signal, or none given)."""
+    state = service.account_state(account)
+    received = state.signals.get(signal) if state is not None else None
+    return received.entry_price if received is not None else None
 
 
 def forward_alerts(service: TradingService, portal: Portal) -> None:

@@ -238,6 +238,8 @@ class SignalReceived(Event, frozen=True, kw_only=True, gc=False):
     action: SignalAction
     confidence: Decimal
     quantity: Decimal | None = None
+    entry_price: Decimal | None = None
+    """The model's entry price: the decision price execution quality is measured from."""
 
 
 class SignalRejected(Event, frozen=True, kw_only=True, gc=False):

@@ -225,6 +225,7 @@ class TradingEngine(SorEngine):
             action=signal.action,
             confidence=signal.confidence,
             quantity=quantity,
+            entry_price=signal.entry_price,
         )
 
     def reject_signal(self, signal: TradingSignal, code: str, reason: str) -> None:
