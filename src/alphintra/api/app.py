@@ -9,16 +9,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC
-from decimal import Decimal
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from fastapi import Depends, FastAPI, Query, Request, WebSocket, WebSocketDisconnect
+from fastapi import Depends, FastAPI, Query, Request, WebSocket
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.datastructures import Headers
@@ -725,7 +722,6 @@ def create_app(context: ApiContext, lifespan: Callable[[FastAPI], Any] | None = 
     async def websocket(socket: WebSocket) -> None:
         await portal.serve_websocket(socket, auth)
 
-    _ = (WebSocketDisconnect, time, Decimal, UTC)
     return app
 
 

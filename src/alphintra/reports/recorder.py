@@ -105,12 +105,6 @@ class QuoteHistory:
         times = self._times.get(instrument_id)
         return times[-1] if times else None
 
-    def since(self, instrument_id: InstrumentId, ts: int) -> list[QuoteTick]:
-        """Return the last quote at or before ``ts`` and every later one."""
-        times = self._times.get(instrument_id, [])
-        start = max(bisect.bisect_right(times, ts) - 1, 0)
-        return self._quotes.get(instrument_id, [])[start:]
-
     def series(self, instrument_id: InstrumentId) -> tuple[list[QuoteTick], list[int]]:
         """Return the instrument's quotes and their times, as kept (not copies: do not change)."""
         return self._quotes.get(instrument_id, []), self._times.get(instrument_id, [])
