@@ -41,6 +41,7 @@ from alphintra.execution.routing import VenueProfile
 from alphintra.orders.factory import OrderValidationError, build_order
 from alphintra.risk.monitors import MonitorLimits, RiskMonitor
 from alphintra.risk.pretrade import RiskLimits
+from alphintra.service.coalesce import CommitGroup
 from alphintra.service.hub import EventHub
 from alphintra.service.live import AlertFn, LiveAccount, LivePolicy, RoutedEngine, VenueLink
 from alphintra.service.outcomes import market_data_payload, signal_state, signal_status
@@ -138,6 +139,8 @@ class AccountRuntime:
         """The live venues, when the account trades on any (then ``venue`` is unused)."""
         self.extra_venues: dict[VenueId, SimulatedVenue] = {}
         """Simulated venues beside ``venue``, quoting the same feed their own way."""
+        self.signal_group: CommitGroup[SignalOutcome] = CommitGroup(self.lock, self.dispatch)
+        """Concurrent signals share one commit (see ``coalesce.py``)."""
 
     def dispatch(self) -> None:
         """Commit the journal, send waiting commands and apply the venue's reports.
@@ -388,10 +391,12 @@ class TradingService:
     ) -> SignalOutcome:
         """Size, risk-check and execute one signal; a repeated signal ID changes nothing."""
         runtime = self.account(account_id, allowed)
-        async with runtime.lock:
-            outcome = self._submit_signal_locked(runtime, signal, algo)
-            runtime.dispatch()
-        return outcome
+
+        def work() -> SignalOutcome:
+            runtime.check_available()  # a commit of an earlier group may have failed
+            return self._submit_signal_locked(runtime, signal, algo)
+
+        return await runtime.signal_group.run(work)
 
     async def submit_signals(
         self,
