@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 
 from alphintra.api.schemas import AlgoIn, SignalIn
+from alphintra.api.views import nanos
 from alphintra.domain.identifiers import VenueId
 from alphintra.execution.algorithms import (
     AlgoSpec,
@@ -32,7 +33,7 @@ VWAP_BUCKET_NS = 15 * 60 * 1_000_000_000
 
 
 def _ns(moment: datetime | None, default: int) -> int:
-    return int(moment.timestamp() * 1e9) if moment is not None else default
+    return nanos(moment) if moment is not None else default
 
 
 def algo_spec(algo: AlgoIn, now: int, portal: Portal, instrument_id: str) -> AlgoSpec:

@@ -11,12 +11,13 @@ import argparse
 import json
 import sys
 import time
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
+from alphintra.api.views import nanos
 from alphintra.app.config import ConfigError, load_settings
 from alphintra.reports.build import check_nanos, parse_day, previous_day, tca_selection
 from alphintra.reports.queries import ReportStore
@@ -42,10 +43,7 @@ def _moment(text: str) -> int:
         raise argparse.ArgumentTypeError(
             f"expected an ISO date or date-time, got {text!r}"
         ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
-    ns = (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1000
+    ns = nanos(moment)
     try:
         return check_nanos("the time", ns, repr(text))
     except ValueError as exc:
