@@ -153,15 +153,18 @@ def parse_day(name: str, text: str) -> date:
         day = date.fromisoformat(text)
     except ValueError:
         raise ValueError(f"{name} must be a date YYYY-MM-DD, got {text!r}") from None
-    start = int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()) * 1_000_000_000
+    start, _ = day_bounds(day)
     check_nanos(name, start, repr(text))
     check_nanos(name, start + NANOS_PER_DAY, repr(text))
     return day
 
 
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+
+
 def day_bounds(day: date) -> tuple[int, int]:
     """Return the nanosecond bounds ``[start, end)`` of the UTC ``day``."""
-    start = int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()) * 1_000_000_000
+    start = (day.toordinal() - _EPOCH_ORDINAL) * NANOS_PER_DAY
     return start, start + NANOS_PER_DAY
 
 
