@@ -1,11 +1,16 @@
 """Run Alphintra and NautilusTrader side by side and print the throughput ratios.
 
 Usage: compare.py [--n 10000] [--repeats 3] [--journals memory,sqlite] [--modes market,limit]
+                  [--risk-levels off,basic,all] [--no-floor]
 
 Each repetition runs NautilusTrader and then every Alphintra configuration on the
 same workload, one after another, so the machine's load affects both alike. The
 table reports medians and the ratio of medians. NautilusTrader is installed into a
 venv outside the project by ../shared/bench/run_nautilus.sh on first use.
+
+When the SQLite journal is compared, each repetition also runs ``sqlite_floor.py``:
+one bare SQLite transaction per order with the rows the engine writes and no engine
+work, the ceiling of any write-ahead SQLite journal on this machine.
 """
 
 from __future__ import annotations
@@ -45,8 +50,11 @@ def main(argv: list[str] | None = None) -> int:
         default="basic",
         help="comma-separated pre-trade check levels to run: off, basic, all",
     )
+    parser.add_argument("--no-floor", action="store_true", help="skip the bare SQLite commit floor")
     args = parser.parse_args(argv)
     ours = [sys.executable, str(HERE / "engine_throughput.py")]
+    floor = [sys.executable, str(HERE / "sqlite_floor.py")]
+    with_floor = "sqlite" in args.journals.split(",") and not args.no_floor
     print("| workload | configuration | median orders/s | ratio to NautilusTrader |")
     print("|---|---|---:|---:|")
     for mode in args.modes.split(","):
@@ -61,6 +69,10 @@ def main(argv: list[str] | None = None) -> int:
                     samples.setdefault(f"alphintra, {journal} journal, risk {level}", []).append(
                         _rate(result)
                     )
+            if with_floor:
+                samples.setdefault("bare SQLite commit per order (no engine)", []).append(
+                    _rate(_run([*floor, str(args.n)]))
+                )
         baseline = statistics.median(samples.get("NautilusTrader 1.221.0", [0.0]))
         for name, values in samples.items():
             median = statistics.median(values)
