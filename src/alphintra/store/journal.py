@@ -44,7 +44,7 @@ import msgspec
 
 from alphintra.domain.events import AnyEvent, OrderFilled
 from alphintra.domain.identifiers import AccountId, TradeId, VenueId
-from alphintra.store.codec import EventEncodeError, decode_event, fast_encode, fast_type_of
+from alphintra.store.codec import EVENT_TYPES, EventEncodeError, decode_event, fast_encode
 
 __all__ = [
     "ZERO_HASH",
@@ -70,6 +70,17 @@ ZERO_HASH: Final = bytes(32)
 
 _U32: Final = struct.Struct(">I").pack
 _U64: Final = struct.Struct(">Q").pack
+
+
+def _kind_header(kind: str) -> bytes:
+    encoded = kind.encode()
+    return _U32(len(encoded)) + encoded
+
+
+_KIND_HEADERS: Final[dict[type, tuple[str, bytes]]] = {
+    cls: (kind, _kind_header(kind)) for kind, cls in EVENT_TYPES.items()
+}
+"""Each event class's type tag and its chained form ``u32be(len(tag)) || tag``."""
 
 
 def chain_hash(
@@ -216,13 +227,13 @@ class Journal(ABC):
     """
 
     def __init__(self) -> None:
-        self._durable: dict[AccountId, StreamHead] = {}
-        self._pending: dict[AccountId, tuple[int, bytes]] = {}
+        self._durable: dict[AccountId, tuple[int, bytes]] = {}
+        # The tail of each stream in the buffered batch: (seq, hash, account prefix).
+        self._pending: dict[AccountId, tuple[int, bytes, bytes]] = {}
         self._hooks: list[CommitHook] = []
         self._rows: list[Row] = []
         self._fills: list[Fill] = []
         self._prefix: dict[AccountId, bytes] = {}
-        self._kinds: dict[str, bytes] = {}
 
     # -- writing ---------------------------------------------------------------------
 
@@ -231,39 +242,43 @@ class Journal(ABC):
 
         Nothing is durable until ``commit()`` returns.
         """
-        kind = fast_type_of(type(event))
+        kind = _KIND_HEADERS.get(type(event))
         if kind is None:
             raise EventEncodeError(
                 f"cannot journal a {type(event).__name__}: it is not an event type from "
                 "alphintra.domain.events"
             )
         account = event.account_id
-        prefix = self._prefix.get(account)
-        if prefix is None:
-            prefix = self._account_prefix(account)
-        head = self._pending.get(account)
-        if head is None:
-            head = self._durable.get(account)
-            if head is None:
-                head = self._head_from_store(account)
-        seq = head[0] + 1
-        prev = head[1]
+        pending = self._pending
+        tail = pending.get(account)
+        if tail is None:
+            tail = self._batch_tail(account)
+        seq = tail[0] + 1
+        prev = tail[1]
+        prefix = tail[2]
         try:
             payload = fast_encode(event)
         except (NotImplementedError, TypeError, ValueError) as exc:
-            raise EventEncodeError(f"cannot encode {kind} for seq {seq}: {exc}") from exc
-        kind_bytes = self._kinds.get(kind)
-        if kind_bytes is None:
-            encoded = kind.encode()
-            kind_bytes = self._kinds[kind] = _U32(len(encoded)) + encoded
-        digest = sha256(b"".join((prev, prefix, _U64(seq), kind_bytes, payload))).digest()
-        self._pending[account] = (seq, digest)
-        self._rows.append((account, seq, kind, payload, prev, digest))
+            raise EventEncodeError(f"cannot encode {kind[0]} for seq {seq}: {exc}") from exc
+        digest = sha256(b"".join((prev, prefix, _U64(seq), kind[1], payload))).digest()
+        pending[account] = (seq, digest, prefix)
+        self._rows.append((account, seq, kind[0], payload, prev, digest))
         if type(event) is OrderFilled:
             self._fills.append((account, event.venue, event.trade_id, seq))
-        for hook in self._hooks:
-            hook.appended(event, seq)
+        if self._hooks:
+            for hook in self._hooks:
+                hook.appended(event, seq)
         return seq
+
+    def _batch_tail(self, account: AccountId) -> tuple[int, bytes, bytes]:
+        """Return the durable head of a stream with its hash prefix (first event of a batch)."""
+        prefix = self._prefix.get(account)
+        if prefix is None:
+            prefix = self._account_prefix(account)
+        head = self._durable.get(account)
+        if head is None:
+            head = self._head_from_store(account)
+        return (head[0], head[1], prefix)
 
     def add_commit_hook(self, hook: CommitHook) -> None:
         """Let ``hook`` add statements to every commit, inside the same transaction."""
@@ -284,12 +299,14 @@ class Journal(ABC):
         fails during the commit the outcome is unknown: call ``head()``, which then
         re-reads the store, to learn whether the batch landed.
         """
-        if not self._rows:
+        rows = self._rows
+        if not rows:
             return {}
-        rows, fills, pending = self._rows, self._fills, self._pending
+        fills, pending = self._fills, self._pending
         self._rows, self._fills, self._pending = [], [], {}
         try:
-            self._check_fills_in_batch(rows, fills)
+            if len(fills) > 1:
+                self._check_fills_in_batch(rows, fills)
             self._write(rows, fills)
         except BaseException:
             for hook in self._hooks:
@@ -300,8 +317,8 @@ class Journal(ABC):
             raise
         durable = self._durable
         result: dict[AccountId, int] = {}
-        for account, (seq, digest) in pending.items():
-            durable[account] = StreamHead(seq, digest)
+        for account, (seq, digest, _) in pending.items():
+            durable[account] = (seq, digest)
             result[account] = seq
         return result
 
@@ -321,7 +338,9 @@ class Journal(ABC):
     def head(self, account_id: AccountId) -> StreamHead:
         """Return the durable head of a stream: ``(0, ZERO_HASH)`` when it has no events."""
         head = self._durable.get(account_id)
-        return head if head is not None else self._head_from_store(account_id)
+        if head is None:
+            return self._head_from_store(account_id)
+        return head if type(head) is StreamHead else StreamHead(head[0], head[1])
 
     # -- reading ---------------------------------------------------------------------
 

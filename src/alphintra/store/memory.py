@@ -43,33 +43,49 @@ class MemoryJournal(Journal):
         return head
 
     def _write(self, rows: list[Row], fills: list[Fill]) -> None:
-        self._hook_batches()  # nothing to project into: memory has no read tables
+        if self._hooks:
+            self._hook_batches()  # nothing to project into: memory has no read tables
         fill_keys = self._fill_keys
         for account, venue, trade_id, _ in fills:
             existing = fill_keys.get((account, venue, trade_id))
             if existing is not None:
                 raise DuplicateFillError(account, venue, trade_id, existing, len(rows))
         streams = self._streams
-        # Check every stream continues its stored head before changing anything.
-        first: dict[AccountId, int] = {}
-        for row in rows:
-            if row[0] not in first:
-                first[row[0]] = row[1]
-        for account, seq in first.items():
+        account = rows[0][0]
+        if account == rows[-1][0] and rows[-1][1] - rows[0][1] == len(rows) - 1:
+            # One stream (the usual batch): its seqs are consecutive, so a first and a
+            # last row of the same account that span the whole batch leave room for no
+            # other account.
             stream = streams.get(account)
-            stored = stream[-1][1] if stream else 0
-            if seq != stored + 1:
-                raise JournalConflictError(
-                    f"account {account!r}: the batch starts at seq {seq} but the journal "
-                    f"holds seq {stored}; the batch was rolled back"
-                )
-        for row in rows:
-            stream = streams.get(row[0])
+            self._check_continues(account, rows[0][1], stream)
             if stream is None:
-                stream = streams[row[0]] = []
-            stream.append(row)
+                streams[account] = list(rows)
+            else:
+                stream.extend(rows)
+        else:
+            # Check every stream continues its stored head before changing anything.
+            first: dict[AccountId, int] = {}
+            for row in rows:
+                if row[0] not in first:
+                    first[row[0]] = row[1]
+            for account, seq in first.items():
+                self._check_continues(account, seq, streams.get(account))
+            for row in rows:
+                stream = streams.get(row[0])
+                if stream is None:
+                    stream = streams[row[0]] = []
+                stream.append(row)
         for account, venue, trade_id, seq in fills:
             fill_keys[(account, venue, trade_id)] = seq
+
+    @staticmethod
+    def _check_continues(account: AccountId, seq: int, stream: list[Row] | None) -> None:
+        stored = stream[-1][1] if stream else 0
+        if seq != stored + 1:
+            raise JournalConflictError(
+                f"account {account!r}: the batch starts at seq {seq} but the journal "
+                f"holds seq {stored}; the batch was rolled back"
+            )
 
     def read_rows(self, account_id: AccountId, after_seq: int = 0) -> Iterator[EventRow]:
         """Yield the stored rows of a stream after ``after_seq``, in seq order, undecoded."""

@@ -118,6 +118,10 @@ class SqlJournal(Journal):
     def _run_write(self, batches: list[Batch]) -> None:
         """Run every (statement, parameter rows) with executemany in one transaction."""
 
+    def _event_params(self, rows: list[Row]) -> Sequence[Params]:
+        """Return the parameter rows of the event insert (the rows themselves by default)."""
+        return rows
+
     # -- shared implementation -------------------------------------------------------
 
     def _check_format(self, where: str) -> None:
@@ -131,12 +135,13 @@ class SqlJournal(Journal):
             )
 
     def _write(self, rows: list[Row], fills: list[Fill]) -> None:
-        batches: list[Batch] = [(self._insert_event, rows)]
+        batches: list[Batch] = [(self._insert_event, self._event_params(rows))]
         if fills:
             batches.append((self._insert_fill, fills))
-        for sql, params in self._hook_batches():
-            if params:
-                batches.append((sql.replace("?", self._placeholder), params))
+        if self._hooks:
+            for sql, params in self._hook_batches():
+                if params:
+                    batches.append((sql.replace("?", self._placeholder), params))
         try:
             self._run_write(batches)
         except self._integrity_errors as exc:

@@ -20,11 +20,12 @@ Durability and ``synchronous`` (``?synchronous=`` in the URL):
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Final
 from urllib.parse import parse_qsl, urlsplit
 
-from alphintra.store.journal import JournalError, JournalUrlError, redact_url
+from alphintra.store.journal import JournalError, JournalUrlError, Row, redact_url
 from alphintra.store.sql import Batch, Params, SqlJournal
 
 __all__ = ["SYNCHRONOUS_MODES", "SqliteJournal"]
@@ -145,6 +146,14 @@ class SqliteJournal(SqlJournal):
 
     def _query(self, sql: str, params: Params) -> list[tuple[Any, ...]]:
         return self._conn.execute(sql, params).fetchall()
+
+    def _event_params(self, rows: list[Row]) -> Sequence[Params]:
+        # The stdlib driver binds a bytearray as a BLOB directly, but looks every bytes
+        # value up in its adapter registry first; copying the three BLOBs is cheaper.
+        return [
+            (account, seq, kind, bytearray(payload), bytearray(prev), bytearray(digest))
+            for account, seq, kind, payload, prev, digest in rows
+        ]
 
     def _run_write(self, batches: list[Batch]) -> None:
         cur = self._cur
