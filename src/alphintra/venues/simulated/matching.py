@@ -32,6 +32,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Final
 
 from alphintra.domain.commands import (
     CancelAtVenue,
@@ -66,11 +67,25 @@ from alphintra.domain.executable import (
 )
 from alphintra.domain.identifiers import InstrumentId, OrderListId, TradeId, VenueId, VenueOrderId
 from alphintra.domain.instruments import Instrument
-from alphintra.domain.market import MarketData
+from alphintra.domain.market import MarketData, QuoteTick
 from alphintra.domain.values import ZERO, Price, Quantity
 from alphintra.venues.capabilities import VenueCapabilities
 
 NANOS_PER_DAY = 86_400 * 1_000_000_000
+# Enum members as module constants: an attribute lookup on an enum class is slow.
+_BUY: Final = OrderSide.BUY
+_MARKET: Final = OrderType.MARKET
+_LIMIT: Final = OrderType.LIMIT
+_STOP_LIMIT: Final = OrderType.STOP_LIMIT
+_TAKE_PROFIT: Final = OrderType.TAKE_PROFIT
+_TRAILING_STOP: Final = OrderType.TRAILING_STOP
+_TAKER: Final = LiquiditySide.TAKER
+_MAKER: Final = LiquiditySide.MAKER
+_OCO: Final = ContingencyType.OCO
+_DAY: Final = TimeInForce.DAY
+_GTD: Final = TimeInForce.GTD
+_IOC: Final = TimeInForce.IOC
+_FOK: Final = TimeInForce.FOK
 _BPS = Decimal(10_000)
 _STOP_TYPES = frozenset({OrderType.STOP, OrderType.STOP_LIMIT, OrderType.TRAILING_STOP})
 
@@ -192,18 +207,22 @@ class SimulatedVenue:
             ]
         self._order_seq += 1
         venue_order_id = VenueOrderId(f"{self.venue_id}-{self._order_seq}")
-        working = _Working(order, venue_order_id, order.ts_event + self.config.latency_ns)
-        reports: list[OrderEvents] = [
-            OrderAccepted(
-                account_id=order.account_id,
-                client_order_id=order.client_order_id,
-                ts_event=order.ts_event,
-                ts_recv=order.ts_event,
-                venue_order_id=venue_order_id,
-            )
-        ]
+        eligible_ts = order.ts_event + self.config.latency_ns
+        accepted = OrderAccepted(
+            account_id=order.account_id,
+            client_order_id=order.client_order_id,
+            ts_event=order.ts_event,
+            ts_recv=order.ts_event,
+            venue_order_id=venue_order_id,
+        )
         last = self._last_data.get(order.instrument_id)
-        if order.order_type is OrderType.TRAILING_STOP and working.trigger_price is None:
+        if type(last) is QuoteTick and last.ts >= eligible_ts:
+            fill = self._immediate_fill(order, venue_order_id, last)
+            if fill is not None:
+                return [accepted, fill]
+        working = _Working(order, venue_order_id, eligible_ts)
+        reports: list[OrderEvents] = [accepted]
+        if order.order_type is _TRAILING_STOP and working.trigger_price is None:
             if last is None:
                 reports.append(
                     OrderCancelled(
@@ -215,7 +234,7 @@ class SimulatedVenue:
                     )
                 )
                 return reports
-            buy = order.side is OrderSide.BUY
+            buy = order.side is _BUY
             reference = executable_range(last, buy, self.config.trade_half_spread).open
             working.extreme = reference
             stop = self._trail(working, reference)
@@ -227,6 +246,44 @@ class SimulatedVenue:
             reports.extend(self._match(order.instrument_id, last, (working,)))
         return reports
 
+    def _immediate_fill(
+        self, order: OrderInitialized, venue_order_id: VenueOrderId, tick: QuoteTick
+    ) -> OrderFilled | None:
+        """Fill a new market or marketable limit order in full against ``tick``, or None.
+
+        The shortcut of ``_match`` for one new order that takes the whole quantity at
+        once (no partial fills, no OCO list, not post-only): it returns the fill that
+        the general path would report, and leaves the venue in the same state (the
+        order never rests). Anything else returns None and takes the general path.
+        """
+        if self.config.partial_fills or (
+            order.contingency is _OCO and order.order_list_id is not None
+        ):
+            return None
+        buy = order.side is _BUY
+        order_type = order.order_type
+        if order_type is _MARKET:
+            price = tick.ask if buy else tick.bid
+        elif order_type is _LIMIT and not order.post_only:
+            limit = order.price
+            assert limit is not None, "limit orders carry a price"
+            # As _evaluate_limit on an order's first data point: a quote tick's open,
+            # high and low are all the one price, so it either crosses (taker) or rests.
+            if buy:
+                if tick.ask > limit:
+                    return None
+                price = min(limit, tick.ask)
+            else:
+                if tick.bid < limit:
+                    return None
+                price = max(limit, tick.bid)
+        else:
+            return None
+        quantity = order.quantity - ZERO  # the leaves, computed as _match does
+        if not quantity > 0:
+            return None
+        return self._fill_report(order, venue_order_id, quantity, price, _TAKER, tick.ts)
+
     def _refusal(self, order: OrderInitialized) -> str | None:
         if order.order_type not in self.capabilities.order_types:
             return f"order type {order.order_type} is not supported by venue {self.venue_id}"
@@ -236,7 +293,7 @@ class SimulatedVenue:
             return f"instrument {order.instrument_id} is not listed on {self.venue_id}"
         if order.client_order_id in self._by_id:
             return f"duplicate client order ID {order.client_order_id} among open orders"
-        if order.time_in_force is TimeInForce.GTD and order.expire_ts is None:
+        if order.time_in_force is _GTD and order.expire_ts is None:
             return "GTD order without an expire time"
         return None
 
@@ -308,9 +365,9 @@ class SimulatedVenue:
         for w in tuple(working):
             order = w.order
             tif = order.time_in_force
-            if (
-                tif is TimeInForce.DAY and ts // NANOS_PER_DAY > order.ts_event // NANOS_PER_DAY
-            ) or (tif is TimeInForce.GTD and order.expire_ts is not None and ts >= order.expire_ts):
+            if (tif is _DAY and ts // NANOS_PER_DAY > order.ts_event // NANOS_PER_DAY) or (
+                tif is _GTD and order.expire_ts is not None and ts >= order.expire_ts
+            ):
                 self._remove(w)
                 reports.append(
                     OrderExpired(
@@ -346,12 +403,12 @@ class SimulatedVenue:
             w = match.working
             if w.order.client_order_id not in self._by_id:
                 continue  # cancelled by an OCO sibling earlier in this data point
-            buy = w.order.side is OrderSide.BUY
+            buy = w.order.side is _BUY
             leaves = w.quantity - w.filled
             available = buy_left if buy else sell_left
             quantity = leaves if available is None else min(leaves, available)
             tif = w.order.time_in_force
-            if tif is TimeInForce.FOK and quantity < leaves:
+            if tif is _FOK and quantity < leaves:
                 self._remove(w)
                 reports.append(self._cancelled(w, data.ts, "FOK order could not fill in full"))
                 continue
@@ -367,9 +424,7 @@ class SimulatedVenue:
                 reports.append(self._fill(w, quantity, match.price, match.liquidity, data.ts))
                 reports.extend(self._after_fill(w, quantity, data.ts))
         for w in candidates:
-            if w.order.time_in_force in (TimeInForce.IOC, TimeInForce.FOK) and (
-                w.order.client_order_id in self._by_id
-            ):
+            if w.order.time_in_force in (_IOC, _FOK) and (w.order.client_order_id in self._by_id):
                 self._remove(w)
                 reports.append(
                     self._cancelled(w, data.ts, f"{w.order.time_in_force} remainder cancelled")
@@ -378,20 +433,20 @@ class SimulatedVenue:
 
     def _evaluate(self, w: _Working, data: MarketData, reports: list[OrderEvents]) -> _Match | None:
         order = w.order
-        buy = order.side is OrderSide.BUY
+        buy = order.side is _BUY
         first = not w.evaluated
         w.evaluated = True
         r = executable_range(data, buy, self.config.trade_half_spread)
         order_type = order.order_type
-        if order_type is OrderType.MARKET or (w.triggered and w.price is None):
+        if order_type is _MARKET or (w.triggered and w.price is None):
             # A stop or if-touched order without a limit works as a market order once
             # it has triggered (its remainder after a partial fill).
-            return _Match(w, r.open, LiquiditySide.TAKER, False)
-        if order_type is OrderType.LIMIT or w.triggered:
+            return _Match(w, r.open, _TAKER, False)
+        if order_type is _LIMIT or w.triggered:
             return self._evaluate_limit(w, r.open, r.high, r.low, first, data.ts, reports)
         trigger = w.trigger_price
         assert trigger is not None, "stop and if-touched orders carry a trigger price"
-        if order_type is OrderType.TAKE_PROFIT:
+        if order_type is _TAKE_PROFIT:
             touched = r.low <= trigger if buy else r.high >= trigger
             if not touched:
                 return None
@@ -399,23 +454,21 @@ class SimulatedVenue:
         else:
             hit = r.high >= trigger if buy else r.low <= trigger
             if not hit:
-                if order_type is OrderType.TRAILING_STOP:
+                if order_type is _TRAILING_STOP:
                     self._ratchet(w, r.low if buy else r.high, data.ts, reports)
                 return None
             price = max(trigger, r.open) if buy else min(trigger, r.open)
         limit = w.price
-        if order_type is OrderType.STOP_LIMIT or (
-            order_type is OrderType.TAKE_PROFIT and limit is not None
-        ):
+        if order_type is _STOP_LIMIT or (order_type is _TAKE_PROFIT and limit is not None):
             assert limit is not None
             if (buy and price > limit) or (not buy and price < limit):
                 w.triggered = True  # rests as a limit from the next data point
                 reports.append(self._triggered(w, data.ts))
                 return None
-        triggered_now = order_type is OrderType.STOP_LIMIT or (
-            order_type is OrderType.TAKE_PROFIT and limit is not None
+        triggered_now = order_type is _STOP_LIMIT or (
+            order_type is _TAKE_PROFIT and limit is not None
         )
-        return _Match(w, price, LiquiditySide.TAKER, triggered_now)
+        return _Match(w, price, _TAKER, triggered_now)
 
     def _evaluate_limit(
         self,
@@ -429,7 +482,7 @@ class SimulatedVenue:
     ) -> _Match | None:
         limit = w.price
         assert limit is not None, "limit orders carry a price"
-        if w.order.side is OrderSide.BUY:
+        if w.order.side is _BUY:
             if low > limit:
                 return None
             marketable = open_ <= limit
@@ -451,7 +504,7 @@ class SimulatedVenue:
                 )
             )
             return None
-        liquidity = LiquiditySide.TAKER if first and marketable else LiquiditySide.MAKER
+        liquidity = _TAKER if first and marketable else _MAKER
         return _Match(w, price, liquidity, False)
 
     def _trail(self, w: _Working, extreme: Decimal) -> Price:
@@ -466,7 +519,7 @@ class SimulatedVenue:
         )
 
     def _ratchet(self, w: _Working, extreme: Decimal, ts: int, reports: list[OrderEvents]) -> None:
-        buy = w.order.side is OrderSide.BUY
+        buy = w.order.side is _BUY
         current = w.extreme
         if current is not None and (
             (buy and extreme >= current) or (not buy and extreme <= current)
@@ -485,7 +538,7 @@ class SimulatedVenue:
         by_list: dict[OrderListId, list[_Match]] = {}
         for match in matches:
             order = match.working.order
-            if order.contingency is ContingencyType.OCO and order.order_list_id is not None:
+            if order.contingency is _OCO and order.order_list_id is not None:
                 by_list.setdefault(order.order_list_id, []).append(match)
         dropped: set[int] = set()
         for members in by_list.values():
@@ -503,7 +556,7 @@ class SimulatedVenue:
         done = w.filled >= w.quantity
         if done:
             self._remove(w)
-        if order.contingency is not ContingencyType.OCO or order.order_list_id is None:
+        if order.contingency is not _OCO or order.order_list_id is None:
             return []
         reports: list[OrderEvents] = []
         for sibling in tuple(self._working.get(order.instrument_id, ())):
@@ -535,14 +588,24 @@ class SimulatedVenue:
         liquidity: LiquiditySide,
         ts: int,
     ) -> OrderFilled:
-        order = w.order
+        w.filled += quantity
+        return self._fill_report(w.order, w.venue_order_id, quantity, price, liquidity, ts)
+
+    def _fill_report(
+        self,
+        order: OrderInitialized,
+        venue_order_id: VenueOrderId,
+        quantity: Decimal,
+        price: Decimal,
+        liquidity: LiquiditySide,
+        ts: int,
+    ) -> OrderFilled:
         instrument = self._instruments[order.instrument_id]
         config = self.config
-        rate = config.maker_fee_bps if liquidity is LiquiditySide.MAKER else config.taker_fee_bps
+        rate = config.maker_fee_bps if liquidity is _MAKER else config.taker_fee_bps
         fee = quantity * price * instrument.multiplier * rate / _BPS
         if config.commission_per_unit:
             fee += quantity * config.commission_per_unit
-        w.filled += quantity
         self._trade_seq += 1
         self.fills_count += 1
         return OrderFilled(
@@ -551,7 +614,7 @@ class SimulatedVenue:
             ts_event=ts,
             ts_recv=ts,
             venue=self.venue_id,
-            venue_order_id=w.venue_order_id,
+            venue_order_id=venue_order_id,
             trade_id=TradeId(f"{self.venue_id}-T{self._trade_seq}"),
             instrument_id=order.instrument_id,
             side=order.side,
