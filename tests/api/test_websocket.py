@@ -236,3 +236,62 @@ async def test_websocket_replay_during_live_market_data_each_seq_once_in_order(
     _assert_increasing(received)
     assert received[0]["seq"] > from_seq
     assert {m["channel"] for m in received} == {"market_data"}
+
+
+async def _wait_filled(live: LiveService, user: User, order_id: str) -> None:
+    for _ in range(int(WAIT_S / 0.05)):
+        if (await _get(live, user, f"/orders/{order_id}"))["status"] == "FILLED":
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"order {order_id} did not fill within {WAIT_S} s")
+
+
+@pytest.mark.asyncio
+async def test_websocket_replay_of_unwatched_events_shows_each_state_as_published(
+    live: LiveService, deployment: Deployment
+) -> None:
+    # Messages nobody watched are built only on replay: they must still show the order
+    # and the position as they were at each event, not as they are by then.
+    alice = deployment.users["alice"]
+    async with connect(live.ws_url) as socket:
+        await socket.send(json.dumps({"action": "authenticate", "token": alice.key}))
+        from_seq = (await _receive(socket))["lastSeq"]
+    first = await _post_signal(live, alice, "ws-unwatched-1")
+    await _wait_filled(live, alice, first)
+    second = await _post_signal(live, alice, "ws-unwatched-2")
+    await _wait_filled(live, alice, second)
+
+    replayed: dict[str, list[Message]] = {}
+    for channel in ("orders", "positions"):
+        socket = await _open(live, alice)
+        try:
+            await socket.send(
+                json.dumps({"action": "subscribe", "channel": channel, "fromSeq": from_seq})
+            )
+            assert await _receive(socket) == {"event": "subscribed", "channel": channel}
+            seen: list[Message] = []
+            if channel == "orders":
+                await _collect_until(socket, seen, _filled(second))
+            else:
+                await _collect_until(socket, seen, lambda got: len(got) >= 2)
+            replayed[channel] = seen
+        finally:
+            await socket.close()
+
+    states = [
+        (m["payload"]["status"], m["payload"]["filledQuantity"], m["payload"]["averagePrice"])
+        for m in replayed["orders"]
+        if m["payload"]["orderId"] == first
+    ]
+    assert len(states) >= 2
+    assert states[0][0] != "FILLED"
+    assert Decimal(states[0][1]) == 0 and states[0][2] is None
+    assert states[-1][0] == "FILLED" and Decimal(states[-1][1]) == QUANTITY
+    assert [s for s, _, _ in states].count("FILLED") == 1
+    positions = [m["payload"] for m in replayed["positions"]]
+    signed = [
+        Decimal(p["quantity"]) * (-1 if p["side"] == "SHORT" else 1)
+        for p in positions
+        if p["symbol"] == "BTCUSD"
+    ]
+    assert signed[1] - signed[0] == QUANTITY

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import structlog
@@ -218,12 +219,18 @@ class Portal:
             order = runtime.engine.state.orders.get(event.client_order_id)
             if order is not None:
                 hub.publish(
-                    "orders", account, views.order_payload(account, order), order.instrument_id
+                    "orders",
+                    account,
+                    views.order_payload_later(account, order),
+                    order.instrument_id,
                 )
             if type(event) is OrderFilled:
                 book.fills.append(event)
                 hub.publish(
-                    "trades", account, views.trade_payload(account, event), event.instrument_id
+                    "trades",
+                    account,
+                    partial(views.trade_payload, account, event),
+                    event.instrument_id,
                 )
                 position = runtime.engine.state.positions.get(event.instrument_id)
                 if position is not None:
@@ -231,7 +238,7 @@ class Portal:
                     hub.publish(
                         "positions",
                         account,
-                        views.position_view(account, position, mark).model_dump(mode="json"),
+                        views.position_payload_later(account, position, mark),
                         symbol=event.instrument_id,
                     )
                 self._sample(runtime, force=False)

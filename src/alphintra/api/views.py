@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Literal
+from functools import partial
+from typing import Any, Literal
 
 from alphintra.api.schemas import (
     ChildOrderView,
@@ -17,8 +19,9 @@ from alphintra.api.schemas import (
     TradeView,
 )
 from alphintra.domain.account import AccountState
-from alphintra.domain.enums import OrderSide
+from alphintra.domain.enums import OrderSide, OrderStatus
 from alphintra.domain.events import OrderFilled, SignalReceived
+from alphintra.domain.identifiers import AccountId, InstrumentId
 from alphintra.domain.orders import Order
 from alphintra.domain.positions import Position
 from alphintra.portfolio.valuation import PortfolioValue
@@ -116,25 +119,64 @@ def _iso(ts_ns: int) -> str:
 
 def order_payload(account_id: str, order: Order) -> dict[str, object]:
     """Return the JSON of ``order_view`` built directly (the WebSocket hot path)."""
+    return order_payload_later(account_id, order)()
+
+
+def order_payload_later(account_id: str, order: Order) -> Callable[[], dict[str, object]]:
+    """Return a function that builds ``order_payload`` of the order as it is now.
+
+    The values an order event can change are captured at once (cheap); the text is
+    built only when called, so a WebSocket message nobody reads costs no formatting.
+    """
+    return partial(
+        _order_payload,
+        account_id,
+        order,
+        order.status,
+        order.quantity,
+        order.filled_quantity,
+        order.average_price,
+        order.price,
+        order.trigger_price,
+        order.linked_ids,
+        order.venue_order_id,
+        order.last_event_ts,
+    )
+
+
+def _order_payload(
+    account_id: str,
+    order: Order,
+    status: OrderStatus,
+    quantity: Decimal,
+    filled_quantity: Decimal,
+    average_price: Decimal | None,
+    price: Decimal | None,
+    trigger_price: Decimal | None,
+    linked_ids: tuple[str, ...],
+    venue_order_id: str | None,
+    last_event_ts: int,
+) -> dict[str, object]:
+    """Return ``order_payload`` from the order's fixed fields and the captured ones."""
     return {
         "orderId": order.client_order_id,
         "accountId": account_id,
         "symbol": order.instrument_id,
         "side": order.side.value,
         "type": order.order_type.value,
-        "status": order.status.value,
-        "quantity": format(order.quantity, "f"),
-        "filledQuantity": format(order.filled_quantity, "f"),
-        "averagePrice": text(order.average_price),
-        "price": text(order.price),
-        "stopPrice": text(order.trigger_price),
+        "status": status.value,
+        "quantity": format(quantity, "f"),
+        "filledQuantity": format(filled_quantity, "f"),
+        "averagePrice": text(average_price),
+        "price": text(price),
+        "stopPrice": text(trigger_price),
         "timeInForce": order.time_in_force.value,
         "signalId": order.signal_id,
         "parentId": order.parent_id,
-        "linkedOrderIds": list(order.linked_ids),
-        "venueOrderId": order.venue_order_id,
+        "linkedOrderIds": list(linked_ids),
+        "venueOrderId": venue_order_id,
         "createdAt": _iso(order.ts_init),
-        "updatedAt": _iso(order.last_event_ts),
+        "updatedAt": _iso(last_event_ts),
         "algo": order.exec_algorithm,
         # A parent's children stream as orders of their own; REST lists them with it.
         "children": None,
@@ -176,6 +218,49 @@ def trade_view(account_id: str, fill: OrderFilled) -> TradeView:
         venue=fill.venue,
         executedAt=when(fill.ts_event),
     )
+
+
+def position_payload_later(
+    account_id: str, position: Position, mark: Decimal | None
+) -> Callable[[], dict[str, Any]]:
+    """Return a function that builds the JSON of ``position_view`` as the position is now.
+
+    The values a fill changes are captured at once; the view is built only when called.
+    """
+    return partial(
+        _position_payload,
+        account_id,
+        position.account_id,
+        position.instrument_id,
+        position.multiplier,
+        position.currency,
+        position.quantity,
+        position.open_cost,
+        position.realized_pnl,
+        position.opened_ts,
+        mark,
+    )
+
+
+def _position_payload(
+    account_id: str,
+    owner: AccountId,
+    instrument_id: InstrumentId,
+    multiplier: Decimal,
+    currency: str,
+    quantity: Decimal,
+    open_cost: Decimal,
+    realized_pnl: Decimal,
+    opened_ts: int | None,
+    mark: Decimal | None,
+) -> dict[str, Any]:
+    """Return the JSON of ``position_view`` of a position with the captured values."""
+    position = Position(owner, instrument_id, multiplier, currency)
+    position.quantity = quantity
+    position.open_cost = open_cost
+    position.realized_pnl = realized_pnl
+    position.opened_ts = opened_ts
+    return position_view(account_id, position, mark).model_dump(mode="json")
 
 
 def position_view(account_id: str, position: Position, mark: Decimal | None) -> PositionView:

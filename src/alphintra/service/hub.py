@@ -5,13 +5,18 @@ messages in a ring buffer, so a client that reconnects with the last ``seq`` it 
 receives everything after it, provided it is still buffered; when it is not, the
 client is told exactly which range it lost (``resume_gap``) instead of silently
 missing events.
+
+A payload may be given as a function that builds it: it is then built once, when a
+client first needs the message (live or on resume), and never when nobody does. The
+function must depend only on values captured when it was published (a snapshot of
+mutable state), so that the payload is the same whenever it is built.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,15 +25,45 @@ CHANNELS = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
+Payload = dict[str, Any]
+PayloadSource = Payload | Callable[[], Payload]
+"""A payload, or a function that builds it from values captured at publication."""
+
+
 class HubMessage:
     """One message for subscribers of ``channel`` on ``account_id``."""
 
-    seq: int
-    channel: str
-    account_id: str
-    symbol: str | None
-    payload: dict[str, Any]
+    __slots__ = ("_build", "_payload", "account_id", "channel", "seq", "symbol")
+
+    def __init__(
+        self, seq: int, channel: str, account_id: str, symbol: str | None, payload: PayloadSource
+    ) -> None:
+        self.seq = seq
+        self.channel = channel
+        self.account_id = account_id
+        self.symbol = symbol
+        self._payload: Payload | None = None
+        self._build: Callable[[], Payload] | None = None
+        if callable(payload):
+            self._build = payload
+        else:
+            self._payload = payload
+
+    @property
+    def payload(self) -> Payload:
+        """Return the payload, building it on first use."""
+        payload = self._payload
+        if payload is None:
+            assert self._build is not None
+            payload = self._payload = self._build()
+            self._build = None
+        return payload
+
+    def __repr__(self) -> str:
+        return (
+            f"HubMessage(seq={self.seq}, channel={self.channel!r}, "
+            f"account_id={self.account_id!r}, symbol={self.symbol!r})"
+        )
 
     def wire(self) -> dict[str, Any]:
         """Return the JSON shape sent to clients: ``{channel, payload, seq}``."""
@@ -74,9 +109,12 @@ class EventHub:
         return self._seq
 
     def publish(
-        self, channel: str, account_id: str, payload: dict[str, Any], symbol: str | None = None
+        self, channel: str, account_id: str, payload: PayloadSource, symbol: str | None = None
     ) -> HubMessage:
-        """Number and buffer one message, and queue it for every interested client."""
+        """Number and buffer one message, and queue it for every interested client.
+
+        ``payload`` may be a function that builds it (see the module docstring).
+        """
         self._seq += 1
         message = HubMessage(self._seq, channel, account_id, symbol, payload)
         self._buffer.append(message)
