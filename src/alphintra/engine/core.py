@@ -68,7 +68,7 @@ from alphintra.orders.brackets import build_bracket, exit_requests
 from alphintra.orders.emulator import MoveTrigger, OrderEmulator, Release
 from alphintra.orders.factory import OrderValidationError, build_order, check_bracket_prices
 from alphintra.portfolio.fx import FxRates
-from alphintra.portfolio.valuation import PortfolioValue, value_account
+from alphintra.portfolio.valuation import PortfolioValue, account_equity, value_account
 from alphintra.risk.context import OrderRateWindow, RiskContext
 from alphintra.risk.monitors import MonitorLimits, RiskMonitor
 from alphintra.risk.pretrade import RiskLimits, check_order
@@ -167,6 +167,7 @@ class OrderEngine:
         self._order_rate: OrderRateWindow | None = None
         self._vol_windows: dict[InstrumentId, Any] = {}
         self._valuation: tuple[tuple[int, int], PortfolioValue] | None = None
+        self._equity: tuple[int, int, Decimal] | None = None
         self._data_seq = 0
         self.group_commit_events = 512
 
@@ -252,6 +253,16 @@ class OrderEngine:
         self._valuation = (key, value)
         return value
 
+    def equity(self) -> Decimal:
+        """Return ``valuation().total`` (cached alike), without the P&L breakdown."""
+        cash_version, data_seq = self.state.cash_version, self._data_seq
+        cached = self._equity
+        if cached is not None and cached[0] == cash_version and cached[1] == data_seq:
+            return cached[2]
+        value = account_equity(self.state, self.fx)
+        self._equity = (cash_version, data_seq, value)
+        return value
+
     # Commands -------------------------------------------------------------------
 
     def next_client_order_id(self) -> ClientOrderId:
@@ -324,7 +335,7 @@ class OrderEngine:
                 prices=self.state.marks,
                 instruments=self._instruments.get,
                 fx=self.fx.convert,
-                equity=lambda: self.valuation().total,
+                equity=self.equity,
                 day_start_equity=lambda: self._equity_marks().day_start_equity,
                 high_water_mark=lambda: self._equity_marks().high_water,
                 realized_vols=self.realized_vols,
@@ -344,7 +355,7 @@ class OrderEngine:
         if monitor is None:
             monitor = self.monitor = RiskMonitor(MonitorLimits())
         if monitor.day_start_equity is None:
-            monitor.on_equity(self.clock.now_ns(), self.valuation().total)
+            monitor.on_equity(self.clock.now_ns(), self.equity())
         return monitor
 
     def _risk_and_release(

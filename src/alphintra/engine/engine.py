@@ -283,7 +283,7 @@ class TradingEngine(SorEngine):
         mark = self.state.marks[data.instrument_id]
         self._act(monitor.on_price(data.instrument_id, data.ts, mark))
         if self._watches_equity(monitor) and self.state.positions:
-            self._act(monitor.on_equity(data.ts, self.valuation().total))
+            self._act(monitor.on_equity(data.ts, self.equity()))
 
     def on_venue_event(self, event: OrderEvents) -> bool:
         """Apply one execution report, then run the equity monitors after a fill."""
@@ -295,7 +295,7 @@ class TradingEngine(SorEngine):
             and type(event) is OrderFilled
             and self._watches_equity(monitor)
         ):
-            self._act(monitor.on_equity(event.ts_event, self.valuation().total))
+            self._act(monitor.on_equity(event.ts_event, self.equity()))
         return changed
 
     def on_timer(self, ts: int) -> None:
@@ -306,7 +306,7 @@ class TradingEngine(SorEngine):
         super().on_timer(ts)
         monitor = self.monitor
         if monitor is not None and self._watches_equity(monitor):
-            self._act(monitor.on_equity(ts, self.valuation().total))
+            self._act(monitor.on_equity(ts, self.equity()))
 
     VOLATILITY_WINDOW = 30
     """Returns between consecutive marks in the realised volatility a limit checks."""

@@ -72,3 +72,45 @@ def value_account(state: AccountState, fx: FxRates) -> PortfolioValue:
         fees=fees,
         unconverted=unconverted,
     )
+
+
+def account_equity(state: AccountState, fx: FxRates) -> Decimal:
+    """Return ``value_account(state, fx).total``, computed without the P&L breakdown.
+
+    The same conversions and additions in the same order, so the result is the same
+    Decimal; only the realised and unrealised P&L and the fees are not worked out.
+    """
+    base = state.base_currency
+    rates: dict[Currency, Decimal | None] = {}
+    cash = ZERO
+    for currency, amount in state.cash.items():
+        if not amount:
+            cash += ZERO
+            continue
+        rate = (
+            rates[currency]
+            if currency in rates
+            else rates.setdefault(currency, fx.rate(currency, base))
+        )
+        cash += ZERO if rate is None else amount * rate
+    positions_value = ZERO
+    marks = state.marks
+    for instrument_id, position in state.positions.items():
+        quantity = position.quantity
+        if not quantity:
+            continue
+        mark = marks.get(instrument_id)
+        if mark is None:
+            mark = position.open_cost / quantity
+        amount = quantity * mark * position.multiplier
+        if not amount:
+            positions_value += ZERO
+            continue
+        currency = position.currency
+        rate = (
+            rates[currency]
+            if currency in rates
+            else rates.setdefault(currency, fx.rate(currency, base))
+        )
+        positions_value += ZERO if rate is None else amount * rate
+    return cash + positions_value

@@ -341,18 +341,30 @@ class Valuation:
     def price(self, book: InstrumentBook) -> Decimal | Denial:
         """Return the reference price: the mark, else the position's average price, else
         the highest working order price."""
-        instrument_id = book.instrument_id
+        return self.price_of(book.instrument_id, book.max_order_price)
+
+    def price_of(
+        self, instrument_id: InstrumentId, max_order_price: Decimal | None
+    ) -> Decimal | Denial:
+        """Return `price` of a book with ``max_order_price`` as its highest order price."""
+        known = self.known_price(instrument_id)
+        if known is not None:
+            return known
+        if max_order_price is not None:
+            return max_order_price
+        return Denial(
+            PRICE_UNAVAILABLE, f"no reference price for {instrument_id}: no mark and no order price"
+        )
+
+    def known_price(self, instrument_id: InstrumentId) -> Decimal | None:
+        """Return the mark, else the position's average price, else None."""
         mark = self._prices.get(instrument_id)
         if mark is not None:
             return mark
         held = self._state.positions.get(instrument_id)
         if held is not None and held.quantity:
             return held.open_cost / held.quantity
-        if book.max_order_price is not None:
-            return book.max_order_price
-        return Denial(
-            PRICE_UNAVAILABLE, f"no reference price for {instrument_id}: no mark and no order price"
-        )
+        return None
 
     def rate(self, currency: Currency) -> Decimal | Denial:
         """Return base-currency units per unit of ``currency``."""

@@ -31,27 +31,36 @@ The fee rate is an estimate; the venue's real fee may differ.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
 from alphintra.domain.account import AccountState
 from alphintra.domain.enums import OrderSide
 from alphintra.domain.identifiers import InstrumentId
 from alphintra.domain.values import ZERO
-from alphintra.risk.books import InstrumentBook, Valuation
+from alphintra.risk.books import InstrumentBook, Valuation, WorkingOrder
 from alphintra.risk.denial import FX_RATE_UNAVAILABLE, INSUFFICIENT_BUYING_POWER, Denial
 from alphintra.risk.limits import BuyingPowerLimits
 
 
-def _requirement(book: InstrumentBook, mark: Decimal, limits: BuyingPowerLimits) -> Decimal:
-    """Return the worst-case free-margin use of the book's working orders, in quote
-    currency per unit of multiplier (multiply by the multiplier and fx rate)."""
+def _requirement(
+    book: InstrumentBook,
+    mark: Decimal,
+    limits: BuyingPowerLimits,
+    extra: WorkingOrder | None = None,
+) -> Decimal:
+    """Return the worst-case free-margin use of the book's working orders (and of
+    ``extra`` after them), in quote currency per unit of multiplier (multiply by the
+    multiplier and fx rate)."""
     fee = limits.fee_rate
     long_rate, short_rate = limits.long_margin_rate, limits.short_margin_rate
     buy_total = buy_quantity = sell_total = sell_quantity = ZERO
     buy_saving: Decimal | None = None
     sell_saving: Decimal | None = None
-    for working in book.orders or ():
+    working_orders: Iterable[WorkingOrder] = book.orders or ()
+    if extra is not None:
+        working_orders = (*working_orders, extra)
+    for working in working_orders:
         price = working.price if working.price is not None else mark
         leaves = working.leaves
         if working.side is OrderSide.BUY:
@@ -83,21 +92,32 @@ def _requirement(book: InstrumentBook, mark: Decimal, limits: BuyingPowerLimits)
 
 
 def instrument_requirement(
-    book: InstrumentBook, valuation: Valuation, limits: BuyingPowerLimits
+    book: InstrumentBook,
+    valuation: Valuation,
+    limits: BuyingPowerLimits,
+    extra: WorkingOrder | None = None,
+    max_order_price: Decimal | None = None,
 ) -> Decimal | Denial:
-    """Return the base-currency requirement of one instrument's working orders."""
-    if not book.orders:
-        return ZERO
+    """Return the base-currency requirement of one instrument's working orders.
+
+    With ``extra``, return it as if ``extra`` were working too (its price, if any,
+    must be folded into ``max_order_price`` by the caller: the price fallback of the
+    book with ``extra``); without, ``max_order_price`` is the book's own.
+    """
+    if extra is None:
+        if not book.orders:
+            return ZERO
+        max_order_price = book.max_order_price
     contract = valuation.contract(book.instrument_id)
     if isinstance(contract, Denial):
         return contract
-    mark = valuation.price(book)
+    mark = valuation.price_of(book.instrument_id, max_order_price)
     if isinstance(mark, Denial):
         return mark
     rate = valuation.rate(contract[1])
     if isinstance(rate, Denial):
         return rate
-    return _requirement(book, mark, limits) * contract[0] * rate
+    return _requirement(book, mark, limits, extra) * contract[0] * rate
 
 
 def free_margin(

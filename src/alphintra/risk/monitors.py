@@ -83,6 +83,34 @@ class ResetBreaker:
     instrument_id: InstrumentId
 
 
+def _local_ordinal(ts_ns: int, zone: ZoneInfo) -> int:
+    local = datetime.fromtimestamp(ts_ns / NANOS_PER_SECOND, tz=UTC).astimezone(zone)
+    return local.toordinal()
+
+
+_MARGIN_NS = NANOS_PER_SECOND
+"""Kept clear of a day's edges, where the float timestamp of `_local_ordinal` could round
+across midnight: there the day is always computed afresh."""
+_NANOS_PER_DAY = 86_400 * NANOS_PER_SECOND
+_EPOCH_ORDINAL = datetime(1970, 1, 1).toordinal()
+_UTC_KEYS = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Universal", "Universal", "Zulu"})
+
+
+def _day_interior(ts_ns: int, day: int, zone: ZoneInfo) -> tuple[int, int, int]:
+    """Return an interval around ``ts_ns`` on which `_local_ordinal` is ``day``.
+
+    In UTC that is the day less `_MARGIN_NS` at each end (far wider than the float's
+    rounding error); elsewhere, where offsets change within a day, it is empty.
+    """
+    if zone.key not in _UTC_KEYS:
+        return (0, -1, day)
+    from_ns = (day - _EPOCH_ORDINAL) * _NANOS_PER_DAY + _MARGIN_NS
+    until_ns = from_ns + _NANOS_PER_DAY - 2 * _MARGIN_NS
+    if not from_ns <= ts_ns < until_ns:
+        return (0, -1, day)
+    return (from_ns, until_ns, day)
+
+
 MonitorAction = EmergencyStop | EnterReducing | TripBreaker | ResetBreaker
 
 
@@ -99,11 +127,14 @@ class RiskMonitor:
         self._prices: dict[InstrumentId, deque[float]] = {}
         self.tripped: dict[InstrumentId, int] = {}
         self._zone = ZoneInfo(limits.timezone)
+        self._day_span: tuple[int, int, int] = (0, -1, 0)
+        """(from_ns, until_ns, day): every ts in [from_ns, until_ns) falls on ``day``."""
 
     def reconfigure(self, limits: MonitorLimits) -> None:
         """Apply new thresholds, keeping the high-water mark and the day's start."""
         self.limits = limits
         self._zone = ZoneInfo(limits.timezone)
+        self._day_span = (0, -1, 0)
         for instrument_id, window in list(self._prices.items()):
             self._prices[instrument_id] = deque(window, maxlen=limits.volatility_window + 1)
 
@@ -114,8 +145,12 @@ class RiskMonitor:
         self.reducing = False
 
     def _trading_day(self, ts_ns: int) -> int:
-        local = datetime.fromtimestamp(ts_ns / NANOS_PER_SECOND, tz=UTC).astimezone(self._zone)
-        return local.toordinal()
+        span = self._day_span
+        if span[0] <= ts_ns < span[1]:
+            return span[2]
+        day = _local_ordinal(ts_ns, self._zone)
+        self._day_span = _day_interior(ts_ns, day, self._zone)
+        return day
 
     def on_equity(self, ts_ns: int, equity: Decimal) -> list[MonitorAction]:
         """Update the high-water mark and day start; return any action a breach needs."""

@@ -33,7 +33,7 @@ from decimal import Decimal
 from typing import Final
 
 from alphintra.domain.account import AccountState
-from alphintra.domain.enums import TradingState
+from alphintra.domain.enums import ContingencyType, OrderSide, TradingState
 from alphintra.domain.events import OrderInitialized
 from alphintra.domain.identifiers import InstrumentId, VenueId
 from alphintra.domain.instruments import Instrument
@@ -42,10 +42,11 @@ from alphintra.domain.values import ZERO
 from alphintra.risk.books import (
     InstrumentBook,
     Valuation,
+    WorkingOrder,
     collect_books,
+    is_slice,
     order_price,
     side_reach,
-    with_order,
 )
 from alphintra.risk.buying_power import check_buying_power, free_margin, instrument_requirement
 from alphintra.risk.context import RiskContext, resolve
@@ -60,6 +61,7 @@ from alphintra.risk.denial import (
     Denial,
 )
 from alphintra.risk.exposure_checks import (
+    PortfolioExposure,
     check_cluster,
     check_concentration,
     check_gross_exposure,
@@ -67,12 +69,9 @@ from alphintra.risk.exposure_checks import (
     check_net_exposure,
     check_position_notional,
     check_position_quantity,
-    gross_by_instrument,
     group_exposure,
-    measure_portfolio,
-    unit_values,
 )
-from alphintra.risk.limits import RiskLimits, ScopeLimits
+from alphintra.risk.limits import ExposureLimits, RiskLimits, ScopeLimits
 from alphintra.risk.loss_checks import check_daily_loss, check_drawdown, check_volatility
 from alphintra.risk.order_checks import (
     check_duplicate,
@@ -168,11 +167,12 @@ class _Call:
     """One check_order call beyond the fast path: lazily computed, cached inputs."""
 
     __slots__ = (
-        "_after",
+        "_after_sides",
         "_before",
         "_books",
         "_equity",
         "_equity_known",
+        "_own_price",
         "_reach",
         "_valuation",
         "ctx",
@@ -203,11 +203,12 @@ class _Call:
         self.position = position
         self._books: dict[InstrumentId, InstrumentBook] | None = None
         self._before: InstrumentBook | None = None
-        self._after: InstrumentBook | None = None
+        self._after_sides: tuple[Decimal, Decimal, Decimal, Decimal] | None = None
         self._valuation: Valuation | None = None
         self._equity: Decimal | None = None
         self._equity_known = False
         self._reach: tuple[Decimal, Decimal] | None = None
+        self._own_price: Decimal | Denial | None = None
 
     # Inputs -------------------------------------------------------------------------
 
@@ -229,6 +230,7 @@ class _Call:
         return self._books
 
     def before(self) -> InstrumentBook:
+        """The order instrument's book without the order."""
         if self._before is None:
             if self.limits.uses_portfolio:
                 self.books()
@@ -239,16 +241,103 @@ class _Call:
         assert self._before is not None
         return self._before
 
-    def after(self) -> InstrumentBook:
-        if self._after is None:
-            self._after = with_order(self.before(), self.order, self.state)
-        return self._after
+    def adds_order(self) -> bool:
+        """Return False for a slice of an execution parent (its parent already counts)."""
+        order = self.order
+        return order.parent_id is None or not is_slice(order, self.state)
+
+    def after_sides(self) -> tuple[Decimal, Decimal, Decimal, Decimal]:
+        """Return ``(buy, sell, buy_reduce, sell_reduce)`` of the order instrument's book
+        with the order (`with_order`)."""
+        found = self._after_sides
+        if found is None:
+            before = self.before()
+            buy, sell = before.buy, before.sell
+            buy_reduce, sell_reduce = before.buy_reduce, before.sell_reduce
+            if self.adds_order():
+                order = self.order
+                added: Decimal = order.quantity
+                if order.contingency is ContingencyType.OCO and order.order_list_id is not None:
+                    key = (order.order_list_id, order.side, order.reduce_only)
+                    counted = before.groups.get(key, ZERO)
+                    added = added - counted if added > counted else ZERO
+                if order.side is OrderSide.BUY:
+                    if order.reduce_only:
+                        buy_reduce += added
+                    else:
+                        buy += added
+                elif order.reduce_only:
+                    sell_reduce += added
+                else:
+                    sell += added
+            found = self._after_sides = (buy, sell, buy_reduce, sell_reduce)
+        return found
+
+    def after_reach(self) -> tuple[Decimal, Decimal]:
+        """Return ``(high, low)`` of the order instrument's book with the order."""
+        p = self.before().position
+        buy, sell, buy_reduce, sell_reduce = self.after_sides()
+        return (
+            p + buy + min(buy_reduce, max(-p, ZERO)),
+            p - sell - min(sell_reduce, max(p, ZERO)),
+        )
 
     def reach(self) -> tuple[Decimal, Decimal]:
-        """Return the worst position on the order's side, without and with it."""
-        if self._reach is None:
-            self._reach = side_reach(self.state, self.order)
-        return self._reach
+        """Return the worst position on the order's side, without and with it
+        (`side_reach`; from the books when they are at hand, by the same sums)."""
+        found = self._reach
+        if found is None:
+            if self._before is None and not self.limits.uses_portfolio:
+                found = side_reach(self.state, self.order)
+            else:
+                before = self.before()
+                p = before.position
+                buy, sell, buy_reduce, sell_reduce = self.after_sides()
+                if self.order.side is OrderSide.BUY:
+                    facing = max(-p, ZERO)
+                    found = (
+                        max(p + before.buy + min(before.buy_reduce, facing), ZERO),
+                        max(p + buy + min(buy_reduce, facing), ZERO),
+                    )
+                else:
+                    facing = max(p, ZERO)
+                    found = (
+                        max(-p + before.sell + min(before.sell_reduce, facing), ZERO),
+                        max(-p + sell + min(sell_reduce, facing), ZERO),
+                    )
+            self._reach = found
+        return found
+
+    def after_max_price(self) -> Decimal | None:
+        """Return the highest order price of the order instrument's book with the order."""
+        highest = self.before().max_order_price
+        if self.adds_order():
+            price = order_price(self.order)
+            if price is not None and (highest is None or price > highest):
+                highest = price
+        return highest
+
+    def own_price(self) -> Decimal | Denial:
+        """Return the order instrument's reference price, as its book with the order has
+        it (`Valuation.price` of the `with_order` book)."""
+        if self._own_price is None:
+            valuation = self.valuation()
+            own_id = self.instrument.id
+            known = valuation.known_price(own_id)
+            self._own_price = (
+                known if known is not None else valuation.price_of(own_id, self.after_max_price())
+            )
+        return self._own_price
+
+    def own_unit_value(self) -> Decimal | Denial:
+        """Return `Valuation.unit_value` of the order instrument's book with the order."""
+        price = self.own_price()
+        if isinstance(price, Denial):
+            return price
+        rate = self.valuation().rate(self.instrument.quote_currency)
+        if isinstance(rate, Denial):
+            return rate
+        return price * self.instrument.multiplier * rate
 
     def valuation(self) -> Valuation:
         if self._valuation is None:
@@ -377,7 +466,7 @@ class _Call:
             before, after = self.reach()
             if after <= before:
                 return None
-            price = self.valuation().price(self.after())
+            price = self.own_price()
             if isinstance(price, Denial):
                 return price
             return check_position_notional(
@@ -386,45 +475,87 @@ class _Call:
         return None
 
     def portfolio(self) -> Denial | None:
+        """Run the portfolio checks in one pass over the books.
+
+        The figures are those of `unit_values`, `gross_by_instrument` and
+        `measure_portfolio` on the books and on the order instrument's book with the
+        order (`with_order`), computed with the same operations in the same order; a
+        check function runs (and words the denial) only when its condition holds.
+        """
         limits = self.limits
-        after = self.after()
-        # Only the instrument's own concentration needs no more than its own book.
-        books = self.books() if limits.uses_portfolio else {self.instrument.id: self.before()}
-        own_id = after.instrument_id
-        values = unit_values({**books, own_id: after}, self.valuation())
-        if isinstance(values, Denial):
-            return values
-        gross = gross_by_instrument(books, values)
-        own_after = after.worst * values[own_id]
-        concentration = limits.concentration
-        if concentration is not None:
+        own_id = self.instrument.id
+        before = self.before()
+        books = self.books() if limits.uses_portfolio else {own_id: before}
+        valuation = self.valuation()
+        values: dict[InstrumentId, Decimal] = {}
+        for instrument_id, book in books.items():
+            value = self.own_unit_value() if instrument_id == own_id else valuation.unit_value(book)
+            if isinstance(value, Denial):
+                return value
+            values[instrument_id] = abs(value)
+        gross: dict[InstrumentId, Decimal] = {}
+        total = high_sum = low_sum = own_high = own_low = ZERO
+        for instrument_id, book in books.items():
+            p = book.position
+            high = p + book.buy + min(book.buy_reduce, max(-p, ZERO))
+            low = p - book.sell - min(book.sell_reduce, max(p, ZERO))
+            value = values[instrument_id]
+            amount = gross[instrument_id] = max(abs(low), abs(high)) * value
+            total += amount
+            high_sum += high * value
+            low_sum += low * value
+            if instrument_id == own_id:
+                own_high, own_low = high, low
+        own_value = values[own_id]
+        after_high, after_low = self.after_reach()
+        own_after = max(abs(after_low), abs(after_high)) * own_value
+        if limits.concentration is not None:
             denial = self.concentration(gross, own_after)
             if denial is not None:
                 return denial
         exposure = limits.exposure
         if exposure is not None:
-            figures = measure_portfolio(books, values, gross, after)
-            if exposure.max_gross_exposure is not None:
-                denial = check_gross_exposure(figures, exposure.max_gross_exposure)
-                if denial is not None:
-                    return denial
-            if exposure.max_net_exposure is not None:
-                denial = check_net_exposure(figures, self.order.side, exposure.max_net_exposure)
-                if denial is not None:
-                    return denial
-            if exposure.max_leverage is not None and figures.gross_after > figures.gross_before:
-                equity = self.equity()
-                if isinstance(equity, Denial):
-                    return equity
-                denial = check_leverage(figures, equity, exposure.max_leverage)
-                if denial is not None:
-                    return denial
+            gross_after = total - gross[own_id] + own_after
+            figures: _Figures = (
+                total,
+                gross_after,
+                high_sum,
+                high_sum + (after_high - own_high) * own_value,
+                low_sum,
+                low_sum + (after_low - own_low) * own_value,
+            )
+            denial = self.exposure(exposure, figures)
+            if denial is not None:
+                return denial
         if limits.correlation is not None and self.ctx.correlation is not None:
             denial = self.cluster(gross, own_after)
             if denial is not None:
                 return denial
         if limits.buying_power is not None:
-            return self.buying_power(books, values, after)
+            return self.buying_power(books, values)
+        return None
+
+    def exposure(self, exposure: ExposureLimits, figures: _Figures) -> Denial | None:
+        gross_before, gross_after = figures[0], figures[1]
+        limit = exposure.max_gross_exposure
+        if limit is not None and gross_after > limit and gross_after > gross_before:
+            return check_gross_exposure(_portfolio_exposure(figures), limit)
+        limit = exposure.max_net_exposure
+        if limit is not None:
+            side = self.order.side
+            if side is OrderSide.BUY:
+                after, before = figures[3], figures[2]
+            else:
+                after, before = -figures[5], -figures[4]
+            if after > limit and after > before:
+                return check_net_exposure(_portfolio_exposure(figures), side, limit)
+        limit = exposure.max_leverage
+        if limit is not None and gross_after > gross_before:
+            equity = self.equity()
+            if isinstance(equity, Denial):
+                return equity
+            if equity <= 0 or gross_after > limit * equity:
+                return check_leverage(_portfolio_exposure(figures), equity, limit)
         return None
 
     def concentration(
@@ -433,23 +564,29 @@ class _Call:
         concentration = self.limits.concentration
         assert concentration is not None
         own = self.instrument
-        before_value, after_value = gross[own.id], own_after
-        if after_value <= before_value:
+        own_id = own.id
+        before_value = gross[own_id]
+        if own_after <= before_value:
             return None  # no group containing this instrument can grow
         equity = self.equity()
         if isinstance(equity, Denial):
             return equity
-        if concentration.max_per_instrument is not None:
-            denial = check_concentration(
+        limit = concentration.max_per_instrument
+        if limit is not None and (equity <= 0 or own_after > equity * limit):
+            return check_concentration(
                 CONCENTRATION_INSTRUMENT,
-                f"instrument {own.id}",
+                f"instrument {own_id}",
                 before_value,
-                after_value,
+                own_after,
                 equity,
-                concentration.max_per_instrument,
+                limit,
             )
-            if denial is not None:
-                return denial
+        if (
+            concentration.max_per_sector is None
+            and concentration.max_per_asset_class is None
+            and concentration.max_per_venue is None
+        ):
+            return None
         valuation = self.valuation()
         default_venue = self.ctx.default_venue
         own_venue = own.venue or default_venue or self.order.venue
@@ -466,27 +603,26 @@ class _Call:
         for limit, code, label, key in groups:
             if limit is None or key is None:
                 continue
-            members: dict[InstrumentId, bool] = {own.id: True}
-            for instrument_id in gross:
-                if instrument_id == own.id:
-                    continue
-                other = valuation.instrument(instrument_id)
-                if isinstance(other, Denial):
-                    return other
-                if label == "sector":
-                    members[instrument_id] = other.sector == key
-                elif label == "asset class":
-                    members[instrument_id] = other.asset_class == key
-                else:
-                    members[instrument_id] = (other.venue or default_venue) == key
-            before_group, after_group = group_exposure(
-                gross, own.id, own_after, members.__getitem__
-            )
-            denial = check_concentration(
-                code, f"{label} {key}", before_group, after_group, equity, limit
-            )
-            if denial is not None:
-                return denial
+            before_group = ZERO
+            for instrument_id, amount in gross.items():
+                if instrument_id != own_id:
+                    other = valuation.instrument(instrument_id)
+                    if isinstance(other, Denial):
+                        return other
+                    if label == "sector":
+                        member = other.sector == key
+                    elif label == "asset class":
+                        member = other.asset_class == key
+                    else:
+                        member = (other.venue or default_venue) == key
+                    if not member:
+                        continue
+                before_group += amount
+            after_group = before_group - before_value + own_after
+            if after_group > before_group and (equity <= 0 or after_group > equity * limit):
+                return check_concentration(
+                    code, f"{label} {key}", before_group, after_group, equity, limit
+                )
         return None
 
     def cluster(self, gross: dict[InstrumentId, Decimal], own_after: Decimal) -> Denial | None:
@@ -512,25 +648,33 @@ class _Call:
         )
 
     def buying_power(
-        self,
-        books: dict[InstrumentId, InstrumentBook],
-        values: dict[InstrumentId, Decimal],
-        after: InstrumentBook,
+        self, books: dict[InstrumentId, InstrumentBook], values: dict[InstrumentId, Decimal]
     ) -> Denial | None:
         limits = self.limits.buying_power
         assert limits is not None
         valuation = self.valuation()
-        own_before = instrument_requirement(books[after.instrument_id], valuation, limits)
+        own_id = self.instrument.id
+        before = books[own_id]
+        own_before = instrument_requirement(before, valuation, limits)
         if isinstance(own_before, Denial):
             return own_before
-        own_after = instrument_requirement(after, valuation, limits)
+        if not self.adds_order():
+            return None  # the book with the order is the book without it
+        order = self.order
+        own_after = instrument_requirement(
+            before,
+            valuation,
+            limits,
+            WorkingOrder(order.side, order.quantity, order_price(order)),
+            self.after_max_price(),
+        )
         if isinstance(own_after, Denial):
             return own_after
         if own_after <= own_before:
             return None
         required = ZERO
         for instrument_id, book in books.items():
-            if instrument_id == after.instrument_id:
+            if instrument_id == own_id:
                 continue
             need = instrument_requirement(book, valuation, limits)
             if isinstance(need, Denial):
@@ -540,6 +684,14 @@ class _Call:
         if isinstance(free, Denial):
             return free
         return check_buying_power(free, required + own_before, required + own_after)
+
+
+_Figures = tuple[Decimal, Decimal, Decimal, Decimal, Decimal, Decimal]
+"""The fields of `PortfolioExposure`, in order."""
+
+
+def _portfolio_exposure(figures: _Figures) -> PortfolioExposure:
+    return PortfolioExposure(*figures)
 
 
 __all__ = ["Denial", "RiskContext", "RiskLimits", "check_order"]
