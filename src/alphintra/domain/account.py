@@ -6,12 +6,15 @@ The live engine and journal replay both build state only through
 
 from __future__ import annotations
 
+import typing
 from decimal import Decimal
+from typing import Final, cast
 
-from alphintra.domain.enums import OrderType, TradingState
+from alphintra.domain.enums import OrderSide, OrderStatus, OrderType, TradingState
 from alphintra.domain.events import (
     AccountFunded,
     AccountOpened,
+    AnyEvent,
     Event,
     MarkUpdated,
     OrderDenied,
@@ -26,6 +29,14 @@ from alphintra.domain.identifiers import AccountId, ClientOrderId, InstrumentId,
 from alphintra.domain.orders import Order
 from alphintra.domain.positions import Position
 from alphintra.domain.values import ZERO, Currency
+
+_BUY: Final = OrderSide.BUY
+_CLOSED_STATES: Final = frozenset(status for status in OrderStatus if status.is_closed)
+# The order event classes, for a dispatch without an isinstance() call on the hot path;
+# any other subclass of OrderEvent still takes the isinstance() branch.
+_ORDER_EVENT_TYPES: Final = frozenset(
+    cls for cls in typing.get_args(AnyEvent) if issubclass(cls, OrderEvent)
+)
 
 
 class UnknownOrderError(KeyError):
@@ -95,8 +106,8 @@ class AccountState:
     def apply(self, event: Event) -> bool:
         """Fold one event into the state; return False when it changed nothing (duplicate)."""
         self.event_count += 1
-        if isinstance(event, OrderEvent):
-            return self._apply_order_event(event)
+        if type(event) in _ORDER_EVENT_TYPES or isinstance(event, OrderEvent):
+            return self._apply_order_event(cast(OrderEvent, event))
         if type(event) is AccountFunded:
             self.cash_version += 1
             self.cash[event.currency] = self.cash.get(event.currency, ZERO) + event.amount
@@ -113,22 +124,23 @@ class AccountState:
         return True
 
     def _apply_order_event(self, event: OrderEvent) -> bool:
+        client_order_id = event.client_order_id
         if type(event) is OrderInitialized:
             created = Order(event)
-            self.orders[event.client_order_id] = created
-            self.open_orders[event.client_order_id] = created
+            self.orders[client_order_id] = created
+            self.open_orders[client_order_id] = created
             if event.signal_id is not None:
                 self.signal_orders.setdefault(event.signal_id, []).append(created)
             return True
-        order = self.orders.get(event.client_order_id)
+        order = self.orders.get(client_order_id)
         if order is None:
             raise UnknownOrderError(
-                f"{type(event).__name__} names unknown order {event.client_order_id!r}"
+                f"{type(event).__name__} names unknown order {client_order_id!r}"
             )
         changed = order.apply(event)
         if type(event) is OrderDenied:
-            self.denials[event.client_order_id] = event
-        if order.status.is_closed:
+            self.denials[client_order_id] = event
+        if order.status in _CLOSED_STATES:
             self.open_orders.pop(order.client_order_id, None)
         if changed and type(event) is OrderFilled:
             self._book_fill(event)
@@ -143,7 +155,7 @@ class AccountState:
         if position is None:
             position = Position(self.account_id, instrument_id, multiplier, quote)
             self.positions[instrument_id] = position
-        signed = fill.last_quantity if fill.side.sign > 0 else -fill.last_quantity
+        signed = fill.last_quantity if fill.side is _BUY else -fill.last_quantity
         realized = position.apply_fill(
             fill.venue, fill.trade_id, signed, fill.last_price, fill.ts_event
         )

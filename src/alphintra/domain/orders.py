@@ -8,7 +8,7 @@ table raises ``InvalidTransition`` naming both states.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Final
+from typing import Final, cast
 
 from alphintra.domain.enums import (
     ContingencyType,
@@ -152,6 +152,9 @@ TRANSITIONS.update(
 )
 
 _PENDING_STATES = frozenset({S.PENDING_CANCEL, S.PENDING_MODIFY})
+# States a partial fill does not leave: a cancelled or expired order stays closed (a late
+# fill is still booked), a pending request stays pending.
+_KEPT_ON_PARTIAL_FILL = frozenset({S.CANCELLED, S.EXPIRED, S.PENDING_CANCEL, S.PENDING_MODIFY})
 
 
 class Order:
@@ -252,42 +255,26 @@ class Order:
         for a fill beyond the order's quantity. Neither leaves the order changed.
         """
         state = self.status
-        # A repeated fill report is a no-op in every state, a filled order included:
-        # venues resend execution reports (after a reconnect, for example).
-        if (
-            type(event) is OrderFilled or type(event) is OrderChildFilled
-        ) and event.trade_id in self.trade_ids:
-            return False
+        if type(event) is OrderFilled or type(event) is OrderChildFilled:
+            # A repeated fill report is a no-op in every state, a filled order included:
+            # venues resend execution reports (after a reconnect, for example).
+            if event.trade_id in self.trade_ids:
+                return False
+            if (state, type(event)) not in TRANSITIONS:
+                raise InvalidTransition(self.client_order_id, state, type(event).__name__)
+            self._fill(state, event)
+            return True
         target = TRANSITIONS.get((state, type(event)))
         if target is None:
             raise InvalidTransition(self.client_order_id, state, type(event).__name__)
-        if type(event) is OrderFilled or type(event) is OrderChildFilled:
-            filled = self.filled_quantity + event.last_quantity
-            if filled > self.quantity:
-                raise OverfillError(
-                    f"order {self.client_order_id}: fill {event.trade_id} of "
-                    f"{event.last_quantity} takes filled quantity to {filled}, "
-                    f"over the order quantity {self.quantity}"
-                )
-            self.trade_ids.add(event.trade_id)
-            self.filled_quantity = filled
-            self.avg_price_notional += event.last_quantity * event.last_price
-            if self.venue_order_id is None and type(event) is OrderFilled:
-                self.venue_order_id = event.venue_order_id
-            if filled == self.quantity:
-                target = S.FILLED
-            elif state in (S.CANCELLED, S.EXPIRED, S.PENDING_CANCEL, S.PENDING_MODIFY):
-                target = state
-            else:
-                target = S.PARTIALLY_FILLED
+        if type(event) is OrderAccepted:
+            self.venue_order_id = event.venue_order_id
+        elif type(event) is OrderSubmitted:
+            self.venue = event.venue
         elif type(event) is OrderModified:
             self._modify(event)
             if self.filled_quantity and self.filled_quantity == self.quantity:
                 target = S.FILLED  # cut down to what has already filled: complete
-        elif type(event) is OrderAccepted:
-            self.venue_order_id = event.venue_order_id
-        elif type(event) is OrderSubmitted:
-            self.venue = event.venue
         if target is RESTORE:
             target = self.status_before_pending
             if self.filled_quantity:
@@ -296,10 +283,32 @@ class Order:
                 target = S.PARTIALLY_FILLED
         elif target in _PENDING_STATES and state not in _PENDING_STATES:
             self.status_before_pending = state
-        assert isinstance(target, OrderStatus)
-        self.status = target
+        self.status = cast(OrderStatus, target)
         self.last_event_ts = event.ts_event
         return True
+
+    def _fill(self, state: OrderStatus, event: OrderFilled | OrderChildFilled) -> None:
+        """Book one new fill (its transition is allowed) and move to the state it implies.
+
+        Every fill entry of the table targets ``BY_FILL``: the quantities decide.
+        """
+        filled = self.filled_quantity + event.last_quantity
+        if filled > self.quantity:
+            raise OverfillError(
+                f"order {self.client_order_id}: fill {event.trade_id} of "
+                f"{event.last_quantity} takes filled quantity to {filled}, "
+                f"over the order quantity {self.quantity}"
+            )
+        self.trade_ids.add(event.trade_id)
+        self.filled_quantity = filled
+        self.avg_price_notional += event.last_quantity * event.last_price
+        if self.venue_order_id is None and type(event) is OrderFilled:
+            self.venue_order_id = event.venue_order_id
+        if filled == self.quantity:
+            self.status = S.FILLED
+        elif state not in _KEPT_ON_PARTIAL_FILL:
+            self.status = S.PARTIALLY_FILLED
+        self.last_event_ts = event.ts_event
 
     def _modify(self, event: OrderModified) -> None:
         if event.quantity is not None:
