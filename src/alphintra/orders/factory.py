@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Final
 
 from alphintra.domain.commands import BracketRequest, OrderRequest
 from alphintra.domain.enums import (
@@ -14,7 +15,7 @@ from alphintra.domain.enums import (
 from alphintra.domain.events import OrderInitialized
 from alphintra.domain.identifiers import AccountId, ClientOrderId, OrderListId, VenueId
 from alphintra.domain.instruments import Instrument, InstrumentRuleError
-from alphintra.domain.values import Price
+from alphintra.domain.values import Price, Quantity
 
 _NEEDS_PRICE = frozenset({OrderType.LIMIT, OrderType.STOP_LIMIT, OrderType.ICEBERG})
 _NEEDS_TRIGGER = frozenset({OrderType.STOP, OrderType.STOP_LIMIT, OrderType.TAKE_PROFIT})
@@ -30,9 +31,63 @@ class OrderValidationError(ValueError):
         self.code = code
 
 
+# Enum members as module constants: an attribute lookup on an enum class is slow.
+_TRAILING_STOP: Final = OrderType.TRAILING_STOP
+_ICEBERG: Final = OrderType.ICEBERG
+_LIMIT: Final = OrderType.LIMIT
+_GTD: Final = TimeInForce.GTD
+_PERCENT: Final = TrailingOffsetType.PERCENT
+_PRICE: Final = TrailingOffsetType.PRICE
+
+# Memos of the instrument's validation for Decimal inputs. A result depends only on the
+# (immutable) instrument and the number's value: equal decimals quantize to the same
+# price or quantity. Keyed by the instrument's id, with the instrument kept in the
+# entry, so that an id is never reused while its entry exists. Only successes are kept:
+# a refused value is checked again, with the same error, every time.
+_MEMO_LIMIT: Final = 4096
+_quantities: dict[tuple[int, Decimal], tuple[Instrument, Quantity]] = {}
+_prices: dict[tuple[int, Decimal], tuple[Instrument, Price]] = {}
+
+
+def _make_quantity(instrument: Instrument, value: Decimal) -> Quantity:
+    """Return ``instrument.make_quantity(value)``, memoised for exact Decimal values."""
+    if type(value) is not Decimal and type(value) is not Quantity:
+        return instrument.make_quantity(value)
+    key = (id(instrument), value)
+    try:
+        hit = _quantities.get(key)
+    except TypeError:  # a signalling NaN cannot be hashed; let the instrument refuse it
+        return instrument.make_quantity(value)
+    if hit is not None and hit[0] is instrument:
+        return hit[1]
+    quantity = instrument.make_quantity(value)
+    if len(_quantities) >= _MEMO_LIMIT:
+        _quantities.clear()
+    _quantities[key] = (instrument, quantity)
+    return quantity
+
+
+def _make_price(instrument: Instrument, value: Decimal) -> Price:
+    """Return ``instrument.make_price(value)``, memoised for exact Decimal values."""
+    if type(value) is not Decimal and type(value) is not Price:
+        return instrument.make_price(value)
+    key = (id(instrument), value)
+    try:
+        hit = _prices.get(key)
+    except TypeError:  # a signalling NaN cannot be hashed; let the instrument refuse it
+        return instrument.make_price(value)
+    if hit is not None and hit[0] is instrument:
+        return hit[1]
+    price = instrument.make_price(value)
+    if len(_prices) >= _MEMO_LIMIT:
+        _prices.clear()
+    _prices[key] = (instrument, price)
+    return price
+
+
 def _price(instrument: Instrument, value: Decimal, what: str) -> Price:
     try:
-        price = instrument.make_price(value)
+        price = _make_price(instrument, value)
     except InstrumentRuleError as exc:
         raise OrderValidationError("INVALID_PRICE", f"{what}: {exc}") from None
     if price <= 0:
@@ -57,7 +112,7 @@ def build_order(
     """Validate ``request`` against the instrument's rules and return its init event."""
     order_type = request.order_type
     try:
-        quantity = instrument.make_quantity(request.quantity)
+        quantity = _make_quantity(instrument, request.quantity)
     except InstrumentRuleError as exc:
         raise OrderValidationError("INVALID_QUANTITY", str(exc)) from None
     price = trigger = None
@@ -82,18 +137,18 @@ def build_order(
         )
     offset = request.trailing_offset
     offset_type = request.trailing_offset_type
-    if order_type is OrderType.TRAILING_STOP:
-        offset_type = offset_type or TrailingOffsetType.PRICE
+    if order_type is _TRAILING_STOP:
+        offset_type = offset_type or _PRICE
         if offset is None or offset <= 0:
             raise OrderValidationError(
                 "INVALID_TRAILING_OFFSET",
                 f"trailing stops need a positive trailing offset, got {offset}",
             )
-        if offset_type is TrailingOffsetType.PERCENT and offset >= 100:
+        if offset_type is _PERCENT and offset >= 100:
             raise OrderValidationError(
                 "INVALID_TRAILING_OFFSET", f"a percent trailing offset must be < 100, got {offset}"
             )
-        if offset_type is TrailingOffsetType.PRICE and offset % instrument.tick_size != 0:
+        if offset_type is _PRICE and offset % instrument.tick_size != 0:
             raise OrderValidationError(
                 "INVALID_TRAILING_OFFSET",
                 f"trailing offset {offset} is not a multiple of the tick size "
@@ -104,7 +159,7 @@ def build_order(
             "UNEXPECTED_TRAILING_OFFSET", f"{order_type} orders take no trailing offset"
         )
     display = None
-    if order_type is OrderType.ICEBERG:
+    if order_type is _ICEBERG:
         if request.display_quantity is None:
             raise OrderValidationError("MISSING_DISPLAY_QUANTITY", "ICEBERG orders need one")
         try:
@@ -120,14 +175,14 @@ def build_order(
         raise OrderValidationError(
             "UNEXPECTED_DISPLAY_QUANTITY", f"{order_type} orders take no display quantity"
         )
-    if request.time_in_force is TimeInForce.GTD:
+    if request.time_in_force is _GTD:
         if request.expire_ts is None:
             raise OrderValidationError("MISSING_EXPIRE_TIME", "GTD orders need an expire time")
         if request.expire_ts <= ts:
             raise OrderValidationError(
                 "INVALID_EXPIRE_TIME", f"expire time {request.expire_ts} is not after now {ts}"
             )
-    if request.post_only and order_type not in (OrderType.LIMIT, OrderType.ICEBERG):
+    if request.post_only and order_type not in (_LIMIT, _ICEBERG):
         raise OrderValidationError("INVALID_POST_ONLY", f"{order_type} orders cannot be post-only")
     return OrderInitialized(
         account_id=account_id,
