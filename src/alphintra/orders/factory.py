@@ -40,24 +40,22 @@ _PERCENT: Final = TrailingOffsetType.PERCENT
 _PRICE: Final = TrailingOffsetType.PRICE
 
 # Memos of the instrument's validation for Decimal inputs. A result depends only on the
-# (immutable) instrument and the number's value: equal decimals quantize to the same
-# price or quantity. Keyed by the instrument's id, with the instrument kept in the
-# entry, so that an id is never reused while its entry exists. Only successes are kept:
-# a refused value is checked again, with the same error, every time.
+# (immutable) instrument and the number, which its string identifies exactly (sign,
+# digits and exponent; hashing a new Decimal costs more than printing it). Keyed by the
+# instrument's id, with the instrument kept in the entry, so that an id is never reused
+# while its entry exists. Only successes are kept: a refused value is checked again,
+# with the same error, every time.
 _MEMO_LIMIT: Final = 4096
-_quantities: dict[tuple[int, Decimal], tuple[Instrument, Quantity]] = {}
-_prices: dict[tuple[int, Decimal], tuple[Instrument, Price]] = {}
+_quantities: dict[tuple[int, str], tuple[Instrument, Quantity]] = {}
+_prices: dict[tuple[int, str], tuple[Instrument, Price]] = {}
 
 
 def _make_quantity(instrument: Instrument, value: Decimal) -> Quantity:
-    """Return ``instrument.make_quantity(value)``, memoised for exact Decimal values."""
+    """Return ``instrument.make_quantity(value)``, memoised for Decimal values."""
     if type(value) is not Decimal and type(value) is not Quantity:
         return instrument.make_quantity(value)
-    key = (id(instrument), value)
-    try:
-        hit = _quantities.get(key)
-    except TypeError:  # a signalling NaN cannot be hashed; let the instrument refuse it
-        return instrument.make_quantity(value)
+    key = (id(instrument), str(value))
+    hit = _quantities.get(key)
     if hit is not None and hit[0] is instrument:
         return hit[1]
     quantity = instrument.make_quantity(value)
@@ -68,14 +66,11 @@ def _make_quantity(instrument: Instrument, value: Decimal) -> Quantity:
 
 
 def _make_price(instrument: Instrument, value: Decimal) -> Price:
-    """Return ``instrument.make_price(value)``, memoised for exact Decimal values."""
+    """Return ``instrument.make_price(value)``, memoised for Decimal values."""
     if type(value) is not Decimal and type(value) is not Price:
         return instrument.make_price(value)
-    key = (id(instrument), value)
-    try:
-        hit = _prices.get(key)
-    except TypeError:  # a signalling NaN cannot be hashed; let the instrument refuse it
-        return instrument.make_price(value)
+    key = (id(instrument), str(value))
+    hit = _prices.get(key)
     if hit is not None and hit[0] is instrument:
         return hit[1]
     price = instrument.make_price(value)

@@ -354,8 +354,9 @@ class SimulatedVenue:
         working = self._working.get(instrument_id)
         if not working:
             return []
-        reports = self._expire(working, data.ts)
-        eligible = tuple(w for w in working if w.eligible_ts <= data.ts)
+        ts = data.ts
+        reports = self._expire(working, ts)
+        eligible = tuple([w for w in working if w.eligible_ts <= ts])
         if eligible:
             reports.extend(self._match(instrument_id, data, eligible))
         return reports
@@ -436,28 +437,33 @@ class SimulatedVenue:
         buy = order.side is _BUY
         first = not w.evaluated
         w.evaluated = True
-        r = executable_range(data, buy, self.config.trade_half_spread)
+        if type(data) is QuoteTick:
+            # A quote tick's range is one price: executable_range without the tuple.
+            open_ = high = low = data.ask if buy else data.bid
+        else:
+            r = executable_range(data, buy, self.config.trade_half_spread)
+            open_, high, low = r.open, r.high, r.low
         order_type = order.order_type
         if order_type is _MARKET or (w.triggered and w.price is None):
             # A stop or if-touched order without a limit works as a market order once
             # it has triggered (its remainder after a partial fill).
-            return _Match(w, r.open, _TAKER, False)
+            return _Match(w, open_, _TAKER, False)
         if order_type is _LIMIT or w.triggered:
-            return self._evaluate_limit(w, r.open, r.high, r.low, first, data.ts, reports)
+            return self._evaluate_limit(w, open_, high, low, first, data.ts, reports)
         trigger = w.trigger_price
         assert trigger is not None, "stop and if-touched orders carry a trigger price"
         if order_type is _TAKE_PROFIT:
-            touched = r.low <= trigger if buy else r.high >= trigger
+            touched = low <= trigger if buy else high >= trigger
             if not touched:
                 return None
-            price = min(trigger, r.open) if buy else max(trigger, r.open)
+            price = min(trigger, open_) if buy else max(trigger, open_)
         else:
-            hit = r.high >= trigger if buy else r.low <= trigger
+            hit = high >= trigger if buy else low <= trigger
             if not hit:
                 if order_type is _TRAILING_STOP:
-                    self._ratchet(w, r.low if buy else r.high, data.ts, reports)
+                    self._ratchet(w, low if buy else high, data.ts, reports)
                 return None
-            price = max(trigger, r.open) if buy else min(trigger, r.open)
+            price = max(trigger, open_) if buy else min(trigger, open_)
         limit = w.price
         if order_type is _STOP_LIMIT or (order_type is _TAKE_PROFIT and limit is not None):
             assert limit is not None
