@@ -14,8 +14,10 @@ from alphintra.domain.enums import LiquiditySide, OrderSide, OrderType
 from alphintra.domain.events import (
     AnyEvent,
     OrderAccepted,
+    OrderCancelled,
     OrderFilled,
     OrderInitialized,
+    OrderRejected,
     OrderSubmitted,
 )
 from alphintra.domain.identifiers import (
@@ -125,3 +127,39 @@ def test_fee_in_a_third_currency_leaves_the_order_unmeasured() -> None:
 def test_fill_at_a_negative_price_leaves_the_order_unmeasured_without_failing() -> None:
     orders, completions = _record("USD", first_price="-1")  # a spread instrument, say
     assert orders == [] and completions == []
+
+
+def _unfilled(closing: AnyEvent) -> tuple[list[tuple[object, ...]], int]:
+    """Record an unfilled market order that ``closing`` closes; return rows and tracked count."""
+    state = AccountState(ACCOUNT, {ETH: D(1)}, {ETH: "USD"})
+    quotes = QuoteHistory()
+    quotes.record(QuoteTick(ETH, D(1999), D(2001), D(1), D(1), 0))
+    recorder = ExecutionQualityRecorder(lambda _: state, quotes, horizon_ns=SEC)
+    opening = _events("USD", "2001")[:3]  # initialized, submitted, accepted
+    rows: list[tuple[object, ...]] = []
+    for seq, event in enumerate([*opening, closing], start=1):
+        state.apply(event)
+        recorder.appended(event, seq)
+        for _, params in recorder.drain():
+            rows.extend(params)
+    return rows, recorder.tracked_orders
+
+
+def test_unfilled_order_cancelled_after_acknowledgement_is_measured_and_forgotten() -> None:
+    rows, tracked = _unfilled(
+        OrderCancelled(account_id=ACCOUNT, client_order_id=ORDER, ts_event=SEC, ts_recv=SEC)
+    )
+    (row,) = (dict(zip(COLUMNS, r, strict=True)) for r in rows)
+    assert row["kind"] == "ORDER" and row["order_id"] == ORDER
+    assert row["fill_rate"] == "0" and row["end_ts_ns"] == SEC
+    assert tracked == 0
+
+
+def test_unfilled_order_rejected_after_acknowledgement_leaves_nothing_tracked() -> None:
+    rows, tracked = _unfilled(
+        OrderRejected(
+            account_id=ACCOUNT, client_order_id=ORDER, ts_event=SEC, ts_recv=SEC, reason="no"
+        )
+    )
+    assert rows == []
+    assert tracked == 0

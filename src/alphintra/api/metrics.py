@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -40,6 +40,27 @@ LATENCY_BUCKETS = (
     1.0,
     2.5,
 )
+
+
+class _Children:
+    """A metric's labelled children by label values, looked up without prometheus' lock.
+
+    ``labels()`` takes a lock and builds its key on every call; on the hot path (every
+    fill, every signal) the child is found here instead, once created.
+    """
+
+    __slots__ = ("_children", "_metric")
+
+    def __init__(self, metric: Any) -> None:
+        self._metric = metric
+        self._children: dict[tuple[str, ...], Any] = {}
+
+    def __call__(self, *values: str) -> Any:
+        child = self._children.get(values)
+        if child is None:
+            child = self._children[values] = self._metric.labels(*values)
+        return child
+
 
 BPS_BUCKETS = (-50, -20, -10, -5, -2, -1, 0, 1, 2, 5, 10, 20, 50)
 DURATION_BUCKETS = (0.001, 0.01, 0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 3600.0)
@@ -120,12 +141,20 @@ class Metrics:
         self.venue_up = Gauge(
             "alphintra_venue_up", "1 when the venue is reachable", ["venue"], registry=r
         )
+        self._signals_by = _Children(self.signals)
+        self._placed_by = _Children(self.orders_placed)
+        self._slippage_by = _Children(self.slippage)
+        self._improvement_by = _Children(self.price_improvement)
+        self._duration_by = _Children(self.execution_duration)
+        self._shortfall_by = _Children(self.shortfall)
+        self._fill_rate_by = _Children(self.fill_rate)
+        self._pnl_by = _Children(self.pnl)
 
     def signal(self, signal_type: str, outcome: SignalOutcome) -> None:
         """Count one processed signal."""
         if outcome.duplicate:
             return
-        self.signals.labels(signal_type=signal_type, status=outcome.status).inc()
+        self._signals_by(signal_type, outcome.status).inc()
         if outcome.status == "REJECTED":
             self.orders_rejected.inc()
 
@@ -142,9 +171,7 @@ class Metrics:
                 self.execution_time.observe((time.perf_counter_ns() - arrival) / 1e9)
             order = runtime.engine.state.orders.get(event.client_order_id)  # type: ignore[union-attr]
             if order is not None:
-                self.orders_placed.labels(
-                    broker=order.venue or "SIM", symbol=order.instrument_id
-                ).inc()
+                self._placed_by(order.venue or "SIM", order.instrument_id).inc()
         elif kind is OrderDenied or kind is OrderRejected:
             self.orders_rejected.inc()
         elif kind is OrderFilled:
@@ -172,7 +199,7 @@ class Metrics:
         order = state.orders.get(fill.client_order_id)
         signal = state.signals.get(order.signal_id) if order and order.signal_id else None
         strategy = signal.model_id if signal is not None else "manual"
-        self.pnl.labels(strategy_id=strategy).inc(float(delta))
+        self._pnl_by(strategy).inc(float(delta))
 
     def on_quality(
         self, record: RecordedOrder, fills: Sequence[FillQuality], completed: bool
@@ -188,24 +215,16 @@ class Metrics:
         instrument, side = q.instrument_id, q.side.value
         for fill in fills:
             venue = fill.venue or "UNKNOWN"
-            self.slippage.labels(venue=venue, instrument=instrument, side=side).observe(
-                float(fill.slippage_bps)
-            )
+            self._slippage_by(venue, instrument, side).observe(float(fill.slippage_bps))
             improvement = RATIO.divide(RATIO.multiply(fill.price_improvement, _BPS), q.arrival_mid)
-            self.price_improvement.labels(venue=venue, instrument=instrument, side=side).observe(
-                float(improvement)
-            )
+            self._improvement_by(venue, instrument, side).observe(float(improvement))
         if not completed:
             return
-        self.fill_rate.labels(instrument=instrument, side=side).observe(float(q.fill_rate))
+        self._fill_rate_by(instrument, side).observe(float(q.fill_rate))
         if q.execution_time_ns is not None:
-            self.execution_duration.labels(instrument=instrument, side=side).observe(
-                q.execution_time_ns / 1e9
-            )
+            self._duration_by(instrument, side).observe(q.execution_time_ns / 1e9)
         if q.implementation_shortfall_bps is not None:
-            self.shortfall.labels(instrument=instrument, side=side).observe(
-                float(q.implementation_shortfall_bps)
-            )
+            self._shortfall_by(instrument, side).observe(float(q.implementation_shortfall_bps))
 
     def render(self, portal: Portal) -> tuple[bytes, str]:
         """Return the exposition text after refreshing health gauges."""

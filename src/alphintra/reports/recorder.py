@@ -40,7 +40,14 @@ from typing import Final
 
 from alphintra.domain.account import AccountState
 from alphintra.domain.enums import OrderStatus
-from alphintra.domain.events import AnyEvent, OrderEvent, OrderFilled, OrderInitialized
+from alphintra.domain.events import (
+    AnyEvent,
+    OrderAccepted,
+    OrderEvent,
+    OrderFilled,
+    OrderInitialized,
+    OrderSubmitted,
+)
 from alphintra.domain.identifiers import AccountId, ClientOrderId, InstrumentId, SignalId
 from alphintra.domain.market import QuoteTick
 from alphintra.domain.orders import Order
@@ -72,6 +79,8 @@ MAX_QUOTES: Final = 100_000
 MAX_WATCHED: Final = 10_000
 """Closed orders kept waiting for their horizon; past this the oldest are given up."""
 _MEASURED_WHEN_UNFILLED: Final = frozenset({OrderStatus.CANCELLED, OrderStatus.EXPIRED})
+_IN_FLIGHT: Final = frozenset({OrderSubmitted, OrderAccepted})
+"""Events that never close an order: one without fills has nothing to measure after them."""
 
 OrderListener = Callable[[RecordedOrder, Sequence[FillQuality], bool], None]
 """Called with a measured order, its fills not reported before, and True once it closed."""
@@ -178,6 +187,11 @@ class ExecutionQualityRecorder:
         self._drained: list[tuple[AccountId, ClientOrderId]] = []
         """The orders whose rows the commit being written holds."""
 
+    @property
+    def tracked_orders(self) -> int:
+        """Return how many orders are followed (working, or closed and awaiting the horizon)."""
+        return len(self._tracked)
+
     def appended(self, event: AnyEvent, seq: int) -> None:
         """Note an order's creation, fills and changes."""
         if not isinstance(event, OrderEvent):
@@ -189,6 +203,9 @@ class ExecutionQualityRecorder:
         tracked = self._tracked.get(key)
         if tracked is None:
             return
+        kind = type(event)
+        if kind in _IN_FLIGHT and not tracked.fills and tracked.unmeasurable is None:
+            return  # it neither closes the order nor fills it: nothing to measure
         self._touched.add(key)
         if type(event) is not OrderFilled:
             return

@@ -5,6 +5,13 @@ current state of every order, position and signal they touched (upserts), plus t
 new trades and audit records (inserts). Because those statements run inside the
 commit that stores the events, the read tables never disagree with the journal.
 Decimals are written as exact decimal text.
+
+A signal's row changes only with its status, which most order events leave as it was
+(an order being acknowledged leaves its signal ACCEPTED): the projector remembers the
+status each open signal's row was last written with and skips the upsert while it
+stays the same. A signal is forgotten once its status is final and every order of it
+is closed. If a commit fails, what its drain remembered is forgotten too, so the
+next commit writes those rows again.
 """
 
 from __future__ import annotations
@@ -23,8 +30,11 @@ from alphintra.domain.events import (
 )
 from alphintra.domain.identifiers import AccountId, ClientOrderId, InstrumentId, SignalId
 
-SignalStatusFn = Callable[[AccountState, SignalId], tuple[str, str | None, str | None]]
+SignalStatus = tuple[str, str | None, str | None]
+SignalStatusFn = Callable[[AccountState, SignalId], SignalStatus]
 Params = tuple[object, ...]
+SignalKey = tuple[AccountId, SignalId]
+_FINAL_SIGNAL_STATUSES = frozenset({"EXECUTED", "REJECTED"})
 
 
 def _text(value: Decimal | None) -> str | None:
@@ -81,6 +91,15 @@ class ReadModelProjector:
         self._signals: dict[tuple[AccountId, SignalId], int] = {}
         self._trades: list[Params] = []
         self._audits: list[Params] = []
+        self._written: dict[SignalKey, SignalStatus] = {}
+        """The status each open signal's row was last written with."""
+        self._drained: list[SignalKey] = []
+        """The signals whose rows the commit being written holds."""
+
+    @property
+    def remembered_signals(self) -> int:
+        """Return how many signals' written status is remembered (open signals)."""
+        return len(self._written)
 
     def appended(self, event: AnyEvent, seq: int) -> None:
         """Note what ``event`` touched."""
@@ -106,7 +125,7 @@ class ReadModelProjector:
                     )
                 )
         elif type(event) is SignalReceived or type(event) is SignalRejected:
-            self._signals[(account, event.signal_id)] = event.ts_event
+            self._signals[(account, event.signal_id)] = _RECEIVED
         elif type(event) is AuditRecorded:
             self._audits.append(
                 (
@@ -126,7 +145,8 @@ class ReadModelProjector:
         """Return the statements for the commit now starting, and forget them."""
         orders, positions, signals = self._orders, self._positions, self._signals
         trades, audits = self._trades, self._audits
-        self.discard()
+        self._orders, self._positions, self._signals = {}, {}, {}
+        self._trades, self._audits = [], []
         order_rows: list[Params] = []
         for (account, order_id), ts in orders.items():
             state = self._state_of(account)
@@ -176,12 +196,23 @@ class ReadModelProjector:
                 )
             )
         signal_rows: list[Params] = []
-        for (account, signal_id), _ in signals.items():
+        written = self._written
+        drained: list[SignalKey] = []
+        for key, ts in signals.items():
+            account, signal_id = key
             state = self._state_of(account)
             received = state.signals.get(signal_id) if state is not None else None
             if state is None or received is None:
                 continue
-            status, code, reason = self._signal_status(state, signal_id)
+            status = self._signal_status(state, signal_id)
+            if ts != _RECEIVED and written.get(key) == status:
+                continue
+            drained.append(key)
+            if status[0] in _FINAL_SIGNAL_STATUSES and _all_closed(state, signal_id):
+                written.pop(key, None)
+            else:
+                written[key] = status
+            code, reason = status[1], status[2]
             signal_rows.append(
                 (
                     account,
@@ -191,13 +222,14 @@ class ReadModelProjector:
                     received.action.value,
                     _text(received.confidence),
                     _text(received.quantity),
-                    status,
+                    status[0],
                     code,
                     reason,
                     received.ts_event,
                     received.ts_recv,
                 )
             )
+        self._drained = drained
         return [
             (_UPSERT_SIGNAL, signal_rows),
             (_UPSERT_ORDER, order_rows),
@@ -207,6 +239,18 @@ class ReadModelProjector:
         ]
 
     def discard(self) -> None:
-        """Forget everything since the last commit."""
+        """Forget everything since the last commit, and what its drain remembered."""
         self._orders, self._positions, self._signals = {}, {}, {}
         self._trades, self._audits = [], []
+        for key in self._drained:
+            self._written.pop(key, None)
+        self._drained = []
+
+
+_RECEIVED = -1
+"""Marks a signal whose own event is in the batch: its row is written whatever its status."""
+
+
+def _all_closed(state: AccountState, signal_id: SignalId) -> bool:
+    """Return True when every order of the signal is closed (its status can no longer change)."""
+    return all(order.status.is_closed for order in state.signal_orders.get(signal_id, ()))
