@@ -72,6 +72,7 @@ from alphintra.portfolio.valuation import PortfolioValue, account_equity, value_
 from alphintra.risk.context import OrderRateWindow, RiskContext
 from alphintra.risk.monitors import MonitorLimits, RiskMonitor
 from alphintra.risk.pretrade import RiskLimits, check_order
+from alphintra.risk.working_books import WorkingBooks
 from alphintra.venues.capabilities import VenueCapabilities
 
 EMULATOR_VENUE_ORDER_ID = VenueOrderId("EMULATED")
@@ -168,6 +169,7 @@ class OrderEngine:
         self._vol_windows: dict[InstrumentId, Any] = {}
         self._valuation: tuple[tuple[int, int], PortfolioValue] | None = None
         self._equity: tuple[int, int, Decimal] | None = None
+        self._books: WorkingBooks | None = None
         self._data_seq = 0
         self.group_commit_events = 512
 
@@ -191,6 +193,9 @@ class OrderEngine:
         changed = self.state.apply(event)
         if changed:
             self.journal.append(event)
+            books = self._books
+            if books is not None:
+                books.on_event(event)
             for listener in self._listeners:
                 listener(event)
         return changed
@@ -331,6 +336,14 @@ class OrderEngine:
             throttles = (limits.account_throttle, limits.venue_throttle)
             windows = [t.window_ms for t in throttles if t is not None]
             self._order_rate = OrderRateWindow.for_windows(*windows) if windows else None
+            needs_books = (
+                limits.has_position_limits
+                or limits.uses_portfolio
+                or limits.concentration is not None
+                or limits.has_flow_checks  # restricted symbols: is the order risk-reducing?
+                or limits.has_loss_checks
+            )
+            self._books = WorkingBooks(self.state) if needs_books else None
             self._context = RiskContext(
                 prices=self.state.marks,
                 instruments=self._instruments.get,
@@ -341,6 +354,7 @@ class OrderEngine:
                 realized_vols=self.realized_vols,
                 order_rate=self._order_rate,
                 default_venue=self.default_venue,
+                books=self._books,
             )
             self._context_limits = limits
         return self._context

@@ -16,12 +16,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from alphintra.domain.identifiers import InstrumentId, VenueId
 from alphintra.domain.instruments import Instrument
 from alphintra.domain.values import Currency
 from alphintra.risk.correlation import CorrelationView
+
+if TYPE_CHECKING:
+    from alphintra.risk.working_books import WorkingBooks
 
 FxConvert = Callable[[Decimal, Currency, Currency], Decimal | None]
 """Convert ``(amount, source, target)``; None when no rate is known (`FxRates.convert`)."""
@@ -165,3 +168,6 @@ class RiskContext:
     order_rate: OrderRateWindow | None = field(default=None, hash=False)
     default_venue: VenueId | None = None
     """The venue of instruments (and orders) that name none, for venue limits."""
+    books: WorkingBooks | None = field(default=None, hash=False, compare=False)
+    """The account's books kept from its events (for the state the checks are given);
+    without them, the checks scan the open orders."""

@@ -86,6 +86,7 @@ from alphintra.risk.order_checks import (
     check_trading_state,
     closes_within_position,
 )
+from alphintra.risk.working_books import WorkingBooks
 
 _NO_CONTEXT: Final = RiskContext()
 
@@ -212,19 +213,30 @@ class _Call:
 
     # Inputs -------------------------------------------------------------------------
 
+    def tracked(self) -> WorkingBooks | None:
+        """Return the context's kept books when they serve this state and beat a scan."""
+        tracker = self.ctx.books
+        if tracker is None or tracker.state is not self.state:
+            return None
+        if len(self.state.open_orders) < tracker.track_from:
+            tracker.pause()
+            return None
+        return tracker
+
     def books(self) -> dict[InstrumentId, InstrumentBook]:
         """Every instrument's book (with working-order prices when the credit check is on)."""
         if self._books is None:
-            books = collect_books(
-                self.state,
-                self.order.client_order_id,
-                with_orders=self.limits.buying_power is not None,
+            with_orders = self.limits.buying_power is not None
+            exclude = self.order.client_order_id
+            tracker = self.tracked()
+            books = (
+                tracker.books(exclude, with_orders=with_orders)
+                if tracker is not None
+                else collect_books(self.state, exclude, with_orders=with_orders)
             )
             own = self.instrument.id
             if own not in books:
-                books[own] = InstrumentBook(
-                    own, self.position, orders=[] if self.limits.buying_power else None
-                )
+                books[own] = InstrumentBook(own, self.position, orders=[] if with_orders else None)
             self._books = books
             self._before = books[own]
         return self._books
@@ -235,9 +247,14 @@ class _Call:
             if self.limits.uses_portfolio:
                 self.books()
             else:
-                self._before = collect_books(
-                    self.state, self.order.client_order_id, only=self.instrument.id
-                )[self.instrument.id]
+                own = self.instrument.id
+                exclude = self.order.client_order_id
+                tracker = self.tracked()
+                self._before = (
+                    tracker.book(own, exclude)
+                    if tracker is not None
+                    else collect_books(self.state, exclude, only=own)[own]
+                )
         assert self._before is not None
         return self._before
 
@@ -287,7 +304,11 @@ class _Call:
         (`side_reach`; from the books when they are at hand, by the same sums)."""
         found = self._reach
         if found is None:
-            if self._before is None and not self.limits.uses_portfolio:
+            if (
+                self._before is None
+                and not self.limits.uses_portfolio
+                and (self.ctx.books is None or self.tracked() is None)
+            ):
                 found = side_reach(self.state, self.order)
             else:
                 before = self.before()

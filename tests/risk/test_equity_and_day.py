@@ -1,0 +1,113 @@
+"""Properties of the monitors' inputs: the lean equity equals the full valuation's
+total, Decimal for Decimal, and the cached trading day equals the day computed afresh.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from alphintra.domain.values import Currency
+from alphintra.portfolio.fx import FxRates
+from alphintra.portfolio.valuation import account_equity, value_account
+from alphintra.risk.monitors import NANOS_PER_SECOND, MonitorLimits, RiskMonitor, _local_ordinal
+from risk.builders import D, equity, hold, make_state
+
+NANOS_PER_DAY = 86_400 * NANOS_PER_SECOND
+T0 = 1_700_000_000 * NANOS_PER_SECOND
+USD_STOCK = equity("USDSTK")
+EUR_STOCK = equity("EURSTK", quote="EUR")
+JPY_FUTURE = equity("JPYFUT", quote="JPY", multiplier=D(1000))
+GBP_STOCK = equity("GBPSTK", quote="GBP")  # no rate ever: its amounts stay unconverted
+INSTRUMENTS = (USD_STOCK, EUR_STOCK, JPY_FUTURE, GBP_STOCK)
+CURRENCIES: tuple[Currency, ...] = ("USD", "EUR", "JPY", "GBP")
+
+_prices = st.integers(1, 10**7).map(lambda n: Decimal(n) / 1000)
+_quantities = st.integers(-500, 500).map(Decimal)
+_cash = st.integers(-(10**9), 10**9).map(lambda n: Decimal(n) / 100)
+_rates = st.integers(1, 10**8).map(lambda n: Decimal(n) / 10**5)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.dictionaries(st.sampled_from(CURRENCIES), _cash, max_size=4),
+    st.lists(st.tuples(st.integers(0, 3), _quantities, _prices), max_size=8),
+    st.dictionaries(st.integers(0, 3), st.none() | _prices, max_size=4),
+    st.dictionaries(
+        st.sampled_from([("EUR", "USD"), ("USD", "JPY"), ("EUR", "JPY")]), _rates, max_size=3
+    ),
+    st.sampled_from(["USD", "EUR", "JPY"]),
+)
+def test_account_equity_random_accounts_equals_value_account_total(
+    cash: dict[Currency, Decimal],
+    fills: list[tuple[int, Decimal, Decimal]],
+    marks: dict[int, Decimal | None],
+    rates: dict[tuple[Currency, Currency], Decimal],
+    base: Currency,
+) -> None:
+    state = make_state(INSTRUMENTS, cash, base=base)
+    for index, quantity, price in fills:
+        if quantity:
+            hold(state, INSTRUMENTS[index], quantity, price)
+    for index, mark in marks.items():
+        if mark is not None:
+            state.marks[INSTRUMENTS[index].id] = mark
+    fx = FxRates()
+    for (source, target), rate in rates.items():
+        fx.update(source, target, rate)
+    lean = account_equity(state, fx)
+    full = value_account(state, fx).total
+    assert lean == full
+    assert str(lean) == str(full)  # the same Decimal, exponent and all
+
+
+def test_account_equity_position_without_mark_is_valued_at_cost() -> None:
+    state = make_state([EUR_STOCK], {"USD": D(1000)})
+    hold(state, EUR_STOCK, "10", "20")
+    fx = FxRates()
+    fx.update("EUR", "USD", D("1.5"))
+    # Cash 1000 - 10 x 20 EUR (= -200 EUR, -300 USD), position 10 x 20 EUR = 300 USD.
+    assert account_equity(state, fx) == value_account(state, fx).total == D(1000)
+
+
+_ZONES = st.sampled_from(["UTC", "Etc/UTC", "America/New_York", "Asia/Kolkata", "Europe/London"])
+_STEPS = st.lists(
+    st.one_of(
+        st.integers(0, 10 * NANOS_PER_SECOND),  # a little later
+        st.integers(0, 3 * NANOS_PER_DAY),  # days later
+        st.integers(-NANOS_PER_DAY, 0),  # a clock step back
+        st.integers(-3, 3).map(lambda n: ("midnight", n)),  # a few ns around a midnight
+    ),
+    min_size=1,
+    max_size=60,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_ZONES, st.integers(0, 400 * NANOS_PER_DAY), _STEPS)
+def test_risk_monitor_cached_trading_day_equals_day_computed_afresh(
+    zone: str, start: int, steps: list[int | tuple[str, int]]
+) -> None:
+    monitor = RiskMonitor(MonitorLimits(timezone=zone))
+    info = ZoneInfo(zone)
+    ts = T0 + start
+    for step in steps:
+        if isinstance(step, tuple):
+            ts = (ts // NANOS_PER_DAY + 1) * NANOS_PER_DAY + step[1]
+        else:
+            ts += step
+        assert monitor._trading_day(ts) == _local_ordinal(ts, info)
+
+
+def test_risk_monitor_day_rolls_at_utc_midnight_to_the_nanosecond() -> None:
+    monitor = RiskMonitor(MonitorLimits())
+    midnight = (T0 // NANOS_PER_DAY + 1) * NANOS_PER_DAY
+    monitor.on_equity(midnight - 2 * NANOS_PER_SECOND, D(100))
+    monitor.on_equity(midnight - NANOS_PER_SECOND, D(90))
+    assert monitor.day_start_equity == D(100)
+    monitor.on_equity(midnight + NANOS_PER_SECOND, D(80))
+    assert monitor.day_start_equity == D(80)
+    assert monitor.high_water == D(100)
