@@ -63,6 +63,8 @@ class User:
         return {"X-API-Key": self.key}
 
 
+KEY_CACHE_TTL_S: Final = 0.25
+"""How long the service trusts a key it verified (a revocation elsewhere waits this long)."""
 SEEDED: Final = (
     ("alice", Role.TRADER, "ALICE-1"),
     ("bob", Role.TRADER, "BOB-1"),
@@ -146,6 +148,7 @@ class Deployment:
             api_key_pepper=base64.b64encode(secrets.token_bytes(32)).decode(),
             market_data_dir=market_data_dir,
             feed_interval_ms=FEED_INTERVAL_MS,
+            api_key_cache_ttl_s=KEY_CACHE_TTL_S,
         )
         self.master_key = MasterKey.generate()
         self.env = {MASTER_KEY_ENV: self.master_key.to_base64()}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import httpx
@@ -185,10 +186,19 @@ def test_auth_missing_unknown_revoked_or_forged_credentials_401_problem(
         as_bearer_key = {"Authorization": f"Bearer {alice.key}"}
         assert anonymous.get(f"{API}/portfolio", headers=as_bearer_key).status_code == 200
 
+        # Revoked through the service's own directory: refused at once, though cached.
+        bob = deployment.users["bob"]
+        assert anonymous.get(f"{API}/orders", headers=bob.headers).status_code == 200
+        assert live.runtime.directory.revoke_key(_key_id(bob))
+        _assert_problem(anonymous.get(f"{API}/orders", headers=bob.headers), 401, "INVALID_API_KEY")
+
+        # Revoked by another process on the same database: refused once the cache's TTL
+        # (api_key_cache_ttl_s) has passed.
         directory = Directory(deployment.database_url)
         try:
             assert directory.revoke_key(_key_id(alice))
         finally:
             directory.close()
+        time.sleep(deployment.settings.api_key_cache_ttl_s)
         response = anonymous.get(f"{API}/orders", headers=alice.headers)
         _assert_problem(response, 401, "INVALID_API_KEY")

@@ -101,7 +101,8 @@ class Authenticator:
             key_id, secret = parse_api_key(text)
         except InvalidCredentials as exc:
             raise AuthError(401, "INVALID_API_KEY", str(exc)) from None
-        # The key is looked up on every request, so a revocation takes effect at once.
+        # The directory keeps active keys for a second or so (api_key_cache_ttl_s): a key
+        # revoked through it is refused at once, one revoked elsewhere within that time.
         found = portal.key(key_id)
         if found is None:
             raise AuthError(401, "INVALID_API_KEY", f"API key {key_id} is unknown or revoked")

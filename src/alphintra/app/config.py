@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     jwt_secret: str = Field(default=DEFAULT_DEMO_JWT_SECRET, repr=False)
     api_key_pepper: str = Field(default=DEMO_PEPPER, repr=False)
     """Base64 of at least 32 random bytes; API key hashes depend on it."""
+    api_key_cache_ttl_s: float = Field(default=1.0, ge=0, le=60)
+    """Seconds an active API key is trusted without asking the database again. A key
+    revoked by this service's process is refused at once; one revoked by another process
+    (``alphintra keys revoke``, another node) within this time. 0: ask every request."""
     market_data_dir: Path | None = REPO_DATA
     feed_interval_ms: int = Field(default=250, ge=10, le=60_000)
     risk_snapshot_interval_s: int = Field(default=60, ge=1, le=86_400)

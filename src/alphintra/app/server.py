@@ -117,7 +117,7 @@ def build_runtime(settings: Settings, env: dict[str, str]) -> Runtime:
     journal_url = _journal_url(settings)  # creates the SQLite folder on a fresh checkout
     upgrade(settings.database_url)
     journal = open_journal(journal_url)
-    directory = Directory(settings.database_url)
+    directory = Directory(settings.database_url, key_cache_ttl_s=settings.api_key_cache_ttl_s)
     service = TradingService(
         journal=journal,
         registry=InstrumentRegistry(),

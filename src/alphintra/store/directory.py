@@ -8,6 +8,7 @@ ciphertext the caller hands in: this module never sees plaintext.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -22,6 +23,9 @@ from alphintra.store.schema import (
     trading_accounts,
     users,
 )
+
+MAX_CACHED_KEYS = 10_000
+"""API keys kept in a directory's cache at most (it starts afresh when full)."""
 
 
 def engine_url(url: str) -> str:
@@ -85,10 +89,31 @@ class AccountRecord:
 
 
 class Directory:
-    """Reads and writes users, keys and accounts."""
+    """Reads and writes users, keys and accounts.
 
-    def __init__(self, url: str) -> None:
+    With ``key_cache_ttl_s`` above zero, an active API key found by `key` is kept in
+    memory for that many seconds, so that authenticating a request does not query the
+    database every time. A key revoked through this object (`revoke_key`) is dropped
+    from the cache at once; a key revoked by another process sharing the database (the
+    ``alphintra keys revoke`` command, another node) is refused at the latest
+    ``key_cache_ttl_s`` seconds later. Unknown and revoked keys are never cached, so a
+    new key works at once. ``clock`` (nanoseconds, monotonic) is for tests.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        key_cache_ttl_s: float = 0.0,
+        clock: Callable[[], int] = time.monotonic_ns,
+    ) -> None:
+        if key_cache_ttl_s < 0:
+            raise ValueError(f"key_cache_ttl_s must not be negative, got {key_cache_ttl_s}")
         self.engine = sa.create_engine(engine_url(url), future=True)
+        self._key_ttl_ns = int(key_cache_ttl_s * 1_000_000_000)
+        self._clock = clock
+        self._keys: dict[str, tuple[str, str, int]] = {}
+        """key_id -> (user_id, key_hash, time the entry expires)."""
 
     def create_tables(self) -> None:
         """Create the tables if absent, without migrations (tests only)."""
@@ -152,23 +177,41 @@ class Directory:
             )
 
     def key(self, key_id: str) -> tuple[str, str] | None:
-        """Return (user_id, key_hash) of an active key, or None."""
+        """Return (user_id, key_hash) of an active key, or None (see the class docstring)."""
+        caching = self._key_ttl_ns > 0
+        now = self._clock() if caching else 0
+        if caching:
+            cached = self._keys.get(key_id)
+            if cached is not None and now < cached[2]:
+                return cached[0], cached[1]
         with self.engine.connect() as connection:
             row = connection.execute(
                 sa.select(api_keys.c.user_id, api_keys.c.key_hash).where(
                     api_keys.c.key_id == key_id, api_keys.c.revoked_at_ns.is_(None)
                 )
             ).first()
-        return (row[0], row[1]) if row else None
+        if row is None:
+            self._keys.pop(key_id, None)
+            return None
+        if caching:
+            if len(self._keys) >= MAX_CACHED_KEYS:
+                self._keys.clear()
+            self._keys[key_id] = (row[0], row[1], now + self._key_ttl_ns)
+        return row[0], row[1]
 
     def revoke_key(self, key_id: str) -> bool:
-        """Revoke a key; return False when it did not exist or was revoked already."""
+        """Revoke a key; return False when it did not exist or was revoked already.
+
+        The key is refused at once by this object's `key`, even when it was cached.
+        """
+        self._keys.pop(key_id, None)
         with self.engine.begin() as connection:
             result = connection.execute(
                 api_keys.update()
                 .where(api_keys.c.key_id == key_id, api_keys.c.revoked_at_ns.is_(None))
                 .values(revoked_at_ns=time.time_ns())
             )
+        self._keys.pop(key_id, None)  # again: a lookup may have cached it meanwhile
         return bool(result.rowcount)
 
     def add_account(
