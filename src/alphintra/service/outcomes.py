@@ -21,6 +21,8 @@ def signal_status(
     """Return (status, reason code, reason) of a signal from its orders."""
     if not orders:
         return "ACCEPTED", None, None
+    if len(orders) == 1:
+        return _one_order_status(orders[0], denials)
     entries = [o for o in orders if o.parent_id is None] or orders
     denied = [o for o in entries if o.status is OrderStatus.DENIED]
     if denied and len(denied) == len(entries):
@@ -38,6 +40,28 @@ def signal_status(
     if filled:
         return "PARTIALLY_EXECUTED", None, None
     if all(o.status.is_closed for o in entries):
+        return "REJECTED", "NOT_FILLED", "closed without a fill"
+    return "ACCEPTED", None, None
+
+
+def _one_order_status(
+    order: Order, denials: Mapping[ClientOrderId, OrderDenied] | None
+) -> tuple[str, str | None, str | None]:
+    """Return `signal_status` of a signal with one order (most signals), without lists."""
+    status = order.status
+    if status is OrderStatus.DENIED:
+        denial = (denials or {}).get(order.client_order_id)
+        if denial is not None:
+            return "REJECTED", denial.reason_code, denial.reason
+        return "REJECTED", "RISK_DENIED", "denied by risk"
+    if status is OrderStatus.REJECTED:
+        return "REJECTED", "VENUE_REJECTED", "rejected by the venue"
+    filled = order.filled_quantity
+    if filled and filled >= order.quantity:
+        return "EXECUTED", None, None
+    if filled:
+        return "PARTIALLY_EXECUTED", None, None
+    if status.is_closed:
         return "REJECTED", "NOT_FILLED", "closed without a fill"
     return "ACCEPTED", None, None
 

@@ -38,7 +38,11 @@ _FINAL_SIGNAL_STATUSES = frozenset({"EXECUTED", "REJECTED"})
 
 
 def _text(value: Decimal | None) -> str | None:
-    return None if value is None else format(value, "f")
+    """Return ``format(value, "f")``: exact decimal text, never an exponent."""
+    if value is None:
+        return None
+    text = str(value)  # the same text unless it has an exponent, and quicker
+    return text if "E" not in text else format(value, "f")
 
 
 _UPSERT_ORDER = (
