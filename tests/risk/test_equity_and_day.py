@@ -4,15 +4,18 @@ total, Decimal for Decimal, and the cached trading day equals the day computed a
 
 from __future__ import annotations
 
-from decimal import Decimal
+import math
+from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from alphintra.domain.values import Currency
 from alphintra.portfolio.fx import FxRates
 from alphintra.portfolio.valuation import account_equity, value_account
+from alphintra.risk.loss_checks import exceeds
 from alphintra.risk.monitors import NANOS_PER_SECOND, MonitorLimits, RiskMonitor, _local_ordinal
 from risk.builders import D, equity, hold, make_state
 
@@ -111,3 +114,25 @@ def test_risk_monitor_day_rolls_at_utc_midnight_to_the_nanosecond() -> None:
     monitor.on_equity(midnight + NANOS_PER_SECOND, D(80))
     assert monitor.day_start_equity == D(80)
     assert monitor.high_water == D(100)
+
+
+_FLOATS = st.floats(allow_nan=False, allow_infinity=True) | st.floats(0, 1)
+_LIMITS = st.decimals(min_value=0, max_value=10, places=8) | st.integers(0, 10**30).map(
+    lambda n: Decimal(n) / 10**28
+)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(_FLOATS, _LIMITS)
+def test_exceeds_float_against_decimal_equals_exact_comparison(
+    value: float, limit: Decimal
+) -> None:
+    assert exceeds(value, limit) == (value > limit)
+    nudged = math.nextafter(float(limit), math.inf)
+    assert exceeds(nudged, limit) == (nudged > limit)
+    assert exceeds(float(limit), limit) == (float(limit) > limit)
+
+
+def test_exceeds_nan_raises_as_the_exact_comparison_does() -> None:
+    with pytest.raises(InvalidOperation):
+        exceeds(math.nan, D(1))

@@ -340,8 +340,6 @@ class OrderEngine:
                 limits.has_position_limits
                 or limits.uses_portfolio
                 or limits.concentration is not None
-                or limits.has_flow_checks  # restricted symbols: is the order risk-reducing?
-                or limits.has_loss_checks
             )
             self._books = WorkingBooks(self.state) if needs_books else None
             self._context = RiskContext(

@@ -43,7 +43,7 @@ from alphintra.risk.denial import FX_RATE_UNAVAILABLE, INSUFFICIENT_BUYING_POWER
 from alphintra.risk.limits import BuyingPowerLimits
 
 
-def _requirement(
+def requirement(
     book: InstrumentBook,
     mark: Decimal,
     limits: BuyingPowerLimits,
@@ -117,7 +117,7 @@ def instrument_requirement(
     rate = valuation.rate(contract[1])
     if isinstance(rate, Denial):
         return rate
-    return _requirement(book, mark, limits, extra) * contract[0] * rate
+    return requirement(book, mark, limits, extra) * contract[0] * rate
 
 
 def free_margin(

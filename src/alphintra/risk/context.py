@@ -42,28 +42,37 @@ _COMPACT_AT: Final = 4096
 
 
 class _Series:
-    """Non-decreasing timestamps; those at or before the horizon are dropped lazily."""
+    """Non-decreasing timestamps; those at or before the horizon count no more, and are
+    dropped now and then."""
 
-    __slots__ = ("_start", "_ts")
+    __slots__ = ("_floor", "_start", "_ts")
 
     def __init__(self) -> None:
         self._ts: list[int] = []
         self._start = 0
+        self._floor = 0
+        """Stamps at or before this one are beyond the horizon of the latest add."""
 
     def add(self, ts: int, horizon_ns: int) -> None:
         stamps = self._ts
         if stamps and ts < stamps[-1]:
             ts = stamps[-1]  # a clock step back must not unsort the series
         stamps.append(ts)
-        start = bisect_right(stamps, ts - horizon_ns, self._start)
-        if start >= _COMPACT_AT and start * 2 >= len(stamps):
+        self._floor = ts - horizon_ns
+        if len(stamps) - self._start < _COMPACT_AT:
+            return
+        start = bisect_right(stamps, self._floor, self._start)
+        if start >= _COMPACT_AT // 2 and start * 2 >= len(stamps):
             del stamps[:start]
             start = 0
         self._start = start
 
     def count_after(self, after_ns: int) -> int:
         stamps = self._ts
-        return len(stamps) - bisect_right(stamps, after_ns, self._start)
+        floor = self._floor
+        return len(stamps) - bisect_right(
+            stamps, after_ns if after_ns > floor else floor, self._start
+        )
 
 
 class OrderRateWindow:

@@ -9,6 +9,7 @@ it.
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 
 from alphintra.domain.identifiers import InstrumentId
@@ -68,12 +69,36 @@ def check_volatility(
     instrument_id: InstrumentId, volatility: float | Decimal, limit: Decimal
 ) -> Denial | None:
     """Deny when the instrument's realised volatility exceeds the limit."""
-    if volatility > limit:
+    if exceeds(volatility, limit):
         return Denial(
             VOLATILITY_LIMIT,
             f"realised volatility {volatility} of {instrument_id} exceeds the limit {limit}",
         )
     return None
+
+
+_FLOAT_BOUNDS: dict[Decimal, tuple[float, float]] = {}
+
+
+def exceeds(value: float | Decimal, limit: Decimal) -> bool:
+    """Return ``value > limit``, exactly, comparing a float with a Decimal quickly.
+
+    A float clearly above or below the double nearest to ``limit`` (beyond its
+    neighbours, so beyond any rounding of ``limit``) is decided in floats; only one
+    between those neighbours is compared exactly.
+    """
+    if type(value) is float:
+        bounds = _FLOAT_BOUNDS.get(limit)
+        if bounds is None:
+            near = float(limit)
+            bounds = (math.nextafter(near, -math.inf), math.nextafter(near, math.inf))
+            if len(_FLOAT_BOUNDS) < 1024:
+                _FLOAT_BOUNDS[limit] = bounds
+        if value > bounds[1]:
+            return True
+        if value < bounds[0]:
+            return False
+    return value > limit
 
 
 def max_quantity_under_volatility(

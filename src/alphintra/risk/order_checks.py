@@ -210,22 +210,25 @@ def check_throttle(
 ) -> Denial | None:
     """Deny an order that would exceed the order or message rate (account-wide, or of
     ``venue``) over the rolling window ending now."""
-    after = now_ns - throttle.window_ns
-    scope = "account" if venue is None else f"venue {venue}"
+    after = now_ns - throttle.window_ms * NANOS_PER_MILLI
     if throttle.max_orders is not None:
         sent = rate.orders_after(after, venue)
         if sent >= throttle.max_orders:
             return Denial(
                 ACCOUNT_ORDER_RATE if venue is None else VENUE_ORDER_RATE,
-                f"{scope} already sent {sent} orders in the last {throttle.window_ms} ms; "
-                f"the limit is {throttle.max_orders}",
+                f"{_scope(venue)} already sent {sent} orders in the last {throttle.window_ms} "
+                f"ms; the limit is {throttle.max_orders}",
             )
     if throttle.max_messages is not None:
         sent = rate.messages_after(after, venue)
         if sent >= throttle.max_messages:
             return Denial(
                 ACCOUNT_MESSAGE_RATE if venue is None else VENUE_MESSAGE_RATE,
-                f"{scope} already sent {sent} messages in the last {throttle.window_ms} ms; "
-                f"the limit is {throttle.max_messages}",
+                f"{_scope(venue)} already sent {sent} messages in the last {throttle.window_ms} "
+                f"ms; the limit is {throttle.max_messages}",
             )
     return None
+
+
+def _scope(venue: VenueId | None) -> str:
+    return "account" if venue is None else f"venue {venue}"

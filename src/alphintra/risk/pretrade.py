@@ -48,7 +48,12 @@ from alphintra.risk.books import (
     order_price,
     side_reach,
 )
-from alphintra.risk.buying_power import check_buying_power, free_margin, instrument_requirement
+from alphintra.risk.buying_power import (
+    check_buying_power,
+    free_margin,
+    instrument_requirement,
+    requirement,
+)
 from alphintra.risk.context import RiskContext, resolve
 from alphintra.risk.denial import (
     CONCENTRATION_ASSET_CLASS,
@@ -350,12 +355,16 @@ class _Call:
             )
         return self._own_price
 
+    def own_rate(self) -> Decimal | Denial:
+        """Return the rate of the order instrument's quote currency into the base."""
+        return self.valuation().rate(self.instrument.quote_currency)
+
     def own_unit_value(self) -> Decimal | Denial:
         """Return `Valuation.unit_value` of the order instrument's book with the order."""
         price = self.own_price()
         if isinstance(price, Denial):
             return price
-        rate = self.valuation().rate(self.instrument.quote_currency)
+        rate = self.own_rate()
         if isinstance(rate, Denial):
             return rate
         return price * self.instrument.multiplier * rate
@@ -418,7 +427,9 @@ class _Call:
                 return denial
         if order.parent_id is not None or order.reduce_only:
             return None  # protective traffic: exits, slices, reduce-only stops
-        if limits.price_collar is not None:
+        if limits.price_collar is not None and (
+            order.price is not None or order.trigger_price is not None
+        ):
             denial = check_price_collar(order, instrument, self.reference, limits.price_collar)
             if denial is not None:
                 return denial
@@ -438,9 +449,10 @@ class _Call:
             denial = check_throttle(rate, limits.account_throttle, now)
             if denial is not None:
                 return denial
-        venue = self.venue()
-        if limits.venue_throttle is not None and venue is not None:
-            return check_throttle(rate, limits.venue_throttle, now, venue)
+        if limits.venue_throttle is not None:
+            venue = self.venue()
+            if venue is not None:
+                return check_throttle(rate, limits.venue_throttle, now, venue)
         return None
 
     def loss_and_volatility(self, scope: ScopeLimits) -> Denial | None:
@@ -508,47 +520,58 @@ class _Call:
         before = self.before()
         books = self.books() if limits.uses_portfolio else {own_id: before}
         valuation = self.valuation()
+        own_value = self.own_unit_value()
+        concentration, exposure = limits.concentration, limits.exposure
+        correlated = limits.correlation is not None and self.ctx.correlation is not None
+        keep_gross = correlated or (
+            concentration is not None
+            and (
+                concentration.max_per_sector is not None
+                or concentration.max_per_asset_class is not None
+                or concentration.max_per_venue is not None
+            )
+        )
+        net = exposure is not None and exposure.max_net_exposure is not None
+        gross: dict[InstrumentId, Decimal] = {}
         values: dict[InstrumentId, Decimal] = {}
+        total = high_sum = low_sum = own_high = own_low = own_gross = ZERO
         for instrument_id, book in books.items():
-            value = self.own_unit_value() if instrument_id == own_id else valuation.unit_value(book)
+            value = own_value if instrument_id == own_id else valuation.unit_value(book)
             if isinstance(value, Denial):
                 return value
-            values[instrument_id] = abs(value)
-        gross: dict[InstrumentId, Decimal] = {}
-        total = high_sum = low_sum = own_high = own_low = ZERO
-        for instrument_id, book in books.items():
+            value = values[instrument_id] = abs(value)
             p = book.position
             high = p + book.buy + min(book.buy_reduce, max(-p, ZERO))
             low = p - book.sell - min(book.sell_reduce, max(p, ZERO))
-            value = values[instrument_id]
-            amount = gross[instrument_id] = max(abs(low), abs(high)) * value
+            amount = max(abs(low), abs(high)) * value
+            if keep_gross:
+                gross[instrument_id] = amount
             total += amount
-            high_sum += high * value
-            low_sum += low * value
+            if net:
+                high_sum += high * value
+                low_sum += low * value
             if instrument_id == own_id:
-                own_high, own_low = high, low
+                own_high, own_low, own_gross = high, low, amount
         own_value = values[own_id]
         after_high, after_low = self.after_reach()
         own_after = max(abs(after_low), abs(after_high)) * own_value
-        if limits.concentration is not None:
-            denial = self.concentration(gross, own_after)
+        if concentration is not None:
+            denial = self.concentration(own_gross, gross, own_after)
             if denial is not None:
                 return denial
-        exposure = limits.exposure
         if exposure is not None:
-            gross_after = total - gross[own_id] + own_after
             figures: _Figures = (
                 total,
-                gross_after,
+                total - own_gross + own_after,
                 high_sum,
-                high_sum + (after_high - own_high) * own_value,
+                high_sum + (after_high - own_high) * own_value if net else ZERO,
                 low_sum,
-                low_sum + (after_low - own_low) * own_value,
+                low_sum + (after_low - own_low) * own_value if net else ZERO,
             )
             denial = self.exposure(exposure, figures)
             if denial is not None:
                 return denial
-        if limits.correlation is not None and self.ctx.correlation is not None:
+        if correlated:
             denial = self.cluster(gross, own_after)
             if denial is not None:
                 return denial
@@ -580,13 +603,14 @@ class _Call:
         return None
 
     def concentration(
-        self, gross: dict[InstrumentId, Decimal], own_after: Decimal
+        self, before_value: Decimal, gross: dict[InstrumentId, Decimal], own_after: Decimal
     ) -> Denial | None:
+        """``before_value`` is the order instrument's gross, ``gross`` every instrument's
+        (needed only with group limits)."""
         concentration = self.limits.concentration
         assert concentration is not None
         own = self.instrument
         own_id = own.id
-        before_value = gross[own_id]
         if own_after <= before_value:
             return None  # no group containing this instrument can grow
         equity = self.equity()
@@ -682,15 +706,12 @@ class _Call:
         if not self.adds_order():
             return None  # the book with the order is the book without it
         order = self.order
-        own_after = instrument_requirement(
-            before,
-            valuation,
-            limits,
-            WorkingOrder(order.side, order.quantity, order_price(order)),
-            self.after_max_price(),
-        )
-        if isinstance(own_after, Denial):
-            return own_after
+        # `instrument_requirement` of the book with the order: the portfolio checks have
+        # already valued it (its price and rate are known to be there).
+        price, rate = self.own_price(), self.own_rate()
+        assert not isinstance(price, Denial) and not isinstance(rate, Denial)
+        extra = WorkingOrder(order.side, order.quantity, order_price(order))
+        own_after = requirement(before, price, limits, extra) * self.instrument.multiplier * rate
         if own_after <= own_before:
             return None
         required = ZERO
