@@ -61,6 +61,10 @@ class Settings(BaseSettings):
     """Slack-compatible webhook for risk alerts."""
     log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
     journal_synchronous: str = Field(default="NORMAL", pattern="^(NORMAL|FULL)$")
+    sqlite_checkpoint_interval_ms: int = Field(default=100, ge=0, le=60_000)
+    """SQLite only: how often a worker thread checkpoints the write-ahead log, so that
+    commits on the event loop rarely have to (``service/checkpoint.py``). 0: SQLite's
+    automatic checkpoints only."""
     venues: dict[str, VenueConnection] = Field(default_factory=dict)
     """Live venue connections by venue ID (``venue_config.py``); keys come per account."""
     failover: dict[str, list[str]] = Field(default_factory=dict)

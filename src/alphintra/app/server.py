@@ -42,6 +42,7 @@ from alphintra.security import (
     check_secrets,
     generate_api_key,
 )
+from alphintra.service.checkpoint import WalCheckpointer, sqlite_path
 from alphintra.service.live import LivePolicy
 from alphintra.service.trading import (
     AccountRuntime,
@@ -201,6 +202,7 @@ def build_runtime(settings: Settings, env: dict[str, str]) -> Runtime:
         feed = open_feed(settings.market_data_dir)
         collector = CollectorTuning.start()  # after the feed's history is loaded
         task = asyncio.create_task(run_feed(settings, service, portal, quotes, feed))
+        checkpoints = _start_checkpointer(settings)
         service.start_live()
         reports = asyncio.create_task(daily_reports.run()) if daily_reports else None
         try:
@@ -208,6 +210,10 @@ def build_runtime(settings: Settings, env: dict[str, str]) -> Runtime:
         finally:
             collector.stop()
             task.cancel()
+            if checkpoints is not None:
+                checkpoints.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await checkpoints
             if reports is not None:
                 reports.cancel()
             # A feed that failed was logged by run_feed; what was accepted is still flushed.
@@ -218,6 +224,15 @@ def build_runtime(settings: Settings, env: dict[str, str]) -> Runtime:
 
     app = create_app(ApiContext(portal, authenticator, metrics), lifespan=lifespan)
     return Runtime(settings, journal, directory, service, portal, metrics, app, demo_key)
+
+
+def _start_checkpointer(settings: Settings) -> asyncio.Task[None] | None:
+    """Start checkpointing a SQLite database's log off the event loop (``checkpoint.py``)."""
+    path = sqlite_path(settings.database_url)
+    if path is None or not settings.sqlite_checkpoint_interval_ms:
+        return None
+    checkpointer = WalCheckpointer(path, settings.sqlite_checkpoint_interval_ms / 1000)
+    return asyncio.create_task(checkpointer.run())
 
 
 def _entry_price(service: TradingService, account: AccountId, signal: SignalId) -> Decimal | None:
