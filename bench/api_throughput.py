@@ -14,7 +14,9 @@ httptools, access log off) on a free 127.0.0.1 port:
 The load comes from ``wrk`` (a separate process) with a Lua script that gives every request
 a unique ``signalId`` (market BUY and SELL of 0.01 BTCUSD, alternating) and sends the API
 key to both. The runs alternate bare, real, bare, real, ...; each run gets a fresh server.
-Prints a Markdown table with the medians and the ratio real / bare (target: at least 60%).
+Prints a Markdown table with the medians and the ratio real / bare (target: at least 60%),
+and each server's CPU time per request (user + system, all its threads, from /proc): a
+figure that other load on the machine moves much less than requests/s.
 With ``--profile DIR`` py-spy records the real server during each run (collapsed stacks,
 for flamegraph.pl or speedscope).
 """
@@ -285,6 +287,8 @@ class WrkResult:
     socket_errors: int
     latency_p50_ms: float | None
     latency_p99_ms: float | None
+    cpu_us_per_request: float | None = None
+    """The server process's CPU time (all threads) per request, where /proc tells it."""
 
 
 def _ms(text: str) -> float:
@@ -365,6 +369,18 @@ def filled_orders(server: Server) -> int:
     return total
 
 
+def process_cpu_s(pid: int) -> float | None:
+    """Return the user + system CPU seconds of a process so far (Linux /proc), or None.
+
+    A measure the other processes on the machine do not move, unlike requests/s.
+    """
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextlib.contextmanager
 def profiling(pid: int, out: Path | None) -> Iterator[None]:
     """Record ``pid`` with py-spy into ``out`` (collapsed stacks) while the block runs."""
@@ -403,6 +419,10 @@ def profiling(pid: int, out: Path | None) -> Iterator[None]:
 # Main -----------------------------------------------------------------------------------
 
 
+def _us(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:,.0f}"
+
+
 def measure(kind: str, run: int, args: argparse.Namespace) -> tuple[WrkResult, int | None]:
     """Start a fresh ``kind`` server, load it with wrk; return the result and new fills."""
     with start_server(kind) as server:
@@ -411,8 +431,12 @@ def measure(kind: str, run: int, args: argparse.Namespace) -> tuple[WrkResult, i
         out = None
         if args.profile is not None and kind == "real":
             out = Path(args.profile) / f"api_real_{run}.txt"
+        cpu_before = process_cpu_s(server.process.pid)
         with profiling(server.process.pid, out):
             result = run_wrk(server, f"r{run}", args.connections, args.duration, args.threads)
+        cpu_after = process_cpu_s(server.process.pid)
+        if cpu_before is not None and cpu_after is not None and result.requests:
+            result.cpu_us_per_request = (cpu_after - cpu_before) * 1e6 / result.requests
         filled = None
         if before is not None:
             time.sleep(1)  # market orders fill on the next quote
@@ -452,7 +476,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"run {run + 1} {kind}: {result.requests_per_s:,.0f} req/s, "
                 f"{result.requests} requests, {result.non_2xx} non-2xx, "
                 f"{result.socket_errors} socket errors, p50 {result.latency_p50_ms} ms, "
-                f"p99 {result.latency_p99_ms} ms{note}",
+                f"p99 {result.latency_p99_ms} ms, server CPU "
+                f"{_us(result.cpu_us_per_request)} us/request{note}",
                 file=sys.stderr,
                 flush=True,
             )
@@ -464,6 +489,10 @@ def main(argv: list[str] | None = None) -> int:
         values = [getattr(r, attr) for r in samples[kind] if getattr(r, attr) is not None]
         return f"{statistics.median(values):.1f}" if values else "n/a"
 
+    def cpu(kind: str) -> str:
+        values = [r.cpu_us_per_request for r in samples[kind] if r.cpu_us_per_request]
+        return f"{statistics.median(values):,.0f}" if values else "n/a"
+
     def runs(kind: str) -> str:
         return ", ".join(f"{r.requests_per_s:,.0f}" for r in samples[kind])
 
@@ -473,16 +502,19 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.duration} s per run, {args.repeats} alternating runs, {os.cpu_count()} CPUs"
     )
     print()
-    print("| server | runs (req/s) | median req/s | p50 ms | p99 ms | errors | ratio to bare |")
-    print("|---|---|---:|---:|---:|---:|---:|")
+    print(
+        "| server | runs (req/s) | median req/s | p50 ms | p99 ms | server CPU us/req | errors"
+        " | ratio to bare |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
     print(
         f"| bare FastAPI + SignalIn | {runs('bare')} | {bare:,.0f} | {p('bare', 'latency_p50_ms')}"
-        f" | {p('bare', 'latency_p99_ms')} | {errors['bare']} | 100% |"
+        f" | {p('bare', 'latency_p99_ms')} | {cpu('bare')} | {errors['bare']} | 100% |"
     )
     ratio = real / bare if bare else 0.0
     print(
         f"| alphintra service | {runs('real')} | {real:,.0f} | {p('real', 'latency_p50_ms')}"
-        f" | {p('real', 'latency_p99_ms')} | {errors['real']} | {ratio:.0%} |"
+        f" | {p('real', 'latency_p99_ms')} | {cpu('real')} | {errors['real']} | {ratio:.0%} |"
     )
     print()
     print(f"Target real >= 60% of bare: {'met' if ratio >= 0.6 else 'NOT met'} ({ratio:.0%}).")

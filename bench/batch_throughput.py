@@ -14,6 +14,8 @@ keep-alive connections. The request bodies are encoded before the clock starts.
 
 The simulated venue fills a market order on the next quote of its symbol, so the filled
 time includes up to one feed interval (``--feed-interval-ms``, the service default 250).
+The server's CPU time (user + system, all threads, from /proc) per signal is reported for
+the same span: a figure that other load on the machine moves much less than signals/s.
 Prints a Markdown table with the medians of the runs (target: at least 10,000 signals/s).
 """
 
@@ -31,7 +33,16 @@ from pathlib import Path
 
 import httpx
 
-from api_throughput import QUANTITY, SIGNALS, SYMBOL, Server, profiling, start_server, wait_tradable
+from api_throughput import (
+    QUANTITY,
+    SIGNALS,
+    SYMBOL,
+    Server,
+    process_cpu_s,
+    profiling,
+    start_server,
+    wait_tradable,
+)
 
 BATCH = f"{SIGNALS}/batch"
 ORDERS = "/api/v1/orders"
@@ -47,6 +58,13 @@ class BatchRun:
     filled_s: float
     refused: int
     request_ms: list[float]
+    cpu_s: float | None = None
+    """The server's CPU seconds from the first request until every order filled."""
+
+    @property
+    def cpu_us_per_signal(self) -> float | None:
+        """Server CPU microseconds per signal, accepting and filling it."""
+        return None if self.cpu_s is None else self.cpu_s * 1e6 / self.signals
 
     @property
     def accepted_rate(self) -> float:
@@ -135,11 +153,18 @@ def measure(run: int, args: argparse.Namespace) -> BatchRun:
     with start_server("real", args.feed_interval_ms) as server:
         wait_tradable(server, f"warmup-{run}")
         out = None if args.profile is None else Path(args.profile) / f"batch_real_{run}.txt"
+        cpu_before = process_cpu_s(server.process.pid)
         with profiling(server.process.pid, out):
             accepted, filled, refused, request_ms = asyncio.run(
                 post_batches(server, bodies, args.concurrency, expected)
             )
-    return BatchRun(expected, accepted, filled, refused, request_ms)
+        cpu_after = process_cpu_s(server.process.pid)
+    cpu = None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
+    return BatchRun(expected, accepted, filled, refused, request_ms, cpu)
+
+
+def _us(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:,.0f}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -163,7 +188,8 @@ def main(argv: list[str] | None = None) -> int:
             f"run {run + 1}: {result.signals} signals, accepted in {result.accepted_s:.2f} s "
             f"({result.accepted_rate:,.0f}/s), all filled in {result.filled_s:.2f} s "
             f"({result.filled_rate:,.0f}/s), {result.refused} refused, batch request ms "
-            f"p50 {statistics.median(result.request_ms):.0f} max {max(result.request_ms):.0f}",
+            f"p50 {statistics.median(result.request_ms):.0f} max {max(result.request_ms):.0f}, "
+            f"server CPU {_us(result.cpu_us_per_signal)} us/signal",
             file=sys.stderr,
             flush=True,
         )
@@ -188,6 +214,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| {name} | {listed} | {median:,.0f} | {target:,} | {median / target:.2f} |")
     listed = ", ".join(f"{statistics.median(r.request_ms):,.0f}" for r in runs)
     print(f"| batch request ms (p50) | {listed} | {request:,.0f} | | |")
+    cpus = [r.cpu_us_per_signal for r in runs if r.cpu_us_per_signal is not None]
+    if cpus:
+        listed = ", ".join(f"{v:,.0f}" for v in cpus)
+        print(f"| server CPU us/signal | {listed} | {statistics.median(cpus):,.0f} | | |")
     refused = sum(r.refused for r in runs)
     print()
     print(
