@@ -71,6 +71,7 @@ from alphintra.portfolio.fx import FxRates
 from alphintra.portfolio.valuation import PortfolioValue, account_equity, value_account
 from alphintra.risk.context import OrderRateWindow, RiskContext
 from alphintra.risk.monitors import MonitorLimits, RiskMonitor
+from alphintra.risk.portfolio_bound import PortfolioBound
 from alphintra.risk.pretrade import RiskLimits, check_order
 from alphintra.risk.working_books import WorkingBooks
 from alphintra.venues.capabilities import VenueCapabilities
@@ -170,6 +171,7 @@ class OrderEngine:
         self._valuation: tuple[tuple[int, int], PortfolioValue] | None = None
         self._equity: tuple[int, int, Decimal] | None = None
         self._books: WorkingBooks | None = None
+        self._bound: PortfolioBound | None = None
         self._data_seq = 0
         self.group_commit_events = 512
 
@@ -196,6 +198,9 @@ class OrderEngine:
             books = self._books
             if books is not None:
                 books.on_event(event)
+            bound = self._bound
+            if bound is not None:
+                bound.on_event(event)
             for listener in self._listeners:
                 listener(event)
         return changed
@@ -342,6 +347,8 @@ class OrderEngine:
                 or limits.concentration is not None
             )
             self._books = WorkingBooks(self.state) if needs_books else None
+            portfolio = limits.uses_portfolio or limits.concentration is not None
+            self._bound = PortfolioBound(self.state, limits) if portfolio else None
             self._context = RiskContext(
                 prices=self.state.marks,
                 instruments=self._instruments.get,
@@ -353,6 +360,7 @@ class OrderEngine:
                 order_rate=self._order_rate,
                 default_venue=self.default_venue,
                 books=self._books,
+                bound=self._bound,
             )
             self._context_limits = limits
         return self._context

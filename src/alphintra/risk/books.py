@@ -356,6 +356,10 @@ class Valuation:
             PRICE_UNAVAILABLE, f"no reference price for {instrument_id}: no mark and no order price"
         )
 
+    def mark(self, instrument_id: InstrumentId) -> Decimal | None:
+        """Return the instrument's mark (its reference price), or None."""
+        return self._prices.get(instrument_id)
+
     def known_price(self, instrument_id: InstrumentId) -> Decimal | None:
         """Return the mark, else the position's average price, else None."""
         mark = self._prices.get(instrument_id)

@@ -24,6 +24,7 @@ from alphintra.domain.values import Currency
 from alphintra.risk.correlation import CorrelationView
 
 if TYPE_CHECKING:
+    from alphintra.risk.portfolio_bound import PortfolioBound
     from alphintra.risk.working_books import WorkingBooks
 
 FxConvert = Callable[[Decimal, Currency, Currency], Decimal | None]
@@ -180,3 +181,6 @@ class RiskContext:
     books: WorkingBooks | None = field(default=None, hash=False, compare=False)
     """The account's books kept from its events (for the state the checks are given);
     without them, the checks scan the open orders."""
+    bound: PortfolioBound | None = field(default=None, hash=False, compare=False)
+    """Bounds kept from the account's events (for the state and limits the checks are
+    given) that can show no portfolio limit binds, sparing the exact portfolio checks."""

@@ -416,7 +416,19 @@ class _Call:
             if denial is not None:
                 return denial
         if limits.uses_portfolio or limits.concentration is not None:
-            return self.portfolio()
+            bound = self.ctx.bound
+            if bound is None or bound.state is not self.state or bound.limits is not limits:
+                return self.portfolio()
+            valuation = self.valuation()
+            equity = self.equity()
+            if bound.certifies(
+                self.order, valuation, None if isinstance(equity, Denial) else equity
+            ):
+                return None  # no portfolio check can deny (see `PortfolioBound`)
+            denial = self.portfolio()
+            if not bound.valid or bound.stale:
+                bound.reset(valuation)
+            return denial
         return None
 
     def order_flow(self, now: int) -> Denial | None:

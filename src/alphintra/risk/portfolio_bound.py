@@ -1,0 +1,311 @@
+"""A certificate that no portfolio limit can bind: the pre-trade fast path.
+
+The portfolio checks (concentration, gross and net exposure, leverage, correlated
+clusters, buying power) deny an order only when a worst-case figure with the order
+goes beyond a limit. Every such figure is at most the account's worst-case gross
+exposure with the order, ``G``; and the credit check's requirement and free margin are
+bounded through ``G`` too. `PortfolioBound` keeps, from the engine's events, an upper
+bound ``U`` on ``G`` that costs O(1) per event:
+
+* per instrument, ``units`` bounds its worst-case position: |position| plus the leaves
+  of every order that counts (as in `alphintra.risk.books`), OCO members each in full.
+  A new order adds its quantity; a fill moves a position by at most what it takes off
+  the leaves, and a cancel only removes leaves, so neither can break the bound;
+* each instrument's unit value |price x multiplier x rate| is at most ``cap``, worked
+  out from a ceiling on its mark and on its quote currency's rate. The ceilings are
+  checked against the current mark and rate at every use;
+* ``U = sum(units x cap)``; likewise ``R`` bounds what every order that counts can
+  require of the credit check (its opening charge per unit, at the ceilings).
+
+`certifies` then shows, in O(instruments), that the exact checks would pass: ``U``
+within every exposure, concentration and cluster limit (equity-relative ones at the
+current equity), and ``R`` within the free margin's lower bound ``equity - r x U``
+(``r`` the larger margin rate). It also makes sure no exact check could lack an input
+(a price, a rate, an instrument definition) and so deny for that. Everything is
+compared with a relative margin far above the Decimal rounding of either computation.
+Anything unexpected (an event not seen, a modify, a trigger, a slice's fill, an order in
+an instrument with no ceiling yet, a mark or rate above its ceiling) makes the bound
+invalid; the exact checks then run and `reset` rebuilds it from the state.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Final
+
+from alphintra.domain.account import AccountState, is_execution_parent
+from alphintra.domain.enums import OrderSide
+from alphintra.domain.events import (
+    AnyEvent,
+    MarkUpdated,
+    OrderEvent,
+    OrderFilled,
+    OrderInitialized,
+    OrderModified,
+)
+from alphintra.domain.identifiers import ClientOrderId, InstrumentId
+from alphintra.domain.orders import Order
+from alphintra.domain.values import ONE, ZERO, Currency
+from alphintra.risk.books import Valuation
+from alphintra.risk.denial import Denial
+from alphintra.risk.limits import RiskLimits
+
+HEADROOM: Final = Decimal("1.25")
+"""Ceilings sit this far above the mark and rate they were set from."""
+MARGIN: Final = Decimal("1e-12")
+"""Relative safety margin: far above the Decimal rounding of any sum compared."""
+REBUILD_AFTER: Final = 64
+"""Events after which a bound that no longer vouches is rebuilt (it may be loose)."""
+
+
+class _Ceiling:
+    __slots__ = ("cap", "mark", "multiplier", "quote", "rate")
+
+    def __init__(self, mark: Decimal, rate: Decimal, multiplier: Decimal, quote: Currency) -> None:
+        self.mark = mark
+        self.rate = rate
+        self.multiplier = multiplier
+        self.quote = quote
+        self.cap = mark * multiplier * rate
+
+
+class PortfolioBound:
+    """Upper bounds on one account's worst-case gross exposure and credit requirement."""
+
+    __slots__ = (
+        "_caps",
+        "_ceilings",
+        "_counted",
+        "_fee",
+        "_margin_rate",
+        "_reset_at",
+        "_seen",
+        "exposure",
+        "limits",
+        "requirement",
+        "state",
+        "units",
+        "valid",
+    )
+
+    def __init__(self, state: AccountState, limits: RiskLimits) -> None:
+        self.state = state
+        self.limits = limits
+        credit = limits.buying_power
+        self._fee = credit.fee_rate if credit is not None else ZERO
+        self._margin_rate = (
+            max(credit.long_margin_rate, credit.short_margin_rate) if credit is not None else ZERO
+        )
+        self._caps = _caps(limits)
+        self.units: dict[InstrumentId, Decimal] = {}
+        self._ceilings: dict[InstrumentId, _Ceiling] = {}
+        self._counted: set[ClientOrderId] = set()
+        self.exposure = ZERO
+        """``U``: at least the worst-case gross exposure of every book."""
+        self.requirement = ZERO
+        """``R``: at least what the working orders can require of the credit check."""
+        self.valid = False
+        self._seen = -1
+        self._reset_at = -1
+
+    # Keeping up ---------------------------------------------------------------------
+
+    def on_event(self, event: AnyEvent) -> None:
+        """Fold one event that the state has just applied."""
+        if not self.valid:
+            return
+        self._seen += 1
+        if self._seen != self.state.event_count:
+            self.valid = False
+            return
+        if not isinstance(event, OrderEvent):
+            if type(event) is MarkUpdated:
+                self.valid = False  # marks are checked at use; a snapshot mark is rare
+            return
+        kind = type(event)
+        if kind is OrderInitialized:
+            order = self.state.orders.get(event.client_order_id)
+            if order is not None and not self._is_slice(order):
+                self.valid = self._count(order)
+        elif kind is OrderFilled:
+            if event.client_order_id not in self._counted:
+                self.valid = False  # a slice's fill: its parent's leaves shrink only next
+        elif kind is OrderModified:
+            self.valid = False  # a new quantity or price: rebuild rather than adjust
+
+    def _is_slice(self, order: Order) -> bool:
+        if order.parent_id is None:
+            return False
+        parent = self.state.orders.get(order.parent_id)
+        return parent is not None and is_execution_parent(parent)
+
+    def _count(self, order: Order) -> bool:
+        ceiling = self._ceilings.get(order.instrument_id)
+        if ceiling is None:
+            return False
+        leaves: Decimal = order.quantity - order.filled_quantity
+        if leaves <= 0:
+            return True
+        self._counted.add(order.client_order_id)
+        self.units[order.instrument_id] = self.units.get(order.instrument_id, ZERO) + leaves
+        self.exposure += leaves * ceiling.cap
+        price = order.price if order.price is not None else order.trigger_price
+        self.requirement += leaves * self._charge(order.side, price, ceiling)
+        return True
+
+    def _charge(self, side: OrderSide, price: Decimal | None, ceiling: _Ceiling) -> Decimal:
+        """Return a bound on one unit's opening charge (see `buying_power`), in the base
+        currency, for any mark up to the ceiling."""
+        mark = ceiling.mark
+        if price is None:  # p = v: the drift is nil
+            unit = (self._margin_rate + self._fee) * mark
+        else:
+            size = abs(price)
+            unit = self._margin_rate * mark + size + self._fee * size
+            if side is OrderSide.SELL:
+                unit += mark
+        return unit * ceiling.multiplier * ceiling.rate
+
+    # Rebuilding ---------------------------------------------------------------------
+
+    def reset(self, valuation: Valuation) -> None:
+        """Rebuild the bounds from the state (O(positions + open orders)); stay invalid
+        when some instrument with exposure lacks a positive mark, a rate or a definition."""
+        state = self.state
+        self.valid = False
+        self.units = {}
+        self._ceilings = {}
+        self._counted = set()
+        self.exposure = self.requirement = ZERO
+        for instrument_id, held in state.positions.items():
+            if held.quantity:
+                if not self._ceiling(instrument_id, valuation):
+                    return
+                self.units[instrument_id] = abs(held.quantity)
+                self.exposure += abs(held.quantity) * self._ceilings[instrument_id].cap
+        for order in state.open_orders.values():
+            if self._is_slice(order):
+                continue
+            if order.instrument_id not in self._ceilings and not self._ceiling(
+                order.instrument_id, valuation
+            ):
+                return
+            self._count(order)
+        self._seen = self._reset_at = state.event_count
+        self.valid = True
+
+    def _ceiling(self, instrument_id: InstrumentId, valuation: Valuation) -> bool:
+        mark = valuation.mark(instrument_id)
+        if mark is None or mark <= 0:
+            return False
+        if isinstance(valuation.instrument(instrument_id), Denial):
+            return False
+        contract = valuation.contract(instrument_id)
+        if isinstance(contract, Denial):
+            return False
+        rate = valuation.rate(contract[1])
+        if isinstance(rate, Denial) or rate <= 0:
+            return False
+        self._ceilings[instrument_id] = _Ceiling(
+            mark * HEADROOM,
+            rate if contract[1] == valuation.base else rate * HEADROOM,
+            contract[0],
+            contract[1],
+        )
+        return True
+
+    # Certifying ---------------------------------------------------------------------
+
+    def certifies(
+        self, order: OrderInitialized, valuation: Valuation, equity: Decimal | None
+    ) -> bool:
+        """Return True when no portfolio check could deny ``order`` (applied to the state
+        with every event since, so that its quantity is in the bounds; a slice of an
+        execution parent adds nothing), at the current marks, rates and ``equity``."""
+        if not self.valid or self._seen != self.state.event_count:
+            return False
+        if order.client_order_id not in self._counted:
+            applied = self.state.orders.get(order.client_order_id)
+            if applied is None or not self._is_slice(applied):
+                return False
+        base = valuation.base
+        for ceiling_id, ceiling in self._ceilings.items():
+            mark = valuation.mark(ceiling_id)
+            if mark is None or not 0 < mark <= ceiling.mark:
+                return False
+            if ceiling.quote != base:
+                rate = valuation.rate(ceiling.quote)
+                if isinstance(rate, Denial) or rate > ceiling.rate:
+                    return False
+        limits = self.limits
+        bound = self.exposure * (ONE + MARGIN)
+        fixed, relative = self._caps
+        if fixed is not None and bound > fixed:
+            return False
+        if relative is not None and (equity is None or equity <= 0 or bound > equity * relative):
+            return False
+        credit = limits.buying_power
+        if credit is None:
+            return True
+        cash = cash_size = ZERO
+        for currency, amount in self.state.cash.items():
+            if not amount:
+                continue
+            rate = valuation.rate(currency)
+            if isinstance(rate, Denial):
+                if amount < 0:
+                    return False  # the exact check denies an unconvertible debt
+                continue
+            converted = amount * rate
+            cash += converted
+            cash_size += abs(converted)
+        # Free margin is cash plus, per position, (1 - long rate) x its value when long
+        # and -(1 + short rate) x its absolute value when short.
+        long_side = short_side = ZERO
+        for instrument_id, held in self.state.positions.items():
+            quantity = held.quantity
+            if quantity > 0:
+                long_side += quantity * self._ceilings[instrument_id].cap
+            elif quantity < 0:
+                short_side -= quantity * self._ceilings[instrument_id].cap
+        used = short_side * (ONE + credit.short_margin_rate)
+        if credit.long_margin_rate > ONE:
+            used += long_side * (credit.long_margin_rate - ONE)
+        slack = (cash_size + long_side + short_side + self.requirement) * MARGIN
+        return self.requirement + slack <= cash - used - slack
+
+    @property
+    def stale(self) -> bool:
+        """Return True when the bounds have loosened over many events since the rebuild
+        (cancels and closing fills leave them high)."""
+        return self.state.event_count - self._reset_at >= REBUILD_AFTER
+
+
+def _caps(limits: RiskLimits) -> tuple[Decimal | None, Decimal | None]:
+    """Return the smallest absolute and the smallest equity-relative portfolio limit."""
+    fixed: list[Decimal] = []
+    relative: list[Decimal] = []
+    exposure = limits.exposure
+    if exposure is not None:
+        for value in (exposure.max_gross_exposure, exposure.max_net_exposure):
+            if value is not None:
+                fixed.append(value)
+        if exposure.max_leverage is not None:
+            relative.append(exposure.max_leverage)
+    concentration = limits.concentration
+    if concentration is not None:
+        for value in (
+            concentration.max_per_instrument,
+            concentration.max_per_sector,
+            concentration.max_per_asset_class,
+            concentration.max_per_venue,
+        ):
+            if value is not None:
+                relative.append(value)
+    correlation = limits.correlation
+    if correlation is not None:
+        if correlation.max_cluster_exposure is not None:
+            fixed.append(correlation.max_cluster_exposure)
+        if correlation.max_cluster_fraction is not None:
+            relative.append(correlation.max_cluster_fraction)
+    return (min(fixed) if fixed else None, min(relative) if relative else None)
