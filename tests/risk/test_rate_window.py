@@ -51,6 +51,11 @@ def _replay(horizon: int, events: list[Event]) -> int:
             )
             assert counted == expected
             compared += 1
+        for where in (None, *VENUES):
+            assert window.sent_after(after, where) == (
+                window.orders_after(after, where),
+                window.messages_after(after, where),
+            )
     return compared
 
 

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Final
 
 from alphintra.domain.account import AccountState
-from alphintra.domain.values import ZERO, Currency
+from alphintra.domain.values import ONE, ZERO, Currency
 from alphintra.portfolio.fx import FxRates
 
 
@@ -81,17 +82,15 @@ def account_equity(state: AccountState, fx: FxRates) -> Decimal:
     Decimal; only the realised and unrealised P&L and the fees are not worked out.
     """
     base = state.base_currency
-    rates: dict[Currency, Decimal | None] = {}
+    rates: dict[Currency, Decimal | None] = {base: ONE}  # fx.rate(base, base) is ONE
     cash = ZERO
     for currency, amount in state.cash.items():
         if not amount:
             cash += ZERO
             continue
-        rate = (
-            rates[currency]
-            if currency in rates
-            else rates.setdefault(currency, fx.rate(currency, base))
-        )
+        rate = rates.get(currency, _UNKNOWN)
+        if rate is _UNKNOWN:
+            rate = rates[currency] = fx.rate(currency, base)
         cash += ZERO if rate is None else amount * rate
     positions_value = ZERO
     marks = state.marks
@@ -107,10 +106,12 @@ def account_equity(state: AccountState, fx: FxRates) -> Decimal:
             positions_value += ZERO
             continue
         currency = position.currency
-        rate = (
-            rates[currency]
-            if currency in rates
-            else rates.setdefault(currency, fx.rate(currency, base))
-        )
+        rate = rates.get(currency, _UNKNOWN)
+        if rate is _UNKNOWN:
+            rate = rates[currency] = fx.rate(currency, base)
         positions_value += ZERO if rate is None else amount * rate
     return cash + positions_value
+
+
+_UNKNOWN: Final = Decimal("NaN")
+"""A marker: no rate looked up yet (NaN is never a rate)."""

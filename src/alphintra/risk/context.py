@@ -60,8 +60,12 @@ class _Series:
             ts = stamps[-1]  # a clock step back must not unsort the series
         stamps.append(ts)
         self._floor = ts - horizon_ns
-        if len(stamps) - self._start < _COMPACT_AT:
-            return
+        if len(stamps) - self._start >= _COMPACT_AT:
+            self.trim()
+
+    def trim(self) -> None:
+        """Find the horizon, and drop the stamps beyond it when they are many."""
+        stamps = self._ts
         start = bisect_right(stamps, self._floor, self._start)
         if start >= _COMPACT_AT // 2 and start * 2 >= len(stamps):
             del stamps[:start]
@@ -106,11 +110,22 @@ class OrderRateWindow:
     def record_order(self, ts_ns: int, venue: VenueId | None) -> None:
         """Record a new order (and its message) sent at ``ts_ns``."""
         horizon = self.horizon_ns
-        self._orders.add(ts_ns, horizon)
-        self._messages.add(ts_ns, horizon)
-        if venue is not None:
-            self._venue(self._venue_orders, venue).add(ts_ns, horizon)
-            self._venue(self._venue_messages, venue).add(ts_ns, horizon)
+        if venue is None:
+            targets: tuple[_Series, ...] = (self._orders, self._messages)
+        else:
+            targets = (
+                self._orders,
+                self._messages,
+                self._venue(self._venue_orders, venue),
+                self._venue(self._venue_messages, venue),
+            )
+        for series in targets:  # `_Series.add`, inline: this runs for every order
+            stamps = series._ts
+            ts = ts_ns if not stamps or ts_ns >= stamps[-1] else stamps[-1]
+            stamps.append(ts)
+            series._floor = ts - horizon
+            if len(stamps) - series._start >= _COMPACT_AT:
+                series.trim()
 
     def record_message(self, ts_ns: int, venue: VenueId | None) -> None:
         """Record a request other than a new order (cancel, modify) sent at ``ts_ns``."""
@@ -131,6 +146,20 @@ class OrderRateWindow:
             return self._orders.count_after(after_ns)
         found = self._venue_orders.get(venue)
         return 0 if found is None else found.count_after(after_ns)
+
+    def sent_after(self, after_ns: int, venue: VenueId | None = None) -> tuple[int, int]:
+        """Return ``(orders_after(after_ns, venue), messages_after(after_ns, venue))``."""
+        if venue is None:
+            found: tuple[_Series | None, _Series | None] = (self._orders, self._messages)
+        else:
+            found = (self._venue_orders.get(venue), self._venue_messages.get(venue))
+        counts = [0, 0]
+        for index, series in enumerate(found):
+            if series is not None:
+                stamps, floor = series._ts, series._floor
+                cutoff = after_ns if after_ns > floor else floor
+                counts[index] = len(stamps) - bisect_right(stamps, cutoff, series._start)
+        return counts[0], counts[1]
 
     def messages_after(self, after_ns: int, venue: VenueId | None = None) -> int:
         """Return the messages recorded after ``after_ns`` (all venues, or one venue)."""

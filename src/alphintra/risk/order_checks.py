@@ -210,9 +210,9 @@ def check_throttle(
 ) -> Denial | None:
     """Deny an order that would exceed the order or message rate (account-wide, or of
     ``venue``) over the rolling window ending now."""
-    after = now_ns - throttle.window_ms * NANOS_PER_MILLI
+    orders, messages = rate.sent_after(now_ns - throttle.window_ms * NANOS_PER_MILLI, venue)
     if throttle.max_orders is not None:
-        sent = rate.orders_after(after, venue)
+        sent = orders
         if sent >= throttle.max_orders:
             return Denial(
                 ACCOUNT_ORDER_RATE if venue is None else VENUE_ORDER_RATE,
@@ -220,7 +220,7 @@ def check_throttle(
                 f"ms; the limit is {throttle.max_orders}",
             )
     if throttle.max_messages is not None:
-        sent = rate.messages_after(after, venue)
+        sent = messages
         if sent >= throttle.max_messages:
             return Denial(
                 ACCOUNT_MESSAGE_RATE if venue is None else VENUE_MESSAGE_RATE,

@@ -309,12 +309,8 @@ class _Call:
         (`side_reach`; from the books when they are at hand, by the same sums)."""
         found = self._reach
         if found is None:
-            if (
-                self._before is None
-                and not self.limits.uses_portfolio
-                and (self.ctx.books is None or self.tracked() is None)
-            ):
-                found = side_reach(self.state, self.order)
+            if self._before is None and (self.ctx.books is None or self.tracked() is None):
+                found = side_reach(self.state, self.order)  # a scan of one side is cheapest
             else:
                 before = self.before()
                 p = before.position
