@@ -196,10 +196,10 @@ class OrderEngine:
         if changed:
             self.journal.append(event)
             books = self._books
-            if books is not None:
+            if books is not None and books.active:
                 books.on_event(event)
             bound = self._bound
-            if bound is not None:
+            if bound is not None and bound.valid:
                 bound.on_event(event)
             for listener in self._listeners:
                 listener(event)

@@ -281,9 +281,13 @@ class TradingEngine(SorEngine):
         if monitor is None:
             return
         mark = self.state.marks[data.instrument_id]
-        self._act(monitor.on_price(data.instrument_id, data.ts, mark))
-        if self._watches_equity(monitor) and self.state.positions:
-            self._act(monitor.on_equity(data.ts, self.equity()))
+        actions = monitor.on_price(data.instrument_id, data.ts, mark)
+        if actions:
+            self._act(actions)
+        if self.state.positions and self._watches_equity(monitor):
+            actions = monitor.on_equity(data.ts, self.equity())
+            if actions:
+                self._act(actions)
 
     def on_venue_event(self, event: OrderEvents) -> bool:
         """Apply one execution report, then run the equity monitors after a fill."""
@@ -295,7 +299,9 @@ class TradingEngine(SorEngine):
             and type(event) is OrderFilled
             and self._watches_equity(monitor)
         ):
-            self._act(monitor.on_equity(event.ts_event, self.equity()))
+            actions = monitor.on_equity(event.ts_event, self.equity())
+            if actions:
+                self._act(actions)
         return changed
 
     def on_timer(self, ts: int) -> None:

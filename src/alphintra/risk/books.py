@@ -356,6 +356,11 @@ class Valuation:
             PRICE_UNAVAILABLE, f"no reference price for {instrument_id}: no mark and no order price"
         )
 
+    @property
+    def prices(self) -> Mapping[InstrumentId, Decimal]:
+        """Return the marks (reference prices) this valuation uses."""
+        return self._prices
+
     def mark(self, instrument_id: InstrumentId) -> Decimal | None:
         """Return the instrument's mark (its reference price), or None."""
         return self._prices.get(instrument_id)

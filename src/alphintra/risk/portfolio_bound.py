@@ -54,6 +54,7 @@ HEADROOM: Final = Decimal("1.25")
 """Ceilings sit this far above the mark and rate they were set from."""
 MARGIN: Final = Decimal("1e-12")
 """Relative safety margin: far above the Decimal rounding of any sum compared."""
+_WITH_MARGIN: Final = ONE + MARGIN
 REBUILD_AFTER: Final = 64
 """Events after which a bound that no longer vouches is rebuilt (it may be loose)."""
 
@@ -229,8 +230,9 @@ class PortfolioBound:
             if applied is None or not self._is_slice(applied):
                 return False
         base = valuation.base
+        marks = valuation.prices
         for ceiling_id, ceiling in self._ceilings.items():
-            mark = valuation.mark(ceiling_id)
+            mark = marks.get(ceiling_id)
             if mark is None or not 0 < mark <= ceiling.mark:
                 return False
             if ceiling.quote != base:
@@ -238,7 +240,7 @@ class PortfolioBound:
                 if isinstance(rate, Denial) or rate > ceiling.rate:
                     return False
         limits = self.limits
-        bound = self.exposure * (ONE + MARGIN)
+        bound = self.exposure * _WITH_MARGIN
         fixed, relative = self._caps
         if fixed is not None and bound > fixed:
             return False
@@ -251,7 +253,7 @@ class PortfolioBound:
         for currency, amount in self.state.cash.items():
             if not amount:
                 continue
-            rate = valuation.rate(currency)
+            rate = ONE if currency == base else valuation.rate(currency)
             if isinstance(rate, Denial):
                 if amount < 0:
                     return False  # the exact check denies an unconvertible debt
@@ -268,8 +270,8 @@ class PortfolioBound:
                 long_side += quantity * self._ceilings[instrument_id].cap
             elif quantity < 0:
                 short_side -= quantity * self._ceilings[instrument_id].cap
-        used = short_side * (ONE + credit.short_margin_rate)
-        if credit.long_margin_rate > ONE:
+        used = short_side * (ONE + credit.short_margin_rate) if short_side else ZERO
+        if long_side and credit.long_margin_rate > ONE:
             used += long_side * (credit.long_margin_rate - ONE)
         slack = (cash_size + long_side + short_side + self.requirement) * MARGIN
         return self.requirement + slack <= cash - used - slack

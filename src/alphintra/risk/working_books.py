@@ -97,6 +97,11 @@ class WorkingBooks:
         self._next = len(self.state.open_orders)
         self._seen = self.state.event_count
 
+    @property
+    def active(self) -> bool:
+        """Return True while the books keep up with the events (False once paused)."""
+        return self._seen >= 0
+
     def pause(self) -> None:
         """Stop keeping up (cheap while there are few orders to scan); the next query
         rebuilds the books from the state."""
