@@ -200,11 +200,11 @@ def build_runtime(settings: Settings, env: dict[str, str]) -> Runtime:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         feed = open_feed(settings.market_data_dir)
-        collector = CollectorTuning.start()  # after the feed's history is loaded
         task = asyncio.create_task(run_feed(settings, service, portal, quotes, feed))
         checkpoints = _start_checkpointer(settings)
         service.start_live()
         reports = asyncio.create_task(daily_reports.run()) if daily_reports else None
+        collector = CollectorTuning.start()  # after the feed's history is loaded
         try:
             yield
         finally:
@@ -266,7 +266,6 @@ GC_GEN0_THRESHOLD = 50_000
 """Allocations between two young-generation collections while serving (Python: 700)."""
 
 
-@dataclass(frozen=True, slots=True)
 class CollectorTuning:
     """Python's cyclic garbage collector set up for serving, undone by ``stop``.
 
@@ -276,24 +275,32 @@ class CollectorTuning:
     every `GC_GEN0_THRESHOLD` allocations instead of every 700: a request allocates
     thousands of short-lived objects, and reference counting frees nearly all of them
     (the collector only reclaims cycles). Under load this takes about a quarter of the
-    CPU time per signal off (``bench/batch_throughput.py``).
+    CPU time per signal off (``bench/batch_throughput.py``). Services started in one
+    process (tests) share the tuning: the last to stop restores the collector.
     """
 
-    threshold: tuple[int, int, int]
+    _active = 0
+    _previous: tuple[int, int, int] | None = None
 
     @classmethod
     def start(cls) -> CollectorTuning:
         """Collect once, freeze what survives, raise the young-generation threshold."""
-        previous = gc.get_threshold()
-        gc.collect()
-        gc.freeze()
-        gc.set_threshold(max(previous[0], GC_GEN0_THRESHOLD), previous[1], previous[2])
-        return cls(previous)
+        if cls._active == 0:
+            previous = cls._previous = gc.get_threshold()
+            gc.collect()
+            gc.freeze()
+            gc.set_threshold(max(previous[0], GC_GEN0_THRESHOLD), previous[1], previous[2])
+        cls._active += 1
+        return cls()
 
     def stop(self) -> None:
         """Give the frozen objects back to the collector and restore the thresholds."""
-        gc.unfreeze()
-        gc.set_threshold(*self.threshold)
+        cls = type(self)
+        cls._active -= 1
+        if cls._active == 0 and cls._previous is not None:
+            gc.unfreeze()
+            gc.set_threshold(*cls._previous)
+            cls._previous = None
 
 
 async def run_feed(
