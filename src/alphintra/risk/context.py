@@ -150,16 +150,20 @@ class OrderRateWindow:
     def sent_after(self, after_ns: int, venue: VenueId | None = None) -> tuple[int, int]:
         """Return ``(orders_after(after_ns, venue), messages_after(after_ns, venue))``."""
         if venue is None:
-            found: tuple[_Series | None, _Series | None] = (self._orders, self._messages)
+            orders: _Series | None = self._orders
+            messages: _Series | None = self._messages
         else:
-            found = (self._venue_orders.get(venue), self._venue_messages.get(venue))
-        counts = [0, 0]
-        for index, series in enumerate(found):
-            if series is not None:
-                stamps, floor = series._ts, series._floor
-                cutoff = after_ns if after_ns > floor else floor
-                counts[index] = len(stamps) - bisect_right(stamps, cutoff, series._start)
-        return counts[0], counts[1]
+            orders, messages = self._venue_orders.get(venue), self._venue_messages.get(venue)
+        sent_orders = sent_messages = 0
+        if orders is not None:
+            stamps, floor = orders._ts, orders._floor
+            cutoff = after_ns if after_ns > floor else floor
+            sent_orders = len(stamps) - bisect_right(stamps, cutoff, orders._start)
+        if messages is not None:
+            stamps, floor = messages._ts, messages._floor
+            cutoff = after_ns if after_ns > floor else floor
+            sent_messages = len(stamps) - bisect_right(stamps, cutoff, messages._start)
+        return sent_orders, sent_messages
 
     def messages_after(self, after_ns: int, venue: VenueId | None = None) -> int:
         """Return the messages recorded after ``after_ns`` (all venues, or one venue)."""

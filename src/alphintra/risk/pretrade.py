@@ -25,6 +25,13 @@ and the REDUCING state let such orders through, so risk can always be cut.
 Child orders (iceberg slices, bracket exits) and reduce-only orders are exempt from
 the price collar, duplicate and rate checks: they are protective traffic (a stop-loss
 is often far from the market), and they cannot add risk.
+
+Speed. The context may carry two caches kept from the account's events (the engine
+provides both): `WorkingBooks`, the books without a scan of every open order, and
+`PortfolioBound`, which can show that no check of steps 5 (beyond the position limits)
+and 6 can deny, sparing them. Neither changes an answer: with or without them the same
+order gets the same denial, code and reason (``tests/risk/test_pretrade_reference.py``
+holds the checks as they were before either existed, and compares).
 """
 
 from __future__ import annotations
@@ -224,7 +231,8 @@ class _Call:
         if tracker is None or tracker.state is not self.state:
             return None
         if len(self.state.open_orders) < tracker.track_from:
-            tracker.pause()
+            if tracker.active:
+                tracker.pause()
             return None
         return tracker
 
