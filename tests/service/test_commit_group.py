@@ -107,3 +107,25 @@ def test_a_caller_that_goes_away_does_not_strand_the_others() -> None:
     # The leaver's work still ran and is durable: it may have been a signal the caller
     # will post again, and the signal ID makes that repeat harmless.
     assert ledger.commits == [[1, 2]]
+
+
+@pytest.mark.parametrize(("rounds", "commits"), [(2, [[1, 2]]), (0, [[1], [2]])])
+def test_an_item_arriving_a_loop_round_later_joins_while_the_group_gathers(
+    rounds: int, commits: list[list[int]]
+) -> None:
+    ledger = Ledger()
+
+    async def scenario() -> list[int]:
+        group: CommitGroup[int] = CommitGroup(asyncio.Lock(), ledger.dispatch, rounds)
+        first = asyncio.ensure_future(group.run(partial(ledger.work, 1)))
+        await asyncio.sleep(0)  # the next request is parsed one loop round later
+        second = asyncio.ensure_future(group.run(partial(ledger.work, 2)))
+        return list(await asyncio.gather(first, second))
+
+    assert asyncio.run(scenario()) == [10, 20]
+    assert ledger.commits == commits
+
+
+def test_gather_rounds_must_not_be_negative() -> None:
+    with pytest.raises(ValueError, match="gather_rounds must not be negative, got -1"):
+        CommitGroup(asyncio.Lock(), Ledger().dispatch, -1)
