@@ -28,6 +28,64 @@ def test_sqlite_journal_uses_wal_and_normal_sync_by_default(tmp_path: Path) -> N
     journal.close()
 
 
+def _events_layout(path: Path) -> tuple[str, list[str]]:
+    conn = sqlite3.connect(path)
+    sql = conn.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'journal_events'"
+    ).fetchone()[0]
+    indexes = [
+        row[0]
+        for row in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'journal_events'"
+        )
+    ]
+    conn.close()
+    return sql, indexes
+
+
+def test_sqlite_journal_events_rowid_table_refuses_a_second_event_at_one_seq(
+    tmp_path: Path,
+) -> None:
+    journal = SqliteJournal(tmp_path / "j.db")
+    journal.append(funded(A, 1))
+    journal.commit()
+    sql, indexes = _events_layout(tmp_path / "j.db")
+    assert "WITHOUT ROWID" not in sql.upper()
+    assert "journal_events_stream_seq" in indexes
+    with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
+        journal._conn.execute(
+            "INSERT INTO journal_events (account_id, seq, event_type, payload, prev_hash, hash)"
+            " VALUES (?, 1, 'x', x'00', x'00', x'00')",
+            (A,),
+        )
+    journal.close()
+
+
+def test_sqlite_journal_keeps_an_earlier_without_rowid_layout(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    conn.execute(
+        "CREATE TABLE journal_events (account_id TEXT NOT NULL, seq INTEGER NOT NULL"
+        " CHECK (seq >= 1), event_type TEXT NOT NULL, payload BLOB NOT NULL,"
+        " prev_hash BLOB NOT NULL, hash BLOB NOT NULL, PRIMARY KEY (account_id, seq))"
+        " WITHOUT ROWID"
+    )
+    conn.commit()
+    conn.close()
+    journal = SqliteJournal(path)
+    for k in range(1, 4):
+        journal.append(funded(A, k))
+    journal.commit()
+    journal.close()
+    sql, indexes = _events_layout(path)
+    assert "WITHOUT ROWID" in sql.upper()
+    assert indexes == []  # the primary key is the index; no second one was added
+    reopened = SqliteJournal(path)
+    assert [row.seq for row in reopened.read_rows(A)] == [1, 2, 3]
+    assert verify(reopened, A).ok
+    reopened.close()
+
+
 def test_sqlite_journal_url_synchronous_full_accepted(tmp_path: Path) -> None:
     journal = open_journal(f"sqlite:///{tmp_path}/j.db?synchronous=full")
     assert isinstance(journal, SqliteJournal)
