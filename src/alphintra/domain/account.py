@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typing
 from decimal import Decimal
-from typing import Final, cast
+from typing import Final
 
 from alphintra.domain.enums import OrderSide, OrderStatus, OrderType, TradingState
 from alphintra.domain.events import (
@@ -107,7 +107,7 @@ class AccountState:
         """Fold one event into the state; return False when it changed nothing (duplicate)."""
         self.event_count += 1
         if type(event) in _ORDER_EVENT_TYPES or isinstance(event, OrderEvent):
-            return self._apply_order_event(cast(OrderEvent, event))
+            return self._apply_order_event(event)  # type: ignore[arg-type]
         if type(event) is AccountFunded:
             self.cash_version += 1
             self.cash[event.currency] = self.cash.get(event.currency, ZERO) + event.amount

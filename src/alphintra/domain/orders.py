@@ -8,7 +8,7 @@ table raises ``InvalidTransition`` naming both states.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Final, cast
+from typing import Final
 
 from alphintra.domain.enums import (
     ContingencyType,
@@ -287,7 +287,7 @@ class Order:
                 target = S.PARTIALLY_FILLED
         elif target in _PENDING_STATES and state not in _PENDING_STATES:
             self.status_before_pending = state
-        self.status = cast(OrderStatus, target)
+        self.status = target  # type: ignore[assignment]
         self.last_event_ts = event.ts_event
         return True
 

@@ -17,7 +17,6 @@ import msgspec
 
 from alphintra.domain.account import AccountState, UnknownOrderError, is_execution_parent
 from alphintra.domain.commands import (
-    BracketRequest,
     CancelAtVenue,
     ModifyAtVenue,
     OrderRequest,
@@ -64,9 +63,8 @@ from alphintra.domain.orders import InvalidTransition, Order, OverfillError
 from alphintra.domain.registry import InstrumentRegistry
 from alphintra.domain.values import Currency, Price, Quantity
 from alphintra.engine.clock import Clock
-from alphintra.orders.brackets import build_bracket, exit_requests
 from alphintra.orders.emulator import MoveTrigger, OrderEmulator, Release
-from alphintra.orders.factory import OrderValidationError, build_order, check_bracket_prices
+from alphintra.orders.factory import OrderValidationError, build_order
 from alphintra.portfolio.fx import FxRates
 from alphintra.portfolio.valuation import PortfolioValue, account_equity, value_account
 from alphintra.risk.context import OrderRateWindow, RiskContext
@@ -78,6 +76,16 @@ from alphintra.venues.capabilities import VenueCapabilities
 
 EMULATOR_VENUE_ORDER_ID = VenueOrderId("EMULATED")
 _FX_SOURCES = frozenset({AssetClass.FX, AssetClass.CRYPTO})
+_CLOSED_STATES = frozenset(status for status in OrderStatus if status.is_closed)
+# Enum members read on hot paths, as constants: an enum class attribute is slow.
+_OCO = ContingencyType.OCO
+_OTO = ContingencyType.OTO
+_NEW = OrderStatus.NEW
+_ACCEPTED = OrderStatus.ACCEPTED
+_FILLED = OrderStatus.FILLED
+_PENDING_CANCEL = OrderStatus.PENDING_CANCEL
+_PENDING_MODIFY = OrderStatus.PENDING_MODIFY
+_SPOT = InstrumentKind.SPOT
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
 _E = TypeVar("_E", bound="OrderEngine")
@@ -288,28 +296,38 @@ class OrderEngine:
             )
         return venue
 
-    @_ids_back_on_refusal
     def submit(self, request: OrderRequest) -> Order:
         """Validate, risk-check and release one order; return it (possibly DENIED).
 
         A client order ID that already exists returns the existing order unchanged.
         Raise ``OrderValidationError`` for a malformed request; nothing is recorded.
         """
-        existing = self._existing(request.client_order_id)
-        if existing is not None:
-            return existing
-        instrument = self.instrument(request.instrument_id)
-        venue = self._venue_for(request, instrument)
-        init = build_order(
-            request,
-            instrument,
-            account_id=self.account_id,
-            client_order_id=request.client_order_id or self.next_client_order_id(),
-            venue=venue,
-            native_types=self.venues[venue].order_types,
-            ts=self.clock.now_ns(),
-        )
-        return self._create_and_release(init, instrument)
+        client_order_id = request.client_order_id
+        if client_order_id is not None:
+            existing = self.state.orders.get(client_order_id)
+            if existing is not None:
+                return existing
+        # As _ids_back_on_refusal, inline: a refused request gives back the ID it drew.
+        id_seq, recorded = self._id_seq, len(self._inits)
+        try:
+            instrument = self._instruments.get(request.instrument_id) or self.instrument(
+                request.instrument_id
+            )
+            venue = self._venue_for(request, instrument)
+            init = build_order(
+                request,
+                instrument,
+                account_id=self.account_id,
+                client_order_id=client_order_id or self.next_client_order_id(),
+                venue=venue,
+                native_types=self.venues[venue].order_types,
+                ts=self.clock.now_ns(),
+            )
+            return self._create_and_release(init, instrument)
+        except OrderValidationError:
+            if len(self._inits) == recorded:
+                self._id_seq = id_seq
+            raise
 
     def _existing(self, client_order_id: ClientOrderId | None) -> Order | None:
         if client_order_id is None:
@@ -381,7 +399,10 @@ class OrderEngine:
     def _risk_and_release(
         self, order: Order, init: OrderInitialized, instrument: Instrument
     ) -> bool:
-        denial = check_order(init, instrument, self.state, self.limits, self._risk_context())
+        context = self._context
+        if context is None or self._context_limits is not self.limits:
+            context = self._risk_context()
+        denial = check_order(init, instrument, self.state, self.limits, context)
         if denial is not None:
             self._deny(order, denial.code, denial.reason)
             return False
@@ -415,7 +436,7 @@ class OrderEngine:
             )
         )
         if not order.emulated:
-            if order.contingency is ContingencyType.OCO and not self._venue_handles_oco(order):
+            if order.contingency is _OCO and not self._venue_handles_oco(order):
                 # The engine works this OCO link itself; the venue must not also do so.
                 init = msgspec.structs.replace(
                     init, contingency=ContingencyType.NONE, order_list_id=None
@@ -436,53 +457,18 @@ class OrderEngine:
         else:
             self.emulator.track(order, instrument)
 
-    @_ids_back_on_refusal
-    def submit_bracket(self, request: BracketRequest) -> list[Order]:
-        """Submit an entry with a stop-loss and/or take-profit that activate on its fills.
-
-        Return the entry followed by its children. All three are validated before
-        anything is recorded.
-        """
-        entry_request = request.entry
-        existing = self._existing(entry_request.client_order_id)
-        if existing is not None:
-            return [existing, *(self.state.orders[c] for c in existing.linked_ids)]
-        instrument = self.instrument(entry_request.instrument_id)
-        check_bracket_prices(request, self.state.marks.get(instrument.id))
-        venue = self._venue_for(entry_request, instrument)
-        native = self.venues[venue].order_types
-        ts = self.clock.now_ns()
-        entry_id = entry_request.client_order_id or self.next_client_order_id()
-        child_ids = tuple(self.next_client_order_id() for _ in exit_requests(request))
-        entry, *children = build_bracket(
-            request,
-            instrument,
-            account_id=self.account_id,
-            entry_id=entry_id,
-            child_ids=child_ids,
-            venue=venue,
-            native_types=native,
-            ts=ts,
-        )
-        for init in (entry, *children):
-            self._inits[init.client_order_id] = init
-            self._emit(init)
-        entry_order = self.state.orders[entry_id]
-        self._risk_and_release(entry_order, entry, instrument)
-        return [entry_order, *(self.state.orders[c] for c in child_ids)]
-
     def cancel(self, client_order_id: ClientOrderId, reason: str = "") -> bool:
         """Request cancellation; return False when the order is already closed.
 
         Raise ``UnknownOrderError`` for an order this account does not have.
         """
         order = self._order(client_order_id)
-        if order.status.is_closed or order.status is OrderStatus.PENDING_CANCEL:
+        if order.status in _CLOSED_STATES or order.status is _PENDING_CANCEL:
             return False
         ts = self.clock.now_ns()
         if (
-            order.status is OrderStatus.NEW
-            or (order.emulated and order.status is OrderStatus.ACCEPTED)
+            order.status is _NEW
+            or (order.emulated and order.status is _ACCEPTED)
             or is_execution_parent(order)  # partly filled too: the venue holds only slices
         ):
             # Held by the engine (bracket child, emulated trigger, iceberg parent).
@@ -535,7 +521,7 @@ class OrderEngine:
         order = self._order(client_order_id)
         if order.status.is_closed:
             return False
-        if order.status in (OrderStatus.PENDING_MODIFY, OrderStatus.PENDING_CANCEL):
+        if order.status in (_PENDING_MODIFY, _PENDING_CANCEL):
             raise OrderValidationError(
                 "CHANGE_PENDING",
                 f"order {client_order_id} is {order.status}: wait for the venue's answer",
@@ -563,11 +549,9 @@ class OrderEngine:
         ):
             raise OrderValidationError("INVALID_MODIFY", f"{order.order_type} has no trigger price")
         ts = self.clock.now_ns()
-        if order.status is OrderStatus.NEW or (
-            order.emulated and order.status is OrderStatus.ACCEPTED
-        ):
+        if order.status is _NEW or (order.emulated and order.status is _ACCEPTED):
             self._emit(self._modified(order, ts, new_quantity, new_price, new_trigger))
-            if new_trigger is not None and order.status is OrderStatus.ACCEPTED:
+            if new_trigger is not None and order.status is _ACCEPTED:
                 # A trailing stop then trails from the stop set here, as after a restart:
                 # the best price seen before is not in the journal.
                 self.emulator.track(order, instrument)
@@ -606,7 +590,7 @@ class OrderEngine:
         self.state.marks[instrument_id] = mark
         self._data_seq += 1
         instrument = self._instruments.get(instrument_id) or self.instrument(instrument_id)
-        if instrument.asset_class in _FX_SOURCES and instrument.kind is InstrumentKind.SPOT:
+        if instrument.asset_class in _FX_SOURCES and instrument.kind is _SPOT:
             self.fx.update(instrument.base_currency, instrument.quote_currency, mark)
         if self.emulator.watches(instrument_id):
             for action in self.emulator.on_market_data(data):
@@ -659,21 +643,22 @@ class OrderEngine:
         order = self.state.orders[event.client_order_id]
         if type(event) is OrderFilled:
             self._after_fill(order, event)
-        elif order.status.is_closed:
+        elif order.status in _CLOSED_STATES:
             self._after_close(order)
         return True
 
     # Contingencies and execution parents ---------------------------------------
 
     def _after_fill(self, order: Order, fill: OrderFilled) -> None:
-        if not self.state.position_quantity(fill.instrument_id):
+        position = self.state.positions.get(fill.instrument_id)
+        if position is None or not position.quantity:
             # A flat position needs no protection: reduce-only orders would only
             # ever open a new one if they stayed. A venue with native OCO cancels the
             # siblings of a filled member itself; a second cancel would be refused.
             cancelled_by_venue = (
                 order.linked_ids
-                if order.status is OrderStatus.FILLED
-                and order.contingency is ContingencyType.OCO
+                if order.status is _FILLED
+                and order.contingency is _OCO
                 and self._venue_handles_oco(order)
                 else ()
             )
@@ -690,24 +675,20 @@ class OrderEngine:
             if parent is not None and is_execution_parent(parent):
                 self._mirror_fill(parent, order, fill)
                 return
-        if order.contingency is ContingencyType.OTO:
+        if order.contingency is _OTO:
             self._activate_children(order)
-        elif order.contingency is ContingencyType.OCO and not self._venue_handles_oco(order):
+        elif order.contingency is _OCO and not self._venue_handles_oco(order):
             self._update_siblings(order, fill)
 
     def _after_close(self, order: Order) -> None:
-        if order.contingency is ContingencyType.OTO and not order.filled_quantity:
+        if order.contingency is _OTO and not order.filled_quantity:
             for child_id in order.linked_ids:
                 child = self.state.orders[child_id]
-                if child.status is OrderStatus.NEW:
+                if child.status is _NEW:
                     self._emit(
                         self._cancelled(child, self.clock.now_ns(), "parent closed unfilled")
                     )
-        if (
-            order.parent_id is not None
-            and self._is_slice(order)
-            and order.status is not (OrderStatus.FILLED)
-        ):
+        if order.parent_id is not None and self._is_slice(order) and order.status is not (_FILLED):
             parent = self.state.orders[order.parent_id]
             if parent.is_open:
                 self._emit(self._cancelled(parent, self.clock.now_ns(), "working slice closed"))
@@ -728,12 +709,12 @@ class OrderEngine:
         if not filled:
             for child_id in entry.linked_ids:
                 child = self.state.orders[child_id]
-                if child.status is OrderStatus.NEW:
+                if child.status is _NEW:
                     self._emit(self._cancelled(child, self.clock.now_ns(), "nothing to protect"))
             return
         for child_id in entry.linked_ids:
             child = self.state.orders[child_id]
-            if child.status is OrderStatus.NEW:
+            if child.status is _NEW:
                 if child.quantity != filled:
                     self._emit(self._modified(child, self.clock.now_ns(), filled, None, None))
                 # Release the child as it stands now: resized, and with any price or
@@ -750,7 +731,7 @@ class OrderEngine:
             elif (
                 child.is_open
                 and child.quantity != filled
-                and child.status not in (OrderStatus.PENDING_MODIFY, OrderStatus.PENDING_CANCEL)
+                and child.status not in (_PENDING_MODIFY, _PENDING_CANCEL)
             ):
                 # A resize already in flight is superseded by the next fill's resize; a
                 # child being cancelled is going away (if the venue refuses the cancel,
@@ -768,12 +749,12 @@ class OrderEngine:
     def _update_siblings(self, order: Order, fill: OrderFilled) -> None:
         for sibling_id in order.linked_ids:
             sibling = self.state.orders[sibling_id]
-            if not sibling.is_open or sibling.status is OrderStatus.PENDING_CANCEL:
+            if not sibling.is_open or sibling.status is _PENDING_CANCEL:
                 continue
             remaining = sibling.quantity - fill.last_quantity
-            if order.status is OrderStatus.FILLED or remaining <= sibling.filled_quantity:
+            if order.status is _FILLED or remaining <= sibling.filled_quantity:
                 self.cancel(sibling_id, "OCO sibling filled")
-            elif sibling.status is not OrderStatus.PENDING_MODIFY:
+            elif sibling.status is not _PENDING_MODIFY:
                 self.modify(sibling_id, quantity=remaining)
 
     def _next_slice(self, parent: Order) -> None:
@@ -822,7 +803,7 @@ class OrderEngine:
                 last_price=fill.last_price,
             )
         )
-        if child.status is OrderStatus.FILLED and parent.is_open:
+        if child.status is _FILLED and parent.is_open:
             self._next_slice(parent)
 
     # Event helpers --------------------------------------------------------------

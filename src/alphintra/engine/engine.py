@@ -54,9 +54,11 @@ from alphintra.engine.core import (
     EMULATOR_VENUE_ORDER_ID,
     EventJournal,
     RejectedReport,
+    _ids_back_on_refusal,
 )
 from alphintra.engine.sor import SorEngine
 from alphintra.execution.algorithms import AlgoSpec
+from alphintra.orders.brackets import build_bracket, exit_requests
 from alphintra.orders.factory import check_bracket_prices
 from alphintra.risk.monitors import (
     EmergencyStop,
@@ -150,6 +152,41 @@ class TradingEngine(SorEngine):
             if (order := self.state.orders[client_order_id]).status is not OrderStatus.ACCEPTED:
                 self.emulator.untrack(order)
         self._restore_algos()
+
+    @_ids_back_on_refusal
+    def submit_bracket(self, request: BracketRequest) -> list[Order]:
+        """Submit an entry with a stop-loss and/or take-profit that activate on its fills.
+
+        Return the entry followed by its children. All three are validated before
+        anything is recorded.
+        """
+        entry_request = request.entry
+        existing = self._existing(entry_request.client_order_id)
+        if existing is not None:
+            return [existing, *(self.state.orders[c] for c in existing.linked_ids)]
+        instrument = self.instrument(entry_request.instrument_id)
+        check_bracket_prices(request, self.state.marks.get(instrument.id))
+        venue = self._venue_for(entry_request, instrument)
+        native = self.venues[venue].order_types
+        ts = self.clock.now_ns()
+        entry_id = entry_request.client_order_id or self.next_client_order_id()
+        child_ids = tuple(self.next_client_order_id() for _ in exit_requests(request))
+        entry, *children = build_bracket(
+            request,
+            instrument,
+            account_id=self.account_id,
+            entry_id=entry_id,
+            child_ids=child_ids,
+            venue=venue,
+            native_types=native,
+            ts=ts,
+        )
+        for init in (entry, *children):
+            self._inits[init.client_order_id] = init
+            self._emit(init)
+        entry_order = self.state.orders[entry_id]
+        self._risk_and_release(entry_order, entry, instrument)
+        return [entry_order, *(self.state.orders[c] for c in child_ids)]
 
     def process_signal(
         self,
