@@ -115,6 +115,7 @@ def test_reports_filled_signal_counted_in_json_csv_and_html(
             'trading_execution_slippage_count{instrument="BTCUSD",side="BUY",venue="SIM"} 1.0'
             in metrics
         )
+        assert "\ntrading_positions_active 1.0\n" in metrics  # counted when scraped
 
 
 def test_reports_other_accounts_are_invisible_and_named_ones_answer_404(

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import msgspec
 from fastapi import Depends, FastAPI, Query, Request, WebSocket
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -34,7 +35,6 @@ from alphintra.api.routing_views import routing_views
 from alphintra.api.schemas import (
     AccountIn,
     AccountView,
-    BatchItemError,
     DateTimeText,
     EmergencyStopIn,
     EmergencyStopResult,
@@ -218,15 +218,29 @@ def _signal_of(body: SignalIn, now_ns: int) -> TradingSignal:
     )
 
 
-def _result(outcome: SignalOutcome) -> SignalResult:
-    return SignalResult(
-        signalId=outcome.signal_id,
-        status=outcome.status,  # type: ignore[arg-type]
-        reasonCode=outcome.reason_code,
-        reason=outcome.reason,
-        orderIds=list(outcome.order_ids),
-        duplicate=outcome.duplicate,
-    )
+def _result(outcome: SignalOutcome) -> dict[str, object]:
+    """Return the JSON of a ``SignalResult`` (its fields in order), built directly."""
+    return {
+        "signalId": outcome.signal_id,
+        "status": outcome.status,
+        "reasonCode": outcome.reason_code,
+        "reason": outcome.reason,
+        "orderIds": list(outcome.order_ids),
+        "duplicate": outcome.duplicate,
+    }
+
+
+_encode_json = msgspec.json.Encoder().encode
+
+
+def _json(body: object) -> Response:
+    """Return an ``application/json`` response of ``body`` encoded once by msgspec.
+
+    The signal endpoints answer this way rather than through their ``response_model``,
+    which FastAPI would validate again and encode in a second pass; the model still
+    documents the body.
+    """
+    return Response(_encode_json(body), media_type="application/json")
 
 
 async def _principal(request: Request) -> Principal:
@@ -371,7 +385,7 @@ def create_app(context: ApiContext, lifespan: Callable[[FastAPI], Any] | None = 
     # Signals -------------------------------------------------------------------------
 
     @app.post(f"{API}/signals", response_model=SignalResult, tags=["signals"])
-    async def post_signal(body: SignalIn, who: Trader, request: Request) -> SignalResult:
+    async def post_signal(body: SignalIn, who: Trader) -> Response:
         account = who.account_for(body.accountId)
         now = service.clock.now_ns()
         outcome = await service.submit_signal(
@@ -380,17 +394,17 @@ def create_app(context: ApiContext, lifespan: Callable[[FastAPI], Any] | None = 
         metrics.signal(body.action.value, outcome)
         if not outcome.duplicate:
             portal.note_arrival(account, outcome.signal_id)
-        return _result(outcome)
+        return _json(_result(outcome))
 
     @app.post(f"{API}/signals/batch", response_model=SignalBatchResult, tags=["signals"])
-    async def post_signals(body: SignalBatchIn, who: Trader) -> SignalBatchResult:
+    async def post_signals(body: SignalBatchIn, who: Trader) -> Response:
         now = service.clock.now_ns()
         by_account: dict[str, list[tuple[int, TradingSignal]]] = {}
         for index, item in enumerate(body.signals):
             by_account.setdefault(who.account_for(item.accountId), []).append(
                 (index, _signal_of(item, now))
             )
-        results: list[SignalResult | BatchItemError | None] = [None] * len(body.signals)
+        results: list[dict[str, object] | None] = [None] * len(body.signals)
         for account, items in by_account.items():
             outcomes = await service.submit_signals(
                 account,
@@ -398,21 +412,26 @@ def create_app(context: ApiContext, lifespan: Callable[[FastAPI], Any] | None = 
                 who.accounts,
                 [execution_algo(body.signals[i], now, portal) for i, _ in items],
             )
+            arrived: list[SignalId] = []
+            counts: dict[tuple[str, str], int] = {}  # by (signal type, status)
             for (index, signal), outcome in zip(items, outcomes, strict=True):
                 if isinstance(outcome, ServiceError):
-                    results[index] = BatchItemError(
-                        signalId=signal.signal_id,
-                        status="INVALID",
-                        code=outcome.code,
-                        detail=outcome.detail,
-                    )
+                    results[index] = {
+                        "signalId": signal.signal_id,
+                        "status": "INVALID",
+                        "code": outcome.code,
+                        "detail": outcome.detail,
+                    }
                     metrics.rejected(None)
                 else:
                     results[index] = _result(outcome)
-                    metrics.signal(signal.action.value, outcome)
                     if not outcome.duplicate:
-                        portal.note_arrival(account, outcome.signal_id)
-        return SignalBatchResult(results=[r for r in results if r is not None])
+                        key = (signal.action.value, outcome.status)
+                        counts[key] = counts.get(key, 0) + 1
+                        arrived.append(outcome.signal_id)
+            metrics.signals_counted(counts)
+            portal.note_arrivals(account, arrived)
+        return _json({"results": [r for r in results if r is not None]})
 
     @app.get(f"{API}/signals/{{signal_id}}", response_model=SignalView, tags=["signals"])
     async def get_signal(signal_id: str, who: Reader) -> SignalView:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import time
-from collections.abc import Sequence
+from bisect import bisect_left
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +17,9 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from prometheus_client import metrics as prometheus_metrics
+from prometheus_client.samples import Sample
+from prometheus_client.utils import floatToGoString
 
 from alphintra.domain.events import AnyEvent, OrderAccepted, OrderDenied, OrderFilled, OrderRejected
 from alphintra.execution.quality import RATIO, FillQuality
@@ -62,6 +67,43 @@ class _Children:
         return child
 
 
+class LeanHistogram(Histogram):
+    """A prometheus ``Histogram`` whose ``observe`` is a bisection and two additions.
+
+    The stock one takes a lock twice per observation (its sum and its bucket); the
+    service observes only from the event loop's thread, so plain numbers suffice. The
+    exposition is the stock one: cumulative ``_bucket`` per bound, ``_count``, ``_sum``
+    and ``_created``. A NaN adds to the sum and to no bucket, as the stock one does.
+    """
+
+    def _metric_init(self) -> None:
+        super()._metric_init()
+        self._counts = [0] * len(self._upper_bounds)
+        self._total = 0.0
+        self._le = [floatToGoString(b) for b in self._upper_bounds]  # type: ignore[no-untyped-call]
+
+    def observe(self, amount: float, exemplar: dict[str, str] | None = None) -> None:
+        """Count ``amount`` in the first bucket whose bound is at least ``amount``."""
+        if exemplar is not None:
+            raise ValueError("LeanHistogram keeps no exemplars")
+        self._total += amount
+        if not math.isnan(amount):
+            self._counts[bisect_left(self._upper_bounds, amount)] += 1
+
+    def _child_samples(self) -> Iterable[Sample]:
+        samples = []
+        acc = 0.0
+        for le, count in zip(self._le, self._counts, strict=True):
+            acc += count
+            samples.append(Sample("_bucket", {"le": le}, acc, None, None))
+        samples.append(Sample("_count", {}, acc, None, None))
+        if self._upper_bounds[0] >= 0:
+            samples.append(Sample("_sum", {}, self._total, None, None))
+        if prometheus_metrics._use_created:  # PROMETHEUS_DISABLE_CREATED_SERIES unset
+            samples.append(Sample("_created", {}, self._created, None, None))
+        return tuple(samples)
+
+
 BPS_BUCKETS = (-50, -20, -10, -5, -2, -1, 0, 1, 2, 5, 10, 20, 50)
 DURATION_BUCKETS = (0.001, 0.01, 0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 3600.0)
 _BPS = Decimal(10_000)
@@ -84,7 +126,7 @@ class Metrics:
             "Orders and signals refused (validation, risk or venue)",
             registry=r,
         )
-        self.execution_time = Histogram(
+        self.execution_time = LeanHistogram(
             "trading_order_execution_time_seconds",
             "From signal or order arrival to venue acknowledgement",
             buckets=LATENCY_BUCKETS,
@@ -93,35 +135,35 @@ class Metrics:
         self.positions_active = Gauge(
             "trading_positions_active", "Open positions across accounts", registry=r
         )
-        self.slippage = Histogram(
+        self.slippage = LeanHistogram(
             "trading_execution_slippage",
             "Fill slippage against the arrival mid, in bps (positive = cost, buys and sells)",
             ["venue", "instrument", "side"],
             buckets=BPS_BUCKETS,
             registry=r,
         )
-        self.price_improvement = Histogram(
+        self.price_improvement = LeanHistogram(
             "trading_execution_price_improvement",
             "Fill price improvement vs the arrival quote's far side, bps (positive = better)",
             ["venue", "instrument", "side"],
             buckets=BPS_BUCKETS,
             registry=r,
         )
-        self.execution_duration = Histogram(
+        self.execution_duration = LeanHistogram(
             "trading_execution_duration_seconds",
             "From an order's arrival to its last fill, per completed order",
             ["instrument", "side"],
             buckets=DURATION_BUCKETS,
             registry=r,
         )
-        self.shortfall = Histogram(
+        self.shortfall = LeanHistogram(
             "trading_execution_shortfall",
             "Implementation shortfall of a completed order, in bps of its decision notional",
             ["instrument", "side"],
             buckets=BPS_BUCKETS,
             registry=r,
         )
-        self.fill_rate = Histogram(
+        self.fill_rate = LeanHistogram(
             "trading_execution_fill_rate",
             "Filled over ordered quantity, per completed order",
             ["instrument", "side"],
@@ -158,6 +200,13 @@ class Metrics:
         if outcome.status == "REJECTED":
             self.orders_rejected.inc()
 
+    def signals_counted(self, counts: Mapping[tuple[str, str], int]) -> None:
+        """Count processed signals by (signal type, status): ``signal`` for a batch."""
+        for (signal_type, status), count in counts.items():
+            self._signals_by(signal_type, status).inc(count)
+            if status == "REJECTED":
+                self.orders_rejected.inc(count)
+
     def rejected(self, _: object) -> None:
         """Count one refused request."""
         self.orders_rejected.inc()
@@ -177,14 +226,7 @@ class Metrics:
         elif kind is OrderFilled:
             assert isinstance(event, OrderFilled)
             self._attribute_pnl(runtime, event)
-            self.positions_active.set(
-                sum(
-                    1
-                    for rt in (self.runtimes or [runtime])
-                    for p in rt.engine.state.positions.values()
-                    if p.quantity
-                )
-            )
+            # trading_positions_active is counted when scraped (render), not per fill.
 
     def _attribute_pnl(self, runtime: AccountRuntime, fill: OrderFilled) -> None:
         state = runtime.engine.state
@@ -231,4 +273,12 @@ class Metrics:
         checks = portal.readiness()
         self.database_up.set(1 if checks.get("database", False) else 0)
         self.venue_up.labels(venue="SIM").set(1 if checks.get("venue", False) else 0)
+        self.positions_active.set(
+            sum(
+                1
+                for runtime in (self.runtimes or portal.service.accounts.values())
+                for position in runtime.engine.state.positions.values()
+                if position.quantity
+            )
+        )
         return generate_latest(self.registry), CONTENT_TYPE_LATEST

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -212,44 +212,38 @@ class Portal:
     # Events ----------------------------------------------------------------------------
 
     def _on_event(self, runtime: AccountRuntime, event: AnyEvent) -> None:
+        # Called for every event of every account (several per signal): the common
+        # cases first, with the state and the hub's method looked up once.
+        kind = type(event)
         account = runtime.engine.account_id
-        book = self._book(account)
-        hub = self.hub
+        publish = self.hub.publish
         if isinstance(event, OrderEvent):
-            order = runtime.engine.state.orders.get(event.client_order_id)
+            state = runtime.engine.state
+            order = state.orders.get(event.client_order_id)
             if order is not None:
-                hub.publish(
+                publish(
                     "orders",
                     account,
                     views.order_payload_later(account, order),
                     order.instrument_id,
                 )
             if type(event) is OrderFilled:
-                book.fills.append(event)
-                hub.publish(
-                    "trades",
-                    account,
-                    partial(views.trade_payload, account, event),
-                    event.instrument_id,
-                )
-                position = runtime.engine.state.positions.get(event.instrument_id)
+                self._book(account).fills.append(event)
+                symbol = event.instrument_id
+                publish("trades", account, partial(views.trade_payload, account, event), symbol)
+                position = state.positions.get(symbol)
                 if position is not None:
-                    mark = runtime.engine.state.marks.get(event.instrument_id)
-                    hub.publish(
+                    publish(
                         "positions",
                         account,
-                        views.position_payload_later(account, position, mark),
-                        symbol=event.instrument_id,
+                        views.position_payload_later(account, position, state.marks.get(symbol)),
+                        symbol=symbol,
                     )
                 self._sample(runtime, force=False)
         elif type(event) is SignalReceived or type(event) is SignalRejected:
-            hub.publish(
-                "signals",
-                account,
-                {"signalId": event.signal_id, "event": type(event).__name__},
-            )
+            publish("signals", account, {"signalId": event.signal_id, "event": kind.__name__})
         elif type(event) is TradingStateChanged:
-            hub.publish(
+            publish(
                 "alerts",
                 account,
                 {"kind": "trading_state", "state": event.state.value, "reason": event.reason},
@@ -275,16 +269,22 @@ class Portal:
 
     def note_arrival(self, account: str, signal_id: SignalId) -> None:
         """Remember the mid at a signal's arrival, for feedback (its entry price is journaled)."""
+        self.note_arrivals(account, (signal_id,))
+
+    def note_arrivals(self, account: str, signal_ids: Iterable[SignalId]) -> None:
+        """Remember the mid at each signal's arrival (``note_arrival`` for a batch)."""
         runtime = self.service.accounts.get(AccountId(account))
         if runtime is None:
             return
-        received = runtime.engine.state.signals.get(signal_id)
-        if received is None:
-            return
-        book = self._book(account)
-        mark = runtime.engine.state.marks.get(received.instrument_id)
-        if mark is not None:
-            book.arrival_mids.setdefault(signal_id, mark)
+        state = runtime.engine.state
+        arrival_mids = self._book(account).arrival_mids
+        for signal_id in signal_ids:
+            received = state.signals.get(signal_id)
+            if received is None:
+                continue
+            mark = state.marks.get(received.instrument_id)
+            if mark is not None:
+                arrival_mids.setdefault(signal_id, mark)
 
     def sample_all(self) -> None:
         """Record a portfolio snapshot of every account (at most once per second)."""

@@ -222,7 +222,8 @@ class ExecutionQualityRecorder:
                 trackers.append(parent_tracked)
                 self._touched.add(parent_key)
         try:
-            execution = Execution.from_event(event, fee_in_quote=self._fee_in_quote(event))
+            fee_in_quote = self._fee_in_quote(event, state)
+            execution = Execution.from_event(event, fee_in_quote=fee_in_quote)
         except ValueError as exc:  # a fee we cannot convert, a price at or below zero
             for each in trackers:
                 each.unmeasurable = each.unmeasurable or str(exc)
@@ -230,13 +231,13 @@ class ExecutionQualityRecorder:
         for each in trackers:
             each.fills.append(execution)
 
-    def _fee_in_quote(self, event: OrderFilled) -> Decimal | None:
+    def _fee_in_quote(self, event: OrderFilled, state: AccountState | None) -> Decimal | None:
         """Return the fee in the quote currency when it was charged in another one.
 
         A fee in the base asset (crypto venues) is worth fee x price; a fee in any other
-        currency raises ``ValueError``: it cannot be converted here.
+        currency raises ``ValueError``: it cannot be converted here. ``state`` is the
+        account's state.
         """
-        state = self._state_of(event.account_id)
         quote_currency = state.quote_currencies.get(event.instrument_id) if state else None
         if quote_currency is None or event.fee_currency == quote_currency or not event.fee:
             return None

@@ -49,7 +49,7 @@ from alphintra.service.sim_venues import SimulatedVenueSetup
 from alphintra.service.simulated import LazyInstruments, number_after_history
 from alphintra.signals.sizing import SizingCaps, SizingError, SizingPolicy, size_signal
 from alphintra.signals.translation import SignalRejected as TranslationRejected
-from alphintra.signals.translation import validation_requests
+from alphintra.signals.translation import validation_requests, validation_shape
 from alphintra.store.journal import JournalError
 from alphintra.venues.simulated.matching import SimulatedVenue, SimulatedVenueConfig
 
@@ -141,6 +141,8 @@ class AccountRuntime:
         """Simulated venues beside ``venue``, quoting the same feed their own way."""
         self.signal_group: CommitGroup[SignalOutcome] = CommitGroup(self.lock, self.dispatch)
         """Concurrent signals share one commit (see ``coalesce.py``)."""
+        self.valid_shapes: set[tuple[object, ...]] = set()
+        """Signal shapes found valid since the last dispatch (forgotten at each one)."""
 
     def dispatch(self) -> None:
         """Commit the journal, send waiting commands and apply the venue's reports.
@@ -149,6 +151,7 @@ class AccountRuntime:
         durable (and in the read tables) before it is answered.
         """
         engine = self.engine
+        self.valid_shapes.clear()
         try:
             if self.live is not None:
                 self.live.enqueue(engine.flush(force=True))
@@ -314,6 +317,9 @@ class TradingService:
             raise InvalidRequestError("UNKNOWN_SYMBOL", str(exc)) from None
         if signal.action is SignalAction.REBALANCE:
             return
+        shape = validation_shape(signal, quantity)  # signals of a batch are mostly alike
+        if shape in runtime.valid_shapes:
+            return
         try:
             for request in validation_requests(signal, quantity):
                 build_order(
@@ -327,6 +333,7 @@ class TradingService:
                 )
         except (OrderValidationError, TranslationRejected) as exc:
             raise InvalidRequestError(exc.code, str(exc)) from None
+        runtime.valid_shapes.add(shape)
 
     def _size(self, runtime: AccountRuntime, signal: TradingSignal) -> Decimal | None:
         if signal.quantity is not None or signal.action in (

@@ -91,3 +91,22 @@ def validation_requests(signal: TradingSignal, quantity: Decimal | None) -> list
         return [request]
     check_bracket_prices(request, None)
     return [request.entry, *exit_requests(request)]
+
+
+def validation_shape(signal: TradingSignal, quantity: Decimal | None) -> tuple[object, ...]:
+    """Return all that `validation_requests` of ``signal`` depends on.
+
+    Two signals of one shape (same instrument, action, order type, time in force,
+    quantity and prices, as written) are valid or invalid alike, whatever their IDs,
+    models and confidences.
+    """
+    return (
+        signal.instrument_id,
+        signal.action,
+        signal.order_type,
+        signal.time_in_force,
+        str(quantity),
+        str(signal.entry_price),
+        str(signal.stop_loss),
+        str(signal.take_profit),
+    )

@@ -151,39 +151,51 @@ class ReadModelProjector:
         trades, audits = self._trades, self._audits
         self._orders, self._positions, self._signals = {}, {}, {}
         self._trades, self._audits = [], []
+        states: dict[AccountId, AccountState | None] = {}
+        state_of = self._state_of
+        text = _text
         order_rows: list[Params] = []
+        add_order = order_rows.append
+        state: AccountState | None = None
+        state_account: AccountId | None = None
         for (account, order_id), ts in orders.items():
-            state = self._state_of(account)
+            if account is not state_account:  # a commit rarely spans several accounts
+                state = states[account] if account in states else state_of(account)
+                states[account] = state
+                state_account = account
             order = state.orders.get(order_id) if state is not None else None
             if order is None:
                 continue
-            if order.signal_id is not None:
-                signals.setdefault((account, order.signal_id), ts)
-            order_rows.append(
+            signal_id = order.signal_id
+            if signal_id is not None and (account, signal_id) not in signals:
+                signals[(account, signal_id)] = ts
+            updated = order.last_event_ts
+            add_order(
                 (
                     account,
                     order_id,
-                    order.signal_id,
+                    signal_id,
                     order.parent_id,
                     order.instrument_id,
                     order.side.value,
                     order.order_type.value,
                     order.time_in_force.value,
-                    _text(order.quantity),
-                    _text(order.price),
-                    _text(order.trigger_price),
-                    _text(order.filled_quantity),
-                    _text(order.average_price),
+                    text(order.quantity),
+                    text(order.price),
+                    text(order.trigger_price),
+                    text(order.filled_quantity),
+                    text(order.average_price),
                     order.status.value,
                     order.venue,
                     order.venue_order_id,
                     order.ts_init,
-                    max(ts, order.last_event_ts),
+                    ts if ts > updated else updated,
                 )
             )
         position_rows: list[Params] = []
         for (account, symbol), ts in positions.items():
-            state = self._state_of(account)
+            state = states[account] if account in states else state_of(account)
+            states[account] = state
             position = state.positions.get(symbol) if state is not None else None
             if position is None:
                 continue
@@ -191,9 +203,9 @@ class ReadModelProjector:
                 (
                     account,
                     symbol,
-                    _text(position.quantity),
-                    _text(position.open_cost),
-                    _text(position.realized_pnl),
+                    text(position.quantity),
+                    text(position.open_cost),
+                    text(position.realized_pnl),
                     position.currency,
                     position.opened_ts,
                     ts,
@@ -202,13 +214,15 @@ class ReadModelProjector:
         signal_rows: list[Params] = []
         written = self._written
         drained: list[SignalKey] = []
+        status_of = self._signal_status
         for key, ts in signals.items():
             account, signal_id = key
-            state = self._state_of(account)
+            state = states[account] if account in states else state_of(account)
+            states[account] = state
             received = state.signals.get(signal_id) if state is not None else None
             if state is None or received is None:
                 continue
-            status = self._signal_status(state, signal_id)
+            status = status_of(state, signal_id)
             if ts != _RECEIVED and written.get(key) == status:
                 continue
             drained.append(key)
@@ -216,7 +230,6 @@ class ReadModelProjector:
                 written.pop(key, None)
             else:
                 written[key] = status
-            code, reason = status[1], status[2]
             signal_rows.append(
                 (
                     account,
@@ -224,11 +237,11 @@ class ReadModelProjector:
                     received.model_id,
                     received.instrument_id,
                     received.action.value,
-                    _text(received.confidence),
-                    _text(received.quantity),
+                    text(received.confidence),
+                    text(received.quantity),
                     status[0],
-                    code,
-                    reason,
+                    status[1],
+                    status[2],
                     received.ts_event,
                     received.ts_recv,
                 )
