@@ -165,6 +165,32 @@ class OrderRateWindow:
             sent_messages = len(stamps) - bisect_right(stamps, cutoff, messages._start)
         return sent_orders, sent_messages
 
+    def below(
+        self,
+        after_ns: int,
+        venue: VenueId | None,
+        max_orders: int | None,
+        max_messages: int | None,
+    ) -> bool:
+        """Return True when ``sent_after(after_ns, venue)`` is below both maxima (None:
+        no maximum), i.e. when a throttle with them passes."""
+        if venue is None:
+            orders: _Series | None = self._orders
+            messages: _Series | None = self._messages
+        else:
+            orders, messages = self._venue_orders.get(venue), self._venue_messages.get(venue)
+        for series, most in ((orders, max_orders), (messages, max_messages)):
+            if most is None or series is None:
+                continue
+            stamps, start = series._ts, series._start
+            if len(stamps) - start < most:
+                continue  # even every stamp kept is too few
+            floor = series._floor
+            cutoff = after_ns if after_ns > floor else floor
+            if len(stamps) - bisect_right(stamps, cutoff, start) >= most:
+                return False
+        return True
+
     def messages_after(self, after_ns: int, venue: VenueId | None = None) -> int:
         """Return the messages recorded after ``after_ns`` (all venues, or one venue)."""
         if venue is None:

@@ -38,7 +38,6 @@ from alphintra.domain.enums import OrderSide
 from alphintra.domain.events import (
     AnyEvent,
     MarkUpdated,
-    OrderEvent,
     OrderFilled,
     OrderInitialized,
     OrderModified,
@@ -48,7 +47,7 @@ from alphintra.domain.orders import Order
 from alphintra.domain.values import ONE, ZERO, Currency
 from alphintra.risk.books import Valuation
 from alphintra.risk.denial import Denial
-from alphintra.risk.limits import RiskLimits
+from alphintra.risk.limits import BuyingPowerLimits, RiskLimits
 
 HEADROOM: Final = Decimal("1.25")
 """Ceilings sit this far above the mark and rate they were set from."""
@@ -77,6 +76,7 @@ class PortfolioBound:
         "_caps",
         "_ceilings",
         "_counted",
+        "_credit",
         "_fee",
         "_margin_rate",
         "_reset_at",
@@ -108,6 +108,8 @@ class PortfolioBound:
         self.valid = False
         self._seen = -1
         self._reset_at = -1
+        self._credit: tuple[int, Decimal, Decimal] | None = None
+        """(cash version, free margin, size) of the credit check at the ceilings."""
 
     # Keeping up ---------------------------------------------------------------------
 
@@ -119,20 +121,18 @@ class PortfolioBound:
         if self._seen != self.state.event_count:
             self.valid = False
             return
-        if not isinstance(event, OrderEvent):
-            if type(event) is MarkUpdated:
-                self.valid = False  # marks are checked at use; a snapshot mark is rare
-            return
         kind = type(event)
         if kind is OrderInitialized:
-            order = self.state.orders.get(event.client_order_id)
-            if order is not None and not self._is_slice(order):
+            order = self.state.orders.get(event.client_order_id)  # type: ignore[union-attr]
+            if order is not None and (order.parent_id is None or not self._is_slice(order)):
                 self.valid = self._count(order)
         elif kind is OrderFilled:
-            if event.client_order_id not in self._counted:
+            if event.client_order_id not in self._counted:  # type: ignore[union-attr]
                 self.valid = False  # a slice's fill: its parent's leaves shrink only next
-        elif kind is OrderModified:
-            self.valid = False  # a new quantity or price: rebuild rather than adjust
+        elif kind is OrderModified or kind is MarkUpdated:
+            # A new quantity or price: rebuild rather than adjust. Marks are checked at
+            # use; a snapshot mark is rare.
+            self.valid = False
 
     def _is_slice(self, order: Order) -> bool:
         if order.parent_id is None:
@@ -177,6 +177,7 @@ class PortfolioBound:
         self.units = {}
         self._ceilings = {}
         self._counted = set()
+        self._credit = None
         self.exposure = self.requirement = ZERO
         for instrument_id, held in state.positions.items():
             if held.quantity:
@@ -217,6 +218,13 @@ class PortfolioBound:
 
     # Certifying ---------------------------------------------------------------------
 
+    def vouches_for(self, client_order_id: ClientOrderId) -> bool:
+        """Return True when the bounds are valid for the state as it is and count the
+        order (so ``units`` is at least each instrument's worst position with it)."""
+        return (
+            self.valid and self._seen == self.state.event_count and client_order_id in self._counted
+        )
+
     def certifies(
         self, order: OrderInitialized, valuation: Valuation, equity: Decimal | None
     ) -> bool:
@@ -249,14 +257,39 @@ class PortfolioBound:
         credit = limits.buying_power
         if credit is None:
             return True
+        state = self.state
+        cached = self._credit
+        if cached is not None and cached[0] == state.cash_version:
+            free, size = cached[1], cached[2]
+        else:
+            found = self._credit_figures(credit, base, valuation)
+            if found is None:
+                return False
+            free, size, constant = found
+            self._credit = (state.cash_version, free, size) if constant else None
+        slack = (size + self.requirement) * MARGIN
+        return self.requirement + slack <= free - slack
+
+    def _credit_figures(
+        self, credit: BuyingPowerLimits, base: Currency, valuation: Valuation
+    ) -> tuple[Decimal, Decimal, bool] | None:
+        """Return ``(cash - used, |cash| + long + short, constant)``: the credit check's
+        free margin at the ceilings, its size for the slack, and whether they hold until
+        cash or a position moves (no cash in another currency, whose rate can); None when
+        the exact check denies an unconvertible debt."""
         cash = cash_size = ZERO
+        constant = True
         for currency, amount in self.state.cash.items():
             if not amount:
                 continue
-            rate = ONE if currency == base else valuation.rate(currency)
+            if currency == base:
+                rate: Decimal | Denial = ONE
+            else:
+                constant = False
+                rate = valuation.rate(currency)
             if isinstance(rate, Denial):
                 if amount < 0:
-                    return False  # the exact check denies an unconvertible debt
+                    return None  # the exact check denies an unconvertible debt
                 continue
             converted = amount * rate
             cash += converted
@@ -273,8 +306,7 @@ class PortfolioBound:
         used = short_side * (ONE + credit.short_margin_rate) if short_side else ZERO
         if long_side and credit.long_margin_rate > ONE:
             used += long_side * (credit.long_margin_rate - ONE)
-        slack = (cash_size + long_side + short_side + self.requirement) * MARGIN
-        return self.requirement + slack <= cash - used - slack
+        return cash - used, cash_size + long_side + short_side, constant
 
     @property
     def stale(self) -> bool:

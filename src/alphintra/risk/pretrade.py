@@ -31,7 +31,9 @@ provides both): `WorkingBooks`, the books without a scan of every open order, an
 `PortfolioBound`, which can show that no check of steps 5 (beyond the position limits)
 and 6 can deny, sparing them. Neither changes an answer: with or without them the same
 order gets the same denial, code and reason (``tests/risk/test_pretrade_reference.py``
-holds the checks as they were before either existed, and compares).
+holds the checks as they were before either existed, and compares). Before any of
+that, `alphintra.risk.fast_path.passes` tries to show in one flat pass that every
+check passes an ordinary order; only when it cannot do the checks run one by one.
 """
 
 from __future__ import annotations
@@ -83,6 +85,7 @@ from alphintra.risk.exposure_checks import (
     check_position_quantity,
     group_exposure,
 )
+from alphintra.risk.fast_path import passes
 from alphintra.risk.limits import ExposureLimits, RiskLimits, ScopeLimits
 from alphintra.risk.loss_checks import check_daily_loss, check_drawdown, check_volatility
 from alphintra.risk.order_checks import (
@@ -122,6 +125,8 @@ def check_order(
     if type(context) is RiskContext:
         ctx = context
         reference = (ctx.prices or state.marks).get(instrument.id)
+        if passes(order, instrument, state, limits, ctx, reference):
+            return None  # every check passes (see `alphintra.risk.fast_path`)
     else:
         ctx = _NO_CONTEXT
         reference = context if isinstance(context, Decimal) else state.marks.get(instrument.id)
