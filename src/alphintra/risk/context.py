@@ -113,12 +113,12 @@ class OrderRateWindow:
         if venue is None:
             targets: tuple[_Series, ...] = (self._orders, self._messages)
         else:
-            targets = (
-                self._orders,
-                self._messages,
-                self._venue(self._venue_orders, venue),
-                self._venue(self._venue_messages, venue),
-            )
+            orders, messages = self._venue_orders.get(venue), self._venue_messages.get(venue)
+            if orders is None:
+                orders = self._venue_orders[venue] = _Series()
+            if messages is None:
+                messages = self._venue_messages[venue] = _Series()
+            targets = (self._orders, self._messages, orders, messages)
         for series in targets:  # `_Series.add`, inline: this runs for every order
             stamps = series._ts
             ts = ts_ns if not stamps or ts_ns >= stamps[-1] else stamps[-1]
@@ -179,16 +179,21 @@ class OrderRateWindow:
             messages: _Series | None = self._messages
         else:
             orders, messages = self._venue_orders.get(venue), self._venue_messages.get(venue)
-        for series, most in ((orders, max_orders), (messages, max_messages)):
-            if most is None or series is None:
-                continue
-            stamps, start = series._ts, series._start
-            if len(stamps) - start < most:
-                continue  # even every stamp kept is too few
-            floor = series._floor
-            cutoff = after_ns if after_ns > floor else floor
-            if len(stamps) - bisect_right(stamps, cutoff, start) >= most:
-                return False
+        # Even every kept stamp may be too few to matter: then no search is needed.
+        if max_orders is not None and orders is not None:
+            stamps, start = orders._ts, orders._start
+            if len(stamps) - start >= max_orders:
+                floor = orders._floor
+                cutoff = after_ns if after_ns > floor else floor
+                if len(stamps) - bisect_right(stamps, cutoff, start) >= max_orders:
+                    return False
+        if max_messages is not None and messages is not None:
+            stamps, start = messages._ts, messages._start
+            if len(stamps) - start >= max_messages:
+                floor = messages._floor
+                cutoff = after_ns if after_ns > floor else floor
+                if len(stamps) - bisect_right(stamps, cutoff, start) >= max_messages:
+                    return False
         return True
 
     def messages_after(self, after_ns: int, venue: VenueId | None = None) -> int:

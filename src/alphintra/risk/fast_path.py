@@ -108,11 +108,15 @@ def passes(
     if limits.has_loss_checks:
         loss = limits.loss
         if loss is not None:
-            equity = resolve(ctx.equity)
+            equity = ctx.equity
+            if equity is not None and not isinstance(equity, Decimal):
+                equity = equity()  # `resolve`, inline
             if equity is None:
                 return False
             if loss.max_daily_loss is not None or loss.max_daily_loss_fraction is not None:
-                start = resolve(ctx.day_start_equity)
+                start = ctx.day_start_equity
+                if start is not None and not isinstance(start, Decimal):
+                    start = start()
                 if start is None:
                     return False
                 lost = start - equity
@@ -126,7 +130,9 @@ def passes(
                 ):
                     return False
             if loss.max_drawdown is not None or loss.max_drawdown_amount is not None:
-                high = resolve(ctx.high_water_mark)
+                high = ctx.high_water_mark
+                if high is not None and not isinstance(high, Decimal):
+                    high = high()
                 if high is None:
                     return False
                 drawdown = high - equity

@@ -59,14 +59,26 @@ REBUILD_AFTER: Final = 64
 
 
 class _Ceiling:
-    __slots__ = ("cap", "mark", "multiplier", "quote", "rate")
+    __slots__ = ("cap", "margin_mark", "mark", "market_charge", "multiplier", "quote", "rate")
 
-    def __init__(self, mark: Decimal, rate: Decimal, multiplier: Decimal, quote: Currency) -> None:
+    def __init__(
+        self,
+        mark: Decimal,
+        rate: Decimal,
+        multiplier: Decimal,
+        quote: Currency,
+        margin_rate: Decimal,
+        fee: Decimal,
+    ) -> None:
         self.mark = mark
         self.rate = rate
         self.multiplier = multiplier
         self.quote = quote
         self.cap = mark * multiplier * rate
+        self.margin_mark = margin_rate * mark
+        """The margin part of a unit's charge, in the quote currency (`_charge`)."""
+        self.market_charge = (margin_rate + fee) * mark * multiplier * rate
+        """`_charge` of a unit with no price."""
 
 
 class PortfolioBound:
@@ -157,14 +169,12 @@ class PortfolioBound:
     def _charge(self, side: OrderSide, price: Decimal | None, ceiling: _Ceiling) -> Decimal:
         """Return a bound on one unit's opening charge (see `buying_power`), in the base
         currency, for any mark up to the ceiling."""
-        mark = ceiling.mark
         if price is None:  # p = v: the drift is nil
-            unit = (self._margin_rate + self._fee) * mark
-        else:
-            size = abs(price)
-            unit = self._margin_rate * mark + size + self._fee * size
-            if side is OrderSide.SELL:
-                unit += mark
+            return ceiling.market_charge  # (margin + fee) x mark x multiplier x rate
+        size = abs(price)
+        unit = ceiling.margin_mark + size + self._fee * size
+        if side is OrderSide.SELL:
+            unit += ceiling.mark
         return unit * ceiling.multiplier * ceiling.rate
 
     # Rebuilding ---------------------------------------------------------------------
@@ -213,6 +223,8 @@ class PortfolioBound:
             rate if contract[1] == valuation.base else rate * HEADROOM,
             contract[0],
             contract[1],
+            self._margin_rate,
+            self._fee,
         )
         return True
 
