@@ -107,7 +107,28 @@ class AccountState:
         """Fold one event into the state; return False when it changed nothing (duplicate)."""
         self.event_count += 1
         if type(event) in _ORDER_EVENT_TYPES or isinstance(event, OrderEvent):
-            return self._apply_order_event(event)  # type: ignore[arg-type]
+            # Order events (four of every five events) fold here, without another call.
+            client_order_id = event.client_order_id  # type: ignore[attr-defined]
+            if type(event) is OrderInitialized:
+                created = Order(event)
+                self.orders[client_order_id] = created
+                self.open_orders[client_order_id] = created
+                if event.signal_id is not None:
+                    self.signal_orders.setdefault(event.signal_id, []).append(created)
+                return True
+            order = self.orders.get(client_order_id)
+            if order is None:
+                raise UnknownOrderError(
+                    f"{type(event).__name__} names unknown order {client_order_id!r}"
+                )
+            changed = order.apply(event)  # type: ignore[arg-type]
+            if type(event) is OrderDenied:
+                self.denials[client_order_id] = event
+            if order.status in _CLOSED_STATES:
+                self.open_orders.pop(client_order_id, None)
+            if changed and type(event) is OrderFilled:
+                self._book_fill(event)
+            return changed
         if type(event) is AccountFunded:
             self.cash_version += 1
             self.cash[event.currency] = self.cash.get(event.currency, ZERO) + event.amount
@@ -122,29 +143,6 @@ class AccountState:
         elif type(event) is AccountOpened:
             self.base_currency = event.base_currency
         return True
-
-    def _apply_order_event(self, event: OrderEvent) -> bool:
-        client_order_id = event.client_order_id
-        if type(event) is OrderInitialized:
-            created = Order(event)
-            self.orders[client_order_id] = created
-            self.open_orders[client_order_id] = created
-            if event.signal_id is not None:
-                self.signal_orders.setdefault(event.signal_id, []).append(created)
-            return True
-        order = self.orders.get(client_order_id)
-        if order is None:
-            raise UnknownOrderError(
-                f"{type(event).__name__} names unknown order {client_order_id!r}"
-            )
-        changed = order.apply(event)
-        if type(event) is OrderDenied:
-            self.denials[client_order_id] = event
-        if order.status in _CLOSED_STATES:
-            self.open_orders.pop(order.client_order_id, None)
-        if changed and type(event) is OrderFilled:
-            self._book_fill(event)
-        return changed
 
     def _book_fill(self, fill: OrderFilled) -> None:
         self.cash_version += 1

@@ -399,6 +399,8 @@ class OrderEngine:
     def _risk_and_release(
         self, order: Order, init: OrderInitialized, instrument: Instrument
     ) -> bool:
+        if self.monitor is not None and self._breaker_denies(order, instrument):
+            return False
         context = self._context
         if context is None or self._context_limits is not self.limits:
             context = self._risk_context()
@@ -408,6 +410,13 @@ class OrderEngine:
             return False
         self._release(order, init, instrument)
         return True
+
+    def _breaker_denies(self, order: Order, instrument: Instrument) -> bool:
+        """Deny ``order`` if the monitor's breaker blocks it; True when it did (a hook)."""
+        return False
+
+    def _monitor_fill(self, fill: OrderFilled) -> None:
+        """Run the monitor after a booked fill (a hook; the engine has one set)."""
 
     def _deny(self, order: Order, code: str, reason: str) -> None:
         ts = self.clock.now_ns()
@@ -643,6 +652,8 @@ class OrderEngine:
         order = self.state.orders[event.client_order_id]
         if type(event) is OrderFilled:
             self._after_fill(order, event)
+            if self.monitor is not None:
+                self._monitor_fill(event)
         elif order.status in _CLOSED_STATES:
             self._after_close(order)
         return True

@@ -29,7 +29,6 @@ from alphintra.domain.events import (
     AnyEvent,
     AuditRecorded,
     OrderAccepted,
-    OrderEvents,
     OrderFilled,
     OrderInitialized,
     OrderSubmitted,
@@ -326,20 +325,13 @@ class TradingEngine(SorEngine):
             if actions:
                 self._act(actions)
 
-    def on_venue_event(self, event: OrderEvents) -> bool:
-        """Apply one execution report, then run the equity monitors after a fill."""
-        changed = super().on_venue_event(event)
+    def _monitor_fill(self, fill: OrderFilled) -> None:
+        """Run the equity monitors after a fill (``on_venue_event`` calls it, last)."""
         monitor = self.monitor
-        if (
-            changed
-            and monitor is not None
-            and type(event) is OrderFilled
-            and self._watches_equity(monitor)
-        ):
-            actions = monitor.on_equity(event.ts_event, self.equity())
+        if monitor is not None and self._watches_equity(monitor):
+            actions = monitor.on_equity(fill.ts_event, self.equity())
             if actions:
                 self._act(actions)
-        return changed
 
     def on_timer(self, ts: int) -> None:
         """Work the execution algos, then run the equity monitors.
@@ -371,9 +363,11 @@ class TradingEngine(SorEngine):
             or self.limits.loss is not None  # the pre-trade loss limits read its figures
         )
 
-    def _risk_and_release(
-        self, order: Order, init: OrderInitialized, instrument: Instrument
-    ) -> bool:
+    def _breaker_denies(self, order: Order, instrument: Instrument) -> bool:
+        """Deny an order that would add to a position while its circuit breaker is tripped.
+
+        ``_risk_and_release`` asks this first, whenever a monitor is attached.
+        """
         monitor = self.monitor
         if (
             monitor is not None
@@ -388,8 +382,8 @@ class TradingEngine(SorEngine):
                 "VOLATILITY_BREAKER",
                 f"{instrument.id} circuit breaker is tripped: only reducing orders are allowed",
             )
-            return False
-        return super()._risk_and_release(order, init, instrument)
+            return True
+        return False
 
     def _alert(self, kind: str, message: str, instrument_id: InstrumentId | None = None) -> None:
         ts = self.clock.now_ns()
