@@ -52,10 +52,16 @@ def _replay(horizon: int, events: list[Event]) -> int:
             assert counted == expected
             compared += 1
         for where in (None, *VENUES):
-            assert window.sent_after(after, where) == (
+            sent = window.sent_after(after, where)
+            assert sent == (
                 window.orders_after(after, where),
                 window.messages_after(after, where),
             )
+            for most_orders, most_messages in ((1, None), (None, 2), (3, 5), (40, 60)):
+                assert window.below(after, where, most_orders, most_messages) == (
+                    (most_orders is None or sent[0] < most_orders)
+                    and (most_messages is None or sent[1] < most_messages)
+                )
     return compared
 
 
@@ -67,6 +73,32 @@ def test_order_rate_window_random_flows_counts_equal_every_stamp_kept(
     assert _replay(horizon, events) >= len(events)
 
 
+_ONE_VENUE_FIRST = st.tuples(
+    st.lists(
+        st.tuples(
+            st.integers(-50, 400),
+            st.booleans(),
+            st.just(VENUES[0]),
+            st.integers(-2_000, 500),
+        ),
+        min_size=1,
+        max_size=100,
+    ),
+    _EVENTS,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 3_000), _ONE_VENUE_FIRST)
+def test_order_rate_window_one_venue_then_others_counts_equal_every_stamp_kept(
+    horizon: int, flows: tuple[list[Event], list[Event]]
+) -> None:
+    """While every record names one venue its counts are the account's (kept once);
+    the first record naming another venue, or none, parts them."""
+    first, then = flows
+    assert _replay(horizon, first + then) >= len(first) + len(then)
+
+
 def test_order_rate_window_long_flows_past_compaction_counts_equal_every_stamp_kept() -> None:
     rnd = random.Random(7)
     for horizon in (0, 500, 40_000, 10**9):
@@ -74,9 +106,9 @@ def test_order_rate_window_long_flows_past_compaction_counts_equal_every_stamp_k
             (
                 rnd.randint(-5, 40),
                 rnd.random() < 0.7,
-                rnd.choice((None, *VENUES)),
+                rnd.choice((None, *VENUES)) if k > 10_000 else VENUES[0],
                 rnd.randint(-60_000, 100),
             )
-            for _ in range(20_000)
+            for k in range(20_000)
         ]
         assert _replay(horizon, events) >= 20_000

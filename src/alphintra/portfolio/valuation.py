@@ -82,15 +82,20 @@ def account_equity(state: AccountState, fx: FxRates) -> Decimal:
     Decimal; only the realised and unrealised P&L and the fees are not worked out.
     """
     base = state.base_currency
-    rates: dict[Currency, Decimal | None] = {base: ONE}  # fx.rate(base, base) is ONE
+    rates: dict[Currency, Decimal | None] | None = None  # other currencies' (fx.rate)
     cash = ZERO
     for currency, amount in state.cash.items():
         if not amount:
             cash += ZERO
             continue
-        rate = rates.get(currency, _UNKNOWN)
-        if rate is _UNKNOWN:
-            rate = rates[currency] = fx.rate(currency, base)
+        if currency == base:
+            rate: Decimal | None = ONE  # fx.rate(base, base) is ONE
+        else:
+            if rates is None:
+                rates = {}
+            rate = rates.get(currency, _UNKNOWN)
+            if rate is _UNKNOWN:
+                rate = rates[currency] = fx.rate(currency, base)
         cash += ZERO if rate is None else amount * rate
     positions_value = ZERO
     marks = state.marks
@@ -106,9 +111,14 @@ def account_equity(state: AccountState, fx: FxRates) -> Decimal:
             positions_value += ZERO
             continue
         currency = position.currency
-        rate = rates.get(currency, _UNKNOWN)
-        if rate is _UNKNOWN:
-            rate = rates[currency] = fx.rate(currency, base)
+        if currency == base:
+            rate = ONE
+        else:
+            if rates is None:
+                rates = {}
+            rate = rates.get(currency, _UNKNOWN)
+            if rate is _UNKNOWN:
+                rate = rates[currency] = fx.rate(currency, base)
         positions_value += ZERO if rate is None else amount * rate
     return cash + positions_value
 

@@ -90,7 +90,15 @@ class OrderRateWindow:
     undercount.
     """
 
-    __slots__ = ("_messages", "_orders", "_venue_messages", "_venue_orders", "horizon_ns")
+    __slots__ = (
+        "_fresh",
+        "_messages",
+        "_orders",
+        "_sole",
+        "_venue_messages",
+        "_venue_orders",
+        "horizon_ns",
+    )
 
     def __init__(self, horizon_ns: int = 60_000 * NANOS_PER_MILLI) -> None:
         if horizon_ns < 0:
@@ -100,6 +108,11 @@ class OrderRateWindow:
         self._messages = _Series()
         self._venue_orders: dict[VenueId, _Series] = {}
         self._venue_messages: dict[VenueId, _Series] = {}
+        self._sole: VenueId | None = None
+        """The venue every record so far named (None: none yet, or several): its series
+        are the account's own, kept once."""
+        self._fresh = True
+        """Nothing recorded yet."""
 
     @classmethod
     def for_windows(cls, *window_ms: int | None) -> OrderRateWindow:
@@ -107,10 +120,32 @@ class OrderRateWindow:
         longest = max((w for w in window_ms if w is not None), default=0)
         return cls(longest * NANOS_PER_MILLI)
 
+    def _shares(self, venue: VenueId | None) -> bool:
+        """Before a record naming ``venue``: return True when the account's series serve
+        as that venue's too; part them when this record ends the sharing."""
+        sole = self._sole
+        if sole is not None:
+            if venue == sole:
+                return True
+            for own, kept in (
+                (self._orders, self._venue_orders),
+                (self._messages, self._venue_messages),
+            ):
+                copy = kept[sole] = _Series()
+                copy._ts, copy._start, copy._floor = list(own._ts), own._start, own._floor
+            self._sole = None
+            return False
+        if self._fresh:
+            self._fresh = False
+            if venue is not None:
+                self._sole = venue
+                return True
+        return False
+
     def record_order(self, ts_ns: int, venue: VenueId | None) -> None:
         """Record a new order (and its message) sent at ``ts_ns``."""
         horizon = self.horizon_ns
-        if venue is None:
+        if (venue is not None and venue == self._sole) or self._shares(venue) or venue is None:
             targets: tuple[_Series, ...] = (self._orders, self._messages)
         else:
             orders, messages = self._venue_orders.get(venue), self._venue_messages.get(venue)
@@ -129,8 +164,9 @@ class OrderRateWindow:
 
     def record_message(self, ts_ns: int, venue: VenueId | None) -> None:
         """Record a request other than a new order (cancel, modify) sent at ``ts_ns``."""
+        shared = self._shares(venue)  # first: a parting copies the series before this
         self._messages.add(ts_ns, self.horizon_ns)
-        if venue is not None:
+        if not shared and venue is not None:
             self._venue(self._venue_messages, venue).add(ts_ns, self.horizon_ns)
 
     @staticmethod
@@ -140,16 +176,20 @@ class OrderRateWindow:
             found = series[venue] = _Series()
         return found
 
+    def _series(self, venue: VenueId | None) -> tuple[_Series | None, _Series | None]:
+        """Return the order and message series of ``venue`` (None: the account's)."""
+        if venue is None or venue == self._sole:
+            return self._orders, self._messages
+        return self._venue_orders.get(venue), self._venue_messages.get(venue)
+
     def orders_after(self, after_ns: int, venue: VenueId | None = None) -> int:
         """Return the orders recorded after ``after_ns`` (all venues, or one venue)."""
-        if venue is None:
-            return self._orders.count_after(after_ns)
-        found = self._venue_orders.get(venue)
+        found = self._series(venue)[0]
         return 0 if found is None else found.count_after(after_ns)
 
     def sent_after(self, after_ns: int, venue: VenueId | None = None) -> tuple[int, int]:
         """Return ``(orders_after(after_ns, venue), messages_after(after_ns, venue))``."""
-        if venue is None:
+        if venue is None or venue == self._sole:
             orders: _Series | None = self._orders
             messages: _Series | None = self._messages
         else:
@@ -174,7 +214,7 @@ class OrderRateWindow:
     ) -> bool:
         """Return True when ``sent_after(after_ns, venue)`` is below both maxima (None:
         no maximum), i.e. when a throttle with them passes."""
-        if venue is None:
+        if venue is None or venue == self._sole:
             orders: _Series | None = self._orders
             messages: _Series | None = self._messages
         else:
@@ -198,9 +238,7 @@ class OrderRateWindow:
 
     def messages_after(self, after_ns: int, venue: VenueId | None = None) -> int:
         """Return the messages recorded after ``after_ns`` (all venues, or one venue)."""
-        if venue is None:
-            return self._messages.count_after(after_ns)
-        found = self._venue_messages.get(venue)
+        found = self._series(venue)[1]
         return 0 if found is None else found.count_after(after_ns)
 
 
