@@ -1,20 +1,28 @@
-"""The memory journal's one-stream commit agrees with the general ``Journal.commit``.
+"""The memory journal's shortcuts agree with the general paths.
 
-Each scenario runs twice, once through ``MemoryJournal.commit`` (which takes its
+Each commit scenario runs twice, once through ``MemoryJournal.commit`` (which takes its
 one-stream shortcut whenever it can) and once through the base class's commit, and
-must leave the same stored rows, heads, results and errors.
+must leave the same stored rows, heads, results and errors. The packed streams must
+read back what SQLite stores for the same events.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
-from alphintra.domain.events import AnyEvent
+from alphintra.domain.events import AnyEvent, OrderFilled
 from alphintra.domain.identifiers import AccountId
-from alphintra.store.journal import DuplicateFillError, EventRow, Journal, JournalError
+from alphintra.store.journal import (
+    DuplicateFillError,
+    EventRow,
+    Journal,
+    JournalError,
+    open_journal,
+)
 from alphintra.store.memory import MemoryJournal
 from store.factories import every_event_type, fill, funded
 
@@ -114,3 +122,33 @@ def test_random_interleavings_agree(seed: int) -> None:
     steps.append(("commit", None))
     shortcut, general = _both(steps)
     assert shortcut == general
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_packed_rows_read_back_as_sqlite_stores_them(seed: int, tmp_path: Path) -> None:
+    """The packed memory streams read back every row exactly as SQLite stores it."""
+    rnd = random.Random(seed)
+    memory = MemoryJournal()
+    sqlite = open_journal(f"sqlite:///{tmp_path / 'journal.db'}")
+    try:
+        for n in range(80):
+            account = rnd.choice(("A", "A", "B"))
+            events = [e for e in every_event_type(account) if not isinstance(e, OrderFilled)]
+            event = fill(account, f"T{n}", n=n) if rnd.random() < 0.3 else rnd.choice(events)
+            for journal in (memory, sqlite):
+                journal.append(event)
+                if n % 7 == 6:
+                    journal.commit()
+        memory.commit()
+        sqlite.commit()
+        assert memory.accounts() == sqlite.accounts()
+        for account in memory.accounts():
+            assert memory.head(account) == sqlite.head(account)
+            stored = list(sqlite.read_rows(account))
+            for after in range(len(stored) + 2):
+                assert list(memory.read_rows(account, after)) == stored[after:]
+            for row in stored:
+                memory.save_snapshot(account, row.seq, b"state")
+            assert [s.event_hash for s in memory.snapshots(account)] == [r.hash for r in stored]
+    finally:
+        sqlite.close()

@@ -1,12 +1,13 @@
 """An in-process journal with the same interface and hashing as the durable ones.
 
-Used by backtests and benchmarks: nothing survives the process. Rows are kept as
-stored (type tag, payload and both hashes), so the verifier and replay behave exactly
-as they do against SQLite or PostgreSQL.
+Used by backtests and benchmarks: nothing survives the process. Rows read back exactly
+as stored (type tag, payload and both hashes), so the verifier and replay behave
+exactly as they do against SQLite or PostgreSQL.
 """
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterator
 
 from alphintra.domain.identifiers import AccountId, TradeId, VenueId
@@ -27,30 +28,54 @@ __all__ = ["MemoryJournal"]
 
 
 class _Stream:
-    """One account's stored events as columns: the event with seq n is at index n - 1.
+    """One account's stored events, packed: the event with seq n is at index n - 1.
 
-    Lists of strings and bytes hold nothing the garbage collector tracks, unlike a list
-    of row tuples, so a long backtest's journal costs the collector nothing, and each
-    event costs four list slots instead of a tuple.
+    Payloads are concatenated in one buffer (``ends[i]`` is where event i + 1's ends)
+    and hashes in another, 32 bytes each; an event's ``prev_hash`` is the hash before
+    its own. Nothing per event is a separate object but its (shared) type tag, so a
+    long backtest's journal costs the collector nothing and the allocator little.
     """
 
-    __slots__ = ("hashes", "kinds", "payloads", "prev_hashes")
+    __slots__ = ("data", "ends", "hashes", "kinds")
 
     def __init__(self) -> None:
         self.kinds: list[str] = []
-        self.payloads: list[bytes] = []
-        self.prev_hashes: list[bytes] = []
-        self.hashes: list[bytes] = []
+        self.data = bytearray()
+        self.ends = array("q")
+        self.hashes = bytearray()
+
+    def __len__(self) -> int:
+        return len(self.kinds)
 
     def extend(self, rows: list[Row]) -> None:
         """Store ``rows`` (the next seqs of this stream, in order)."""
-        kinds, payloads = self.kinds.append, self.payloads.append
-        prev_hashes, hashes = self.prev_hashes.append, self.hashes.append
-        for _, _, kind, payload, prev_hash, digest in rows:
+        kinds, ends = self.kinds.append, self.ends.append
+        data, hashes = self.data, self.hashes
+        for _, _, kind, payload, _, digest in rows:
             kinds(kind)
-            payloads(payload)
-            prev_hashes(prev_hash)
-            hashes(digest)
+            data += payload
+            ends(len(data))
+            hashes += digest
+
+    def hash(self, index: int) -> bytes:
+        """Return the hash of the event at ``index`` (seq - 1)."""
+        return bytes(self.hashes[32 * index : 32 * index + 32])
+
+    def rows(self, account_id: AccountId, start: int, end: int) -> Iterator[EventRow]:
+        """Yield the rows at indexes ``start`` to ``end``, copied at the first ``next()``."""
+        if start >= end:
+            return
+        kinds = self.kinds[start:end]
+        bounds = [self.ends[start - 1] if start else 0, *self.ends[start:end]]
+        base = bounds[0]
+        data = bytes(self.data[base : bounds[-1]])
+        hashes = bytes(self.hashes[32 * start : 32 * end])
+        prev_hash = self.hash(start - 1) if start else ZERO_HASH
+        for index, kind in enumerate(kinds):
+            digest = hashes[32 * index : 32 * index + 32]
+            payload = data[bounds[index] - base : bounds[index + 1] - base]
+            yield EventRow(account_id, start + index + 1, kind, payload, prev_hash, digest)
+            prev_hash = digest
 
 
 class MemoryJournal(Journal):
@@ -92,8 +117,8 @@ class MemoryJournal(Journal):
     def _head_from_store(self, account_id: AccountId) -> StreamHead:
         stream = self._streams.get(account_id)
         head = (
-            StreamHead(len(stream.hashes), stream.hashes[-1])
-            if stream is not None and stream.hashes
+            StreamHead(len(stream), stream.hash(len(stream) - 1))
+            if stream is not None and len(stream)
             else StreamHead(0, ZERO_HASH)
         )
         self._durable[account_id] = head
@@ -116,7 +141,7 @@ class MemoryJournal(Journal):
             # last row of the same account that span the whole batch leave room for no
             # other account.
             stream = streams.get(account)
-            if stream is None or rows[0][1] != len(stream.hashes) + 1:
+            if stream is None or rows[0][1] != len(stream) + 1:
                 self._check_continues(account, rows[0][1], stream)
                 stream = streams[account] = _Stream()
             stream.extend(rows)
@@ -146,7 +171,7 @@ class MemoryJournal(Journal):
 
     @staticmethod
     def _check_continues(account: AccountId, seq: int, stream: _Stream | None) -> None:
-        stored = len(stream.hashes) if stream is not None else 0
+        stored = len(stream) if stream is not None else 0
         if seq != stored + 1:
             raise JournalConflictError(
                 f"account {account!r}: the batch starts at seq {seq} but the journal "
@@ -159,31 +184,18 @@ class MemoryJournal(Journal):
         stream = self._streams.get(account_id)
         if stream is None:
             return
-        # Slice every column now: a commit during iteration must not change what is read.
-        end = len(stream.hashes)
-        kinds = stream.kinds[after_seq:end]
-        payloads = stream.payloads[after_seq:end]
-        prev_hashes = stream.prev_hashes[after_seq:end]
-        hashes = stream.hashes[after_seq:end]
-        for index in range(len(hashes)):
-            yield EventRow(
-                account_id,
-                after_seq + index + 1,
-                kinds[index],
-                payloads[index],
-                prev_hashes[index],
-                hashes[index],
-            )
+        # Copied now: a commit during iteration must not change what is read.
+        yield from stream.rows(account_id, after_seq, len(stream))
 
     def accounts(self) -> list[AccountId]:
         """Return the ids of every stream with at least one durable event, sorted."""
-        return sorted(account for account, stream in self._streams.items() if stream.hashes)
+        return sorted(account for account, stream in self._streams.items() if len(stream))
 
     def _event_hash(self, account_id: AccountId, seq: int) -> bytes | None:
         stream = self._streams.get(account_id)
-        if stream is None or not 1 <= seq <= len(stream.hashes):
+        if stream is None or not 1 <= seq <= len(stream):
             return None
-        return stream.hashes[seq - 1]
+        return stream.hash(seq - 1)
 
     def _write_snapshot(
         self, account_id: AccountId, seq: int, event_hash: bytes, state: bytes
