@@ -105,13 +105,13 @@ def passes(
         order, instrument, state, limits, ctx, reference, now
     ):
         return False
+    equity: Decimal | None = None
     if limits.has_loss_checks:
         loss = limits.loss
         if loss is not None:
-            equity = ctx.equity
-            if equity is not None and not isinstance(equity, Decimal):
-                equity = equity()  # `resolve`, inline
-            if equity is None:
+            given = ctx.equity
+            equity = given() if given is not None and not isinstance(given, Decimal) else given
+            if equity is None:  # `resolve`, inline
                 return False
             if loss.max_daily_loss is not None or loss.max_daily_loss_fraction is not None:
                 start = ctx.day_start_equity
@@ -178,7 +178,9 @@ def passes(
         if reference is not None and prices.get(instrument.id) != reference:
             return False  # the full checks value with the reference in place of the mark
         valuation = Valuation(state, instrument, prices, ctx.instruments, ctx.fx)
-        return bound.certifies(order, valuation, resolve(ctx.equity))
+        if equity is None:
+            equity = resolve(ctx.equity)
+        return bound.within(prices, valuation, equity)  # counted: see `vouches_for`
     return True
 
 

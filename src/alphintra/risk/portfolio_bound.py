@@ -30,6 +30,7 @@ invalid; the exact checks then run and `reset` rebuilds it from the state.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Final
 
@@ -163,7 +164,15 @@ class PortfolioBound:
         self.units[order.instrument_id] = self.units.get(order.instrument_id, ZERO) + leaves
         self.exposure += leaves * ceiling.cap
         price = order.price if order.price is not None else order.trigger_price
-        self.requirement += leaves * self._charge(order.side, price, ceiling)
+        if price is None:  # `_charge`, inline: this runs for every order
+            charge = ceiling.market_charge
+        else:
+            size = abs(price)
+            unit = ceiling.margin_mark + size + self._fee * size
+            if order.side is OrderSide.SELL:
+                unit += ceiling.mark
+            charge = unit * ceiling.multiplier * ceiling.rate
+        self.requirement += leaves * charge
         return True
 
     def _charge(self, side: OrderSide, price: Decimal | None, ceiling: _Ceiling) -> Decimal:
@@ -249,8 +258,15 @@ class PortfolioBound:
             applied = self.state.orders.get(order.client_order_id)
             if applied is None or not self._is_slice(applied):
                 return False
+        return self.within(valuation.prices, valuation, equity)
+
+    def within(
+        self, marks: Mapping[InstrumentId, Decimal], valuation: Valuation, equity: Decimal | None
+    ) -> bool:
+        """Return True when no portfolio check could deny an order the bounds count
+        (`vouches_for`) at ``marks`` (``valuation``'s prices), its rates and ``equity``:
+        `certifies` once the order is known to be counted."""
         base = valuation.base
-        marks = valuation.prices
         for ceiling_id, ceiling in self._ceilings.items():
             mark = marks.get(ceiling_id)
             if mark is None or not 0 < mark <= ceiling.mark:
