@@ -66,7 +66,7 @@ from alphintra.engine.clock import Clock
 from alphintra.orders.emulator import MoveTrigger, OrderEmulator, Release
 from alphintra.orders.factory import OrderValidationError, build_order
 from alphintra.portfolio.fx import FxRates
-from alphintra.portfolio.valuation import PortfolioValue, account_equity, value_account
+from alphintra.portfolio.valuation import PortfolioValue, account_equity
 from alphintra.risk.context import OrderRateWindow, RiskContext
 from alphintra.risk.monitors import MonitorLimits, RiskMonitor
 from alphintra.risk.portfolio_bound import PortfolioBound
@@ -261,16 +261,6 @@ class OrderEngine:
             )
         )
 
-    def valuation(self) -> PortfolioValue:
-        """Value the account at the latest marks (cached until an event or new data)."""
-        key = (self.state.cash_version, self._data_seq)
-        cached = self._valuation
-        if cached is not None and cached[0] == key:
-            return cached[1]
-        value = value_account(self.state, self.fx)
-        self._valuation = (key, value)
-        return value
-
     def equity(self) -> Decimal:
         """Return ``valuation().total`` (cached alike), without the P&L breakdown."""
         cash_version, data_seq = self.state.cash_version, self._data_seq
@@ -313,17 +303,26 @@ class OrderEngine:
             instrument = self._instruments.get(request.instrument_id) or self.instrument(
                 request.instrument_id
             )
-            venue = self._venue_for(request, instrument)
+            venue = request.venue or instrument.venue or self.default_venue
+            capabilities = self.venues.get(venue)
+            if capabilities is None:
+                venue = self._venue_for(request, instrument)  # raises UNKNOWN_VENUE
+                capabilities = self.venues[venue]
             init = build_order(
                 request,
                 instrument,
                 account_id=self.account_id,
                 client_order_id=client_order_id or self.next_client_order_id(),
                 venue=venue,
-                native_types=self.venues[venue].order_types,
+                native_types=capabilities.order_types,
                 ts=self.clock.now_ns(),
             )
-            return self._create_and_release(init, instrument)
+            # As _create_and_release, one call fewer.
+            self._inits[init.client_order_id] = init
+            self._emit(init)
+            order = self.state.orders[init.client_order_id]
+            self._risk_and_release(order, init, instrument)
+            return order
         except OrderValidationError:
             if len(self._inits) == recorded:
                 self._id_seq = id_seq
@@ -450,7 +449,10 @@ class OrderEngine:
                 init = msgspec.structs.replace(
                     init, contingency=ContingencyType.NONE, order_list_id=None
                 )
-            self._send(SubmitToVenue(venue=venue, order=init))
+            command = SubmitToVenue(venue=venue, order=init)
+            self._outbox.append(command)  # as _send, one call fewer
+            if self._order_rate is not None:
+                self._order_rate.record_order(self.clock.now_ns(), venue)
             return
         self._emit(
             OrderAccepted(

@@ -59,6 +59,7 @@ from alphintra.engine.sor import SorEngine
 from alphintra.execution.algorithms import AlgoSpec
 from alphintra.orders.brackets import build_bracket, exit_requests
 from alphintra.orders.factory import check_bracket_prices
+from alphintra.portfolio.valuation import PortfolioValue, value_account
 from alphintra.risk.monitors import (
     EmergencyStop,
     EnterReducing,
@@ -186,6 +187,16 @@ class TradingEngine(SorEngine):
         entry_order = self.state.orders[entry_id]
         self._risk_and_release(entry_order, entry, instrument)
         return [entry_order, *(self.state.orders[c] for c in child_ids)]
+
+    def valuation(self) -> PortfolioValue:
+        """Value the account at the latest marks (cached until an event or new data)."""
+        key = (self.state.cash_version, self._data_seq)
+        cached = self._valuation
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        value = value_account(self.state, self.fx)
+        self._valuation = (key, value)
+        return value
 
     def process_signal(
         self,
