@@ -200,6 +200,9 @@ def _flow_passes(
         for price in (order.price, order.trigger_price):
             if price is None:
                 continue
+            distance = abs(price - reference)
+            if distance <= collar.min_band:
+                continue  # within the narrowest band the collar can have
             if band is None:
                 fraction, ticks = collar.max_fraction, collar.max_ticks
                 if fraction is not None:
@@ -210,7 +213,7 @@ def _flow_passes(
                     assert ticks is not None
                     band = instrument.tick_size * ticks
                 band = max(band, collar.min_band)
-            if abs(price - reference) > band:
+            if distance > band:
                 return False
     window_ms = limits.duplicate_window_ms
     if window_ms is not None:

@@ -155,7 +155,8 @@ class RiskMonitor:
     def on_equity(self, ts_ns: int, equity: Decimal) -> list[MonitorAction]:
         """Update the high-water mark and day start; return any action a breach needs."""
         actions: list[MonitorAction] = []
-        day = self._trading_day(ts_ns)
+        span = self._day_span  # `_trading_day`, its cached span inline
+        day = span[2] if span[0] <= ts_ns < span[1] else self._trading_day(ts_ns)
         if day != self.day:
             self.day = day
             self.day_start_equity = equity
