@@ -357,6 +357,11 @@ class Valuation:
         )
 
     @property
+    def fx(self) -> FxConvert | None:
+        """Return the conversion this valuation takes its rates from."""
+        return self._fx
+
+    @property
     def prices(self) -> Mapping[InstrumentId, Decimal]:
         """Return the marks (reference prices) this valuation uses."""
         return self._prices

@@ -30,7 +30,7 @@ from alphintra.domain.account import AccountState
 from alphintra.domain.enums import OrderStatus, TradingState
 from alphintra.domain.events import OrderInitialized
 from alphintra.domain.instruments import Instrument
-from alphintra.risk.books import Valuation, side_reach
+from alphintra.risk.books import side_reach
 from alphintra.risk.context import NANOS_PER_MILLI, RiskContext, resolve
 from alphintra.risk.limits import RiskLimits
 from alphintra.risk.loss_checks import exceeds
@@ -177,10 +177,9 @@ def passes(
         prices = ctx.prices or state.marks
         if reference is not None and prices.get(instrument.id) != reference:
             return False  # the full checks value with the reference in place of the mark
-        valuation = Valuation(state, instrument, prices, ctx.instruments, ctx.fx)
         if equity is None:
             equity = resolve(ctx.equity)
-        return bound.within(prices, valuation, equity)  # counted: see `vouches_for`
+        return bound.within(prices, state.base_currency, ctx.fx, equity)  # see `vouches_for`
     return True
 
 

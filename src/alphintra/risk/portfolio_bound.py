@@ -47,6 +47,7 @@ from alphintra.domain.identifiers import ClientOrderId, InstrumentId
 from alphintra.domain.orders import Order
 from alphintra.domain.values import ONE, ZERO, Currency
 from alphintra.risk.books import Valuation
+from alphintra.risk.context import FxConvert
 from alphintra.risk.denial import Denial
 from alphintra.risk.limits import BuyingPowerLimits, RiskLimits
 
@@ -258,22 +259,25 @@ class PortfolioBound:
             applied = self.state.orders.get(order.client_order_id)
             if applied is None or not self._is_slice(applied):
                 return False
-        return self.within(valuation.prices, valuation, equity)
+        return self.within(valuation.prices, valuation.base, valuation.fx, equity)
 
     def within(
-        self, marks: Mapping[InstrumentId, Decimal], valuation: Valuation, equity: Decimal | None
+        self,
+        marks: Mapping[InstrumentId, Decimal],
+        base: Currency,
+        fx: FxConvert | None,
+        equity: Decimal | None,
     ) -> bool:
         """Return True when no portfolio check could deny an order the bounds count
-        (`vouches_for`) at ``marks`` (``valuation``'s prices), its rates and ``equity``:
-        `certifies` once the order is known to be counted."""
-        base = valuation.base
+        (`vouches_for`) at ``marks``, the rates of ``fx`` into ``base`` (as `Valuation`
+        has them) and ``equity``: `certifies` once the order is known to be counted."""
         for ceiling_id, ceiling in self._ceilings.items():
             mark = marks.get(ceiling_id)
             if mark is None or not 0 < mark <= ceiling.mark:
                 return False
             if ceiling.quote != base:
-                rate = valuation.rate(ceiling.quote)
-                if isinstance(rate, Denial) or rate > ceiling.rate:
+                rate = None if fx is None else fx(ONE, ceiling.quote, base)
+                if rate is None or rate > ceiling.rate:
                     return False
         limits = self.limits
         bound = self.exposure * _WITH_MARGIN
@@ -290,7 +294,7 @@ class PortfolioBound:
         if cached is not None and cached[0] == state.cash_version:
             free, size = cached[1], cached[2]
         else:
-            found = self._credit_figures(credit, base, valuation)
+            found = self._credit_figures(credit, base, fx)
             if found is None:
                 return False
             free, size, constant = found
@@ -299,7 +303,7 @@ class PortfolioBound:
         return self.requirement + slack <= free - slack
 
     def _credit_figures(
-        self, credit: BuyingPowerLimits, base: Currency, valuation: Valuation
+        self, credit: BuyingPowerLimits, base: Currency, fx: FxConvert | None
     ) -> tuple[Decimal, Decimal, bool] | None:
         """Return ``(cash - used, |cash| + long + short, constant)``: the credit check's
         free margin at the ceilings, its size for the slack, and whether they hold until
@@ -311,11 +315,11 @@ class PortfolioBound:
             if not amount:
                 continue
             if currency == base:
-                rate: Decimal | Denial = ONE
+                rate: Decimal | None = ONE
             else:
                 constant = False
-                rate = valuation.rate(currency)
-            if isinstance(rate, Denial):
+                rate = None if fx is None else fx(ONE, currency, base)
+            if rate is None:
                 if amount < 0:
                     return None  # the exact check denies an unconvertible debt
                 continue
