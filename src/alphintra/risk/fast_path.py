@@ -16,7 +16,7 @@ inline, except three that lean on the portfolio bound kept from the events
   the worst position with every working order, this one included (the worst
   position reachable, `side_reach`, is at most that);
 * the position notional limit: likewise, ``units`` at the reference price;
-* the portfolio limits: `PortfolioBound.certifies`.
+* the portfolio limits: `PortfolioBound.within` (`certifies`, the order known counted).
 
 Without a usable bound the position limits are measured exactly (`side_reach`), and
 an order under portfolio limits goes the full way.
