@@ -8,6 +8,7 @@ durable first and only then hands them out (the write-ahead rule).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable, Mapping
 from decimal import Decimal
@@ -373,6 +374,7 @@ class OrderEngine:
                 equity=self.equity,
                 day_start_equity=lambda: self._equity_marks().day_start_equity,
                 high_water_mark=lambda: self._equity_marks().high_water,
+                equity_marks=self.monitor if limits.loss is not None else None,
                 realized_vols=self.realized_vols,
                 order_rate=self._order_rate,
                 default_venue=self.default_venue,
@@ -391,6 +393,8 @@ class OrderEngine:
         monitor = self.monitor
         if monitor is None:
             monitor = self.monitor = RiskMonitor(MonitorLimits())
+            if self._context is not None and self.limits.loss is not None:
+                self._context = dataclasses.replace(self._context, equity_marks=monitor)
         if monitor.day_start_equity is None:
             monitor.on_equity(self.clock.now_ns(), self.equity())
         return monitor
@@ -505,16 +509,6 @@ class OrderEngine:
             )
         )
         return True
-
-    def cancel_all(self, reason: str, instrument_id: InstrumentId | None = None) -> int:
-        """Cancel every open order (optionally of one instrument); return how many."""
-        count = 0
-        for order in tuple(self.state.open_orders.values()):
-            if instrument_id is None or order.instrument_id == instrument_id:
-                if order.parent_id is not None and self._is_slice(order):
-                    continue  # the parent's cancel takes its working slice with it
-                count += self.cancel(order.client_order_id, reason)
-        return count
 
     def modify(
         self,

@@ -431,6 +431,16 @@ class TradingEngine(SorEngine):
                     action.instrument_id,
                 )
 
+    def cancel_all(self, reason: str, instrument_id: InstrumentId | None = None) -> int:
+        """Cancel every open order (optionally of one instrument); return how many."""
+        count = 0
+        for order in tuple(self.state.open_orders.values()):
+            if instrument_id is None or order.instrument_id == instrument_id:
+                if order.parent_id is not None and self._is_slice(order):
+                    continue  # the parent's cancel takes its working slice with it
+                count += self.cancel(order.client_order_id, reason)
+        return count
+
     def flatten(self, reason: str, instrument_id: InstrumentId | None = None) -> list[Order]:
         """Send reduce-only market orders that close every position (or one)."""
         orders = []

@@ -24,6 +24,7 @@ from alphintra.domain.values import Currency
 from alphintra.risk.correlation import CorrelationView
 
 if TYPE_CHECKING:
+    from alphintra.risk.monitors import RiskMonitor
     from alphintra.risk.portfolio_bound import PortfolioBound
     from alphintra.risk.working_books import WorkingBooks
 
@@ -272,6 +273,10 @@ class RiskContext:
     day_start_equity: LazyDecimal = field(default=None, hash=False)
     """Equity at the start of the account's trading day (in its time zone)."""
     high_water_mark: LazyDecimal = field(default=None, hash=False)
+    equity_marks: RiskMonitor | None = field(default=None, hash=False, compare=False)
+    """The monitor that keeps the day's start and the peak equity, read directly in
+    place of ``day_start_equity`` and ``high_water_mark`` while it has them (those two
+    are the fallback: they may seed it)."""
     realized_vols: Mapping[InstrumentId, float | Decimal] = field(
         default_factory=lambda: _EMPTY_VOLS, hash=False
     )

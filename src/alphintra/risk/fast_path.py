@@ -114,9 +114,10 @@ def passes(
             if equity is None:  # `resolve`, inline
                 return False
             if loss.max_daily_loss is not None or loss.max_daily_loss_fraction is not None:
-                start = ctx.day_start_equity
-                if start is not None and not isinstance(start, Decimal):
-                    start = start()
+                marks = ctx.equity_marks
+                start = marks.day_start_equity if marks is not None else None
+                if start is None:
+                    start = resolve(ctx.day_start_equity)
                 if start is None:
                     return False
                 lost = start - equity
@@ -130,9 +131,10 @@ def passes(
                 ):
                     return False
             if loss.max_drawdown is not None or loss.max_drawdown_amount is not None:
-                high = ctx.high_water_mark
-                if high is not None and not isinstance(high, Decimal):
-                    high = high()
+                marks = ctx.equity_marks
+                high = marks.high_water if marks is not None else None
+                if high is None:
+                    high = resolve(ctx.high_water_mark)
                 if high is None:
                     return False
                 drawdown = high - equity
