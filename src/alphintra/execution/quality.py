@@ -517,6 +517,20 @@ def measure(
         raise ValueError(
             f"order {order.client_order_id}: no quote at or before arrival ts {order.arrival_ts}"
         )
+    if len(order.fills) == 1 and not trades:
+        return _measure_one(order, arrival, quotes, times, horizon_ns)
+    return _measure_any(order, arrival, quotes, times, trades, horizon_ns)
+
+
+def _measure_any(
+    order: OrderRecord,
+    arrival: QuoteTick,
+    quotes: Sequence[QuoteTick],
+    times: Sequence[int],
+    trades: Sequence[TradeBar] | Sequence[TradeTick],
+    horizon_ns: int,
+) -> OrderQuality:
+    """`measure` in general: any number of fills, with or without trades."""
     side, multiplier = order.side, order.multiplier
     s, arrival_mid = side.sign, _mid(arrival)
     decision = arrival_mid if order.decision_price is None else order.decision_price
@@ -603,6 +617,116 @@ def measure(
     )
 
 
+def _measure_one(
+    order: OrderRecord,
+    arrival: QuoteTick,
+    quotes: Sequence[QuoteTick],
+    times: Sequence[int],
+    horizon_ns: int,
+) -> OrderQuality:
+    """`_measure_any` of one fill and no trades: its very operations, inline and in order.
+
+    Sums still start from zero, as there: that can change an exponent or a zero's sign.
+    """
+    fill = order.fills[0]
+    buy = order.side is OrderSide.BUY
+    s = 1 if buy else -1
+    multiplier, price, quantity, ts = order.multiplier, fill.price, fill.quantity, fill.ts
+    bid, ask = arrival.bid, arrival.ask
+    arrival_mid = _m_div(_m_add(bid, ask), _TWO)
+    decision = arrival_mid if order.decision_price is None else order.decision_price
+    quote = _at(quotes, times, ts)
+    if quote is None:
+        raise ValueError(f"no quote at or before the fill at ts {ts}")
+    mid = arrival_mid if quote is arrival else _mid(quote)
+    later = _after(quotes, times, ts, horizon_ns)
+    sign_bps = s * _BPS
+    half_spread = _m_sub(price, mid)
+    units = _m_mul(s * quantity, multiplier)
+    spread_cost = _m_mul(units, half_spread)
+    impact_cost = _m_mul(units, _m_sub(mid, arrival_mid))
+    timing_cost = _m_mul(units, _m_sub(arrival_mid, decision))
+    effective = _r_div(_r_mul(2 * _BPS, abs(half_spread)), mid)
+    realised = None if later is None else _r_div(_r_mul(2 * sign_bps, _r_sub(price, later)), mid)
+    fee = fill.fee
+    quality = FillQuality(
+        ts=ts,
+        venue=fill.venue,
+        trade_id=fill.trade_id,
+        price=price,
+        quantity=quantity,
+        fee=fee,
+        mid=mid,
+        slippage_bps=_r_div(_r_mul(sign_bps, _r_sub(price, arrival_mid)), arrival_mid),
+        effective_spread_bps=effective,
+        realised_spread_bps=realised,
+        mid_after=later,
+        price_improvement=_m_sub(ask, price) if buy else _m_sub(price, bid),
+        spread_cost=spread_cost,
+        impact_cost=impact_cost,
+        timing_cost=timing_cost,
+    )
+    filled = _m_add(_ZERO, quantity)
+    notional = _m_mul(_m_add(_ZERO, _m_mul(price, quantity)), multiplier)
+    spread = _m_add(_ZERO, spread_cost)
+    impact = _m_add(_ZERO, impact_cost)
+    timing = _m_add(_ZERO, timing_cost)
+    fees = _m_add(_ZERO, fee)
+    decision_notional = _m_mul(_m_mul(decision, filled), multiplier)
+    shortfall = _m_add(_m_add(_m_add(_m_add(_ZERO, spread), impact), timing), fees)
+    average = _r_div(notional, _m_mul(filled, multiplier))
+    end = ts if order.end_ts is None else order.end_ts
+    end_quote, opportunity = _at(quotes, times, end), None
+    if end_quote is not None:
+        end_mid = arrival_mid if end_quote is arrival else _mid(end_quote)
+        unfilled = _m_sub(order.quantity, filled)
+        opportunity = _m_mul(_m_mul(s * unfilled, _m_sub(end_mid, decision)), multiplier)
+    weight = _r_add(_ZERO, quantity)  # `_weighted` of the one fill
+    market_impact = None if later is None else _bps(s, later, arrival_mid)
+    return OrderQuality(
+        client_order_id=order.client_order_id,
+        instrument_id=order.instrument_id,
+        side=order.side,
+        currency=order.currency,
+        account_id=order.account_id,
+        model_id=order.model_id,
+        strategy=order.strategy,
+        multiplier=multiplier,
+        ordered_quantity=order.quantity,
+        filled_quantity=filled,
+        fill_rate=_r_div(filled, order.quantity),
+        arrival_ts=order.arrival_ts,
+        arrival_bid=bid,
+        arrival_ask=ask,
+        arrival_mid=arrival_mid,
+        decision_price=decision,
+        decision_from_signal=order.decision_price is not None,
+        average_price=average,
+        filled_notional=notional,
+        decision_notional=decision_notional,
+        slippage_bps=_r_div(_r_mul(sign_bps, _r_sub(average, arrival_mid)), arrival_mid),
+        implementation_shortfall=shortfall,
+        implementation_shortfall_bps=_r_div(_r_mul(shortfall, _BPS), decision_notional),
+        spread_cost=spread,
+        impact_cost=impact,
+        timing_cost=timing,
+        fees=fees,
+        opportunity_cost=opportunity,
+        interval_vwap=None,
+        vwap_slippage_bps=None,
+        interval_twap=None,
+        twap_slippage_bps=None,
+        effective_spread_bps=_r_div(_r_add(_ZERO, _r_mul(effective, quantity)), weight),
+        realised_spread_bps=(
+            None if realised is None else _r_div(_r_add(_ZERO, _r_mul(realised, quantity)), weight)
+        ),
+        market_impact_bps=market_impact,
+        execution_time_ns=ts - order.arrival_ts,
+        price_improvement_bps=RATIO.minus(_bps(s, average, ask if buy else bid)),
+        fills=(quality,),
+    )
+
+
 def _order_horizon(
     s: int,
     arrival_mid: Decimal,
@@ -639,6 +763,22 @@ def horizon_measures(
     Quotes later than an order's end change only these measures: the rest of
     ``quality`` stays as it is. ``quotes`` and ``times`` are as for `measure`.
     """
+    s = quality.side.sign
+    if len(quality.fills) == 1:  # `_horizon_any` of one fill, the same operations inline
+        f = quality.fills[0]
+        later = _after(quotes, times, f.ts, horizon_ns)
+        if later is None:
+            return HorizonMeasures(((None, None),), None, None)
+        spread = _realised(s, f.price, later, f.mid)
+        realised = _r_div(_r_add(_ZERO, _r_mul(spread, f.quantity)), _r_add(_ZERO, f.quantity))
+        return HorizonMeasures(((later, spread),), realised, _bps(s, later, quality.arrival_mid))
+    return _horizon_any(quality, quotes, times, horizon_ns)
+
+
+def _horizon_any(
+    quality: OrderQuality, quotes: Sequence[QuoteTick], times: Sequence[int], horizon_ns: int
+) -> HorizonMeasures:
+    """`horizon_measures` of an order with any number of fills."""
     s = quality.side.sign
     fills: list[tuple[Decimal | None, Decimal | None]] = []
     realised: list[tuple[Decimal | None, Decimal]] = []

@@ -78,6 +78,7 @@ MAX_QUOTES: Final = 100_000
 """Quotes kept per instrument; the oldest half is dropped when the history is full."""
 MAX_WATCHED: Final = 10_000
 """Closed orders kept waiting for their horizon; past this the oldest are given up."""
+_ONE: Final = Decimal(1)
 _MEASURED_WHEN_UNFILLED: Final = frozenset({OrderStatus.CANCELLED, OrderStatus.EXPIRED})
 _IN_FLIGHT: Final = frozenset({OrderSubmitted, OrderAccepted})
 """Events that never close an order: one without fills has nothing to measure after them."""
@@ -400,7 +401,7 @@ class ExecutionQualityRecorder:
             currency=state.quote_currencies.get(order.instrument_id, state.base_currency),
             decision_price=decision,
             end_ts=end,
-            multiplier=state.multipliers.get(order.instrument_id, Decimal(1)),
+            multiplier=state.multipliers.get(order.instrument_id, _ONE),
             account_id=state.account_id,
             model_id=signal.model_id if signal is not None else None,
             strategy=algo or order.order_type.value,
