@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from alphintra.domain.commands import OrderRequest
 from alphintra.domain.enums import OrderSide, OrderType
-from alphintra.domain.events import AnyEvent, OrderInitialized
+from alphintra.domain.events import AnyEvent, MarkUpdated, OrderInitialized
 from alphintra.domain.identifiers import AccountId, InstrumentId
 from alphintra.domain.market import QuoteTick
 from alphintra.domain.registry import InstrumentRegistry
@@ -290,3 +290,83 @@ def test_check_order_benchmark_flows_engine_answers_as_before_the_rework(
                     engine.on_venue_event(report)
             commands = engine.flush()
     assert sum(codes.values()) >= 300
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    configs,
+    _FLOWS,
+    st.one_of(limits(), limits(loose=True)),
+    st.sampled_from([10_000_000, 300_000, 30_000]),
+)
+def test_check_order_engine_limits_random_flows_engine_bound_answers_as_before(
+    config: FlowConfig, flow: list[Step], risk: RiskLimits, cash: int
+) -> None:
+    """The engine under the random limits themselves, so that its own bound (fed only
+    the event types it folds, the others counted) decides which orders go out; each
+    order's answer with the engine's context equals the reference's."""
+    runner = _runner(config, Decimal(cash))
+    engine = runner.engine
+    engine.limits = risk
+    answers: Counter[str | None] = Counter()
+
+    def listen(event: AnyEvent) -> None:
+        if type(event) is not OrderInitialized:
+            return
+        context = dataclasses.replace(engine._risk_context(), correlation=CLUSTER)
+        instrument = engine.instrument(event.instrument_id)
+        state = engine.state
+        before = reference_check_order(event, instrument, state, risk, context)
+        assert context.bound is engine._bound
+        assert check_order(event, instrument, state, risk, context) == before
+        answers[None if before is None else before.code] += 1
+
+    engine.subscribe(listen)
+    run_steps([runner], Market(), flow)
+    assert sum(answers.values()) == sum(
+        1 for order in engine.state.orders.values() if order.client_order_id in engine._inits
+    )
+
+
+def test_portfolio_bound_event_applied_past_the_engine_invalidates_it() -> None:
+    """An event the state applies without the engine (a restore) leaves the bound's
+    count behind: it then vouches for nothing and turns invalid at its next use."""
+    registry = InstrumentRegistry()
+    eurusd = registry.get("EURUSD")
+    clock = SimulatedClock(T0)
+    venue = SimulatedVenue(SimulatedVenueConfig(), {eurusd.id: eurusd})
+    risk = _bench_limits(Decimal(10) ** 15, Decimal(10**6), Decimal("0.000001"))
+    engine = TradingEngine(
+        account_id=AccountId("GAP"),
+        registry=registry,
+        journal=MemoryJournal(),
+        clock=clock,
+        venues={venue.venue_id: venue.capabilities},
+        default_venue=venue.venue_id,
+        limits=risk,
+    )
+    engine.open_account("USD", {"USD": Decimal(10**9)})
+    mid = Decimal("1.10000")
+    tick = QuoteTick(eurusd.id, mid, mid + Decimal("0.00002"), Decimal(10**6), Decimal(10**6), T0)
+    engine.on_market_data(tick)
+    request = OrderRequest(
+        instrument_id=eurusd.id,
+        side=OrderSide.BUY,
+        order_type=OrderType.LIMIT,
+        quantity=Decimal(1000),
+        price=Decimal("1.00000"),
+    )
+    orders = [engine.submit(request) for _ in range(4)]
+    bound = engine._bound
+    assert bound is not None
+    counted = [o for o in orders if bound.vouches_for(o.client_order_id)]
+    assert counted  # a rebuild at a check counts every working order
+    order = counted[-1]
+    unseen = MarkUpdated(
+        account_id=engine.account_id, ts_event=T0, ts_recv=T0, instrument_id=eurusd.id, mark=mid
+    )
+    engine.restore([unseen])  # past `_emit`: the bound never sees it
+    assert bound.seen < engine.state.event_count
+    assert not bound.vouches_for(order.client_order_id)
+    engine.submit(request)  # the checks find it invalid and rebuild it from the state
+    assert bound.valid and bound.seen == engine.state.event_count

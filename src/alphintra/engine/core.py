@@ -70,6 +70,7 @@ from alphintra.portfolio.fx import FxRates
 from alphintra.portfolio.valuation import PortfolioValue, account_equity
 from alphintra.risk.context import OrderRateWindow, RiskContext
 from alphintra.risk.monitors import MonitorLimits, RiskMonitor
+from alphintra.risk.portfolio_bound import FOLDED as _BOUND_FOLDS
 from alphintra.risk.portfolio_bound import PortfolioBound
 from alphintra.risk.pretrade import RiskLimits, check_order
 from alphintra.risk.working_books import WorkingBooks
@@ -209,7 +210,10 @@ class OrderEngine:
                 books.on_event(event)
             bound = self._bound
             if bound is not None and bound.valid:
-                bound.on_event(event)
+                if type(event) in _BOUND_FOLDS:
+                    bound.on_event(event)
+                else:
+                    bound.seen += 1  # an event the bound does not fold, counted
             for listener in self._listeners:
                 listener(event)
         return changed

@@ -56,6 +56,14 @@ HEADROOM: Final = Decimal("1.25")
 MARGIN: Final = Decimal("1e-12")
 """Relative safety margin: far above the Decimal rounding of any sum compared."""
 _WITH_MARGIN: Final = ONE + MARGIN
+FOLDED: Final[frozenset[type]] = frozenset(
+    {OrderInitialized, OrderFilled, OrderModified, MarkUpdated}
+)
+"""The event types `PortfolioBound.on_event` folds; every other one leaves the bounds
+valid: a cancel, expiry, rejection or denial only takes leaves off (the bounds stay
+above, loose until `stale`), a trigger changes no quantity or price the bounds count, a
+slice's fill reaches its parent as an `OrderChildFilled` that only shrinks the counted
+parent's leaves, and cash moves are read at use (per cash version)."""
 REBUILD_AFTER: Final = 64
 """Events after which a bound that no longer vouches is rebuilt (it may be loose)."""
 
@@ -94,10 +102,10 @@ class PortfolioBound:
         "_fee",
         "_margin_rate",
         "_reset_at",
-        "_seen",
         "exposure",
         "limits",
         "requirement",
+        "seen",
         "state",
         "units",
         "valid",
@@ -120,7 +128,9 @@ class PortfolioBound:
         self.requirement = ZERO
         """``R``: at least what the working orders can require of the credit check."""
         self.valid = False
-        self._seen = -1
+        self.seen = -1
+        """The state's event count the bounds have followed to; behind it, an event
+        went by unseen and the bounds vouch for nothing (see `on_event`)."""
         self._reset_at = -1
         self._credit: tuple[int, Decimal, Decimal] | None = None
         """(cash version, free margin, size) of the credit check at the ceilings."""
@@ -128,11 +138,17 @@ class PortfolioBound:
     # Keeping up ---------------------------------------------------------------------
 
     def on_event(self, event: AnyEvent) -> None:
-        """Fold one event that the state has just applied."""
+        """Fold one event that the state has just applied.
+
+        Only the types in `FOLDED` change the bounds. A feed may skip the others if it
+        counts them instead: ``seen += 1`` for each (as the engine does). An event
+        neither folded nor counted leaves ``seen`` behind the state: the bounds then
+        vouch for nothing and turn invalid at the next folded event or use.
+        """
         if not self.valid:
             return
-        self._seen += 1
-        if self._seen != self.state.event_count:
+        self.seen += 1
+        if self.seen != self.state.event_count:
             self.valid = False
             return
         kind = type(event)
@@ -213,7 +229,7 @@ class PortfolioBound:
             ):
                 return
             self._count(order)
-        self._seen = self._reset_at = state.event_count
+        self.seen = self._reset_at = state.event_count
         self.valid = True
 
     def _ceiling(self, instrument_id: InstrumentId, valuation: Valuation) -> bool:
@@ -244,7 +260,7 @@ class PortfolioBound:
         """Return True when the bounds are valid for the state as it is and count the
         order (so ``units`` is at least each instrument's worst position with it)."""
         return (
-            self.valid and self._seen == self.state.event_count and client_order_id in self._counted
+            self.valid and self.seen == self.state.event_count and client_order_id in self._counted
         )
 
     def certifies(
@@ -253,7 +269,10 @@ class PortfolioBound:
         """Return True when no portfolio check could deny ``order`` (applied to the state
         with every event since, so that its quantity is in the bounds; a slice of an
         execution parent adds nothing), at the current marks, rates and ``equity``."""
-        if not self.valid or self._seen != self.state.event_count:
+        if not self.valid:
+            return False
+        if self.seen != self.state.event_count:
+            self.valid = False  # an event went by unseen (a replay, a restore): rebuild
             return False
         if order.client_order_id not in self._counted:
             applied = self.state.orders.get(order.client_order_id)
