@@ -12,7 +12,7 @@ import dataclasses
 import functools
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
+from typing import Concatenate, ParamSpec, Protocol, TypeVar
 
 import msgspec
 
@@ -64,6 +64,7 @@ from alphintra.domain.orders import InvalidTransition, Order, OverfillError
 from alphintra.domain.registry import InstrumentRegistry
 from alphintra.domain.values import Currency, Price, Quantity
 from alphintra.engine.clock import Clock
+from alphintra.engine.volatility import RealizedVolatility
 from alphintra.orders.emulator import MoveTrigger, OrderEmulator, Release
 from alphintra.orders.factory import OrderValidationError, build_order
 from alphintra.portfolio.fx import FxRates
@@ -138,6 +139,9 @@ def _ids_back_on_refusal(
 class OrderEngine:
     """Runs one account: validates, risk-checks, emulates and books everything."""
 
+    VOLATILITY_WINDOW = 30
+    """Returns between consecutive marks in the realised volatility a limit checks."""
+
     def __init__(
         self,
         *,
@@ -172,12 +176,11 @@ class OrderEngine:
         self._id_seq = 0
         self.rejected_reports: list[RejectedReport] = []
         self.monitor: RiskMonitor | None = None
-        self.realized_vols: dict[InstrumentId, float] = {}
-        """Realised volatility per instrument, kept while a volatility limit is set."""
+        self.realized_vols = RealizedVolatility(self.VOLATILITY_WINDOW)
+        """Realised volatility per instrument, kept while a loss or volatility limit is set."""
         self._context: RiskContext | None = None
         self._context_limits: RiskLimits | None = None
         self._order_rate: OrderRateWindow | None = None
-        self._vol_windows: dict[InstrumentId, Any] = {}
         self._valuation: tuple[tuple[int, int], PortfolioValue] | None = None
         self._equity: tuple[int, int, Decimal] | None = None
         self._books: WorkingBooks | None = None

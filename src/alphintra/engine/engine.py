@@ -9,8 +9,6 @@ handling lives in ``core.OrderEngine``; this class adds signal intake and recove
 
 from __future__ import annotations
 
-import math
-from collections import deque
 from collections.abc import Mapping
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
@@ -72,38 +70,6 @@ from alphintra.signals.translation import SignalRejected as SignalRefused
 from alphintra.signals.translation import signal_to_request
 
 __all__ = ["EventJournal", "RejectedReport", "TradingEngine"]
-
-
-class _RollingReturns:
-    """Sample standard deviation of the last ``size`` simple returns of a price series."""
-
-    __slots__ = ("_last", "_returns", "_sum", "_sum_sq", "size")
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._returns: deque[float] = deque()
-        self._sum = 0.0
-        self._sum_sq = 0.0
-        self._last: float | None = None
-
-    def add(self, price: float) -> float | None:
-        """Add a price; return the current volatility once two returns are known."""
-        last, self._last = self._last, price
-        if last is None or last <= 0:
-            return None
-        value = price / last - 1
-        self._returns.append(value)
-        self._sum += value
-        self._sum_sq += value * value
-        if len(self._returns) > self.size:
-            old = self._returns.popleft()
-            self._sum -= old
-            self._sum_sq -= old * old
-        count = len(self._returns)
-        if count < 2:
-            return None
-        variance = (self._sum_sq - self._sum * self._sum / count) / (count - 1)
-        return math.sqrt(max(variance, 0.0))
 
 
 class TradingEngine(SorEngine):
@@ -323,7 +289,7 @@ class TradingEngine(SorEngine):
         """Update marks and emulated orders, then run the monitors on the new price."""
         super().on_market_data(data)
         if self.limits.has_loss_checks:
-            self._track_volatility(data.instrument_id, self.state.marks[data.instrument_id])
+            self.realized_vols.note(data.instrument_id, self.state.marks[data.instrument_id])
         monitor = self.monitor
         if monitor is None:
             return
@@ -353,18 +319,6 @@ class TradingEngine(SorEngine):
         monitor = self.monitor
         if monitor is not None and self._watches_equity(monitor):
             self._act(monitor.on_equity(ts, self.equity()))
-
-    VOLATILITY_WINDOW = 30
-    """Returns between consecutive marks in the realised volatility a limit checks."""
-
-    def _track_volatility(self, instrument_id: InstrumentId, mark: Decimal) -> None:
-        """Keep the standard deviation of the last returns, in O(1) per data point."""
-        window = self._vol_windows.get(instrument_id)
-        if window is None:
-            window = self._vol_windows[instrument_id] = _RollingReturns(self.VOLATILITY_WINDOW)
-        volatility = window.add(float(mark))
-        if volatility is not None:
-            self.realized_vols[instrument_id] = volatility
 
     def _watches_equity(self, monitor: RiskMonitor) -> bool:
         limits = monitor.limits
