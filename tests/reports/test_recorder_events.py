@@ -31,7 +31,7 @@ from alphintra.domain.identifiers import (
 from alphintra.domain.market import QuoteTick
 from alphintra.domain.values import Quantity
 from alphintra.reports.recorder import ExecutionQualityRecorder, QuoteHistory
-from alphintra.reports.records import COLUMNS, RecordedOrder, orders_from_rows
+from alphintra.reports.records import COLUMNS, UPSERT_ROWS, RecordedOrder, orders_from_rows
 
 ETH = InstrumentId("ETHUSD")
 ACCOUNT = AccountId("A")
@@ -101,8 +101,8 @@ def _record(fee_currency: str, first_price: str = "2001") -> tuple[list[Recorded
     for seq, event in enumerate(_events(fee_currency, first_price), start=1):
         state.apply(event)
         recorder.appended(event, seq)
-        for _, params in recorder.drain():  # one commit per event
-            rows.extend(params)
+        for sql, params in recorder.drain():  # one commit per event
+            rows.extend(UPSERT_ROWS.full(sql, row) for row in params)
     latest = {(row[0], row[1], row[2]): row for row in rows}  # the upserts' end state
     return orders_from_rows([dict(zip(COLUMNS, r, strict=True)) for r in latest.values()]), (
         completions
@@ -140,8 +140,8 @@ def _unfilled(closing: AnyEvent) -> tuple[list[tuple[object, ...]], int]:
     for seq, event in enumerate([*opening, closing], start=1):
         state.apply(event)
         recorder.appended(event, seq)
-        for _, params in recorder.drain():
-            rows.extend(params)
+        for sql, params in recorder.drain():
+            rows.extend(UPSERT_ROWS.full(sql, row) for row in params)
     return rows, recorder.tracked_orders
 
 

@@ -40,6 +40,7 @@ from alphintra.reports.records import (
     COLUMNS,
     HORIZON_UPDATE,
     UPSERT,
+    UPSERT_ROWS,
     Params,
     RecordedOrder,
     order_rows,
@@ -113,16 +114,21 @@ class Table:
         self.statements: list[str] = []
 
     def apply(self, batches: list[tuple[str, list[Params]]]) -> None:
+        """Apply one commit's batches; note its statements (UPSERT, then HORIZON_UPDATE)."""
+        statements: list[str] = []
         for sql, params in batches:
-            self.statements.append(sql)
+            base = UPSERT if sql in UPSERT_ROWS else HORIZON_UPDATE
+            if base not in statements:
+                statements.append(base)
             for row in params:
-                if sql == UPSERT:
-                    named = dict(zip(COLUMNS, row, strict=True))
+                if base == UPSERT:
+                    named = dict(zip(COLUMNS, UPSERT_ROWS.full(sql, row), strict=True))
                     self.rows[tuple(named[c] for c in _KEY)] = named
                 else:
                     assert sql == HORIZON_UPDATE
                     stored = self.rows[row[3:]]  # a KeyError: an UPDATE of no row
                     stored.update(zip(_SET, row[:3], strict=True))
+        self.statements.extend(statements)
 
 
 class Run:
@@ -235,7 +241,7 @@ def test_failed_commit_is_measured_again_so_the_horizon_update_finds_its_rows() 
         run.recorder.appended(event, seq)
         batches = run.recorder.drain()
         if event is EVENTS[-1]:
-            assert batches and batches[0][0] == UPSERT
+            assert batches and batches[0][0] in UPSERT_ROWS
             run.recorder.discard()  # the journal's commit failed: these rows are not stored
         else:
             run.table.apply(batches)

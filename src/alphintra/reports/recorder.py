@@ -63,7 +63,7 @@ from alphintra.execution.quality import (
 )
 from alphintra.reports.records import (
     HORIZON_UPDATE,
-    UPSERT,
+    UPSERT_ROWS,
     Params,
     RecordedOrder,
     horizon_rows,
@@ -273,9 +273,7 @@ class ExecutionQualityRecorder:
             if key in keys or not self._reach_horizon(key, updates):
                 rows.extend(self._measure(key, final=key in again))
         self._drained = drained
-        batches: list[tuple[str, list[Params]]] = []
-        if rows:
-            batches.append((UPSERT, rows))
+        batches = UPSERT_ROWS.batches(rows)
         if updates:
             batches.append((HORIZON_UPDATE, updates))
         return batches
