@@ -68,7 +68,7 @@ from alphintra.engine.volatility import RealizedVolatility
 from alphintra.orders.emulator import MoveTrigger, OrderEmulator, Release
 from alphintra.orders.factory import OrderValidationError, build_order
 from alphintra.portfolio.fx import FxRates
-from alphintra.portfolio.valuation import PortfolioValue, account_equity
+from alphintra.portfolio.valuation import EquityTracker, PortfolioValue
 from alphintra.risk.context import OrderRateWindow, RiskContext
 from alphintra.risk.monitors import MonitorLimits, RiskMonitor
 from alphintra.risk.portfolio_bound import FOLDED as _BOUND_FOLDS
@@ -139,8 +139,7 @@ def _ids_back_on_refusal(
 class OrderEngine:
     """Runs one account: validates, risk-checks, emulates and books everything."""
 
-    VOLATILITY_WINDOW = 30
-    """Returns between consecutive marks in the realised volatility a limit checks."""
+    VOLATILITY_WINDOW = 30  # returns between consecutive marks, for the volatility limit
 
     def __init__(
         self,
@@ -183,6 +182,7 @@ class OrderEngine:
         self._order_rate: OrderRateWindow | None = None
         self._valuation: tuple[tuple[int, int], PortfolioValue] | None = None
         self._equity: tuple[int, int, Decimal] | None = None
+        self._equity_tracker = EquityTracker()
         self._books: WorkingBooks | None = None
         self._bound: PortfolioBound | None = None
         self._data_seq = 0
@@ -275,7 +275,7 @@ class OrderEngine:
         cached = self._equity
         if cached is not None and cached[0] == cash_version and cached[1] == data_seq:
             return cached[2]
-        value = account_equity(self.state, self.fx)
+        value = self._equity_tracker.equity(self.state, self.fx)
         self._equity = (cash_version, data_seq, value)
         return value
 

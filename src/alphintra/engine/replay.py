@@ -345,6 +345,7 @@ def restore_snapshot(engine: TradingEngine, snapshot: AccountSnapshot) -> None:
     state.trading_state = snapshot.trading_state
     state.event_count = snapshot.event_count
     state.cash.update(snapshot.cash)
+    state.cash_version += 1  # cash and positions change here with no event: stale values
     state.fees.update(snapshot.fees)
     state.marks.update(snapshot.marks)
     for saved in snapshot.orders:

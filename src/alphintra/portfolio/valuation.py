@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Final
 
 from alphintra.domain.account import AccountState
+from alphintra.domain.identifiers import InstrumentId
 from alphintra.domain.values import ONE, ZERO, Currency
 from alphintra.portfolio.fx import FxRates
 
@@ -125,3 +126,73 @@ def account_equity(state: AccountState, fx: FxRates) -> Decimal:
 
 _UNKNOWN: Final = Decimal("NaN")
 """A marker: no rate looked up yet (NaN is never a rate)."""
+
+
+class EquityTracker:
+    """``account_equity`` of one account, kept cheap between changes of cash or positions.
+
+    While every non-zero cash amount is in the base currency and at most one position
+    is open, in the base currency too, equity depends only on that position's mark:
+    the cash sum is kept per ``cash_version`` and each call repeats, for the current
+    mark, the very Decimal operations `account_equity` does for the position (so the
+    result is the same Decimal, to the exponent, rounding included). Anything else (cash
+    or a position in another currency, whose rate can move with any tick; several open
+    positions) is valued in full.
+    """
+
+    __slots__ = ("_cash", "_held", "_key", "_multiplier", "_quantity", "_simple")
+
+    def __init__(self) -> None:
+        self._key: tuple[AccountState, int, Currency] | None = None
+        self._simple = False
+        self._cash = ZERO
+        self._held: InstrumentId | None = None
+        self._quantity = ZERO
+        self._multiplier = ONE
+
+    def equity(self, state: AccountState, fx: FxRates) -> Decimal:
+        """Return ``account_equity(state, fx)``."""
+        key = self._key
+        if (
+            key is None
+            or key[1] != state.cash_version
+            or key[0] is not state
+            or key[2] != state.base_currency
+        ):
+            self._rebuild(state)
+        if not self._simple:
+            return account_equity(state, fx)
+        held = self._held
+        if held is None:
+            return self._cash + ZERO  # as `cash + positions_value` with no position
+        quantity = self._quantity
+        mark = state.marks.get(held)
+        if mark is None:
+            mark = state.positions[held].open_cost / quantity
+        amount = quantity * mark * self._multiplier
+        return self._cash + (ZERO + amount * ONE if amount else ZERO + ZERO)
+
+    def _rebuild(self, state: AccountState) -> None:
+        base = state.base_currency
+        self._key = (state, state.cash_version, base)
+        self._simple = False
+        cash = ZERO
+        for currency, amount in state.cash.items():  # as `account_equity`, in base only
+            if not amount:
+                cash += ZERO
+                continue
+            if currency != base:
+                return
+            cash += amount * ONE
+        held: InstrumentId | None = None
+        for instrument_id, position in state.positions.items():
+            if not position.quantity:
+                continue
+            if held is not None or position.currency != base:
+                return
+            held = instrument_id
+            self._quantity = position.quantity
+            self._multiplier = position.multiplier
+        self._cash = cash
+        self._held = held
+        self._simple = True
