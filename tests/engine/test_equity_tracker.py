@@ -41,7 +41,7 @@ def test_equity_tracker_random_flows_equals_account_equity_afresh(
     clock = SimulatedClock(T0)
     venue = SimulatedVenue(config.venue_config(), registry.known())
     engine = make_engine(config, registry, MemoryJournal(), clock, venue.venue_id)
-    engine.open_account("USD", cash)  # type: ignore[arg-type]
+    engine.open_account("USD", cash)
     runner = Runner(engine, venue, clock)
     tracker = EquityTracker()
     compared = 0

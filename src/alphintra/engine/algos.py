@@ -113,6 +113,11 @@ class _AlgoBook:
 class AlgoEngine(OrderEngine):
     """Adds execution algorithms (TWAP, VWAP, POV, ICEBERG) to the order engine."""
 
+    def _existing(self, client_order_id: ClientOrderId | None) -> Order | None:
+        if client_order_id is None:
+            return None
+        return self.state.orders.get(client_order_id)
+
     @functools.cached_property
     def _algo(self) -> _AlgoBook:
         return _AlgoBook()

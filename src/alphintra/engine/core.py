@@ -336,11 +336,6 @@ class OrderEngine:
                 self._id_seq = id_seq
             raise
 
-    def _existing(self, client_order_id: ClientOrderId | None) -> Order | None:
-        if client_order_id is None:
-            return None
-        return self.state.orders.get(client_order_id)
-
     def _create_and_release(self, init: OrderInitialized, instrument: Instrument) -> Order:
         self._inits[init.client_order_id] = init
         self._emit(init)
@@ -409,7 +404,8 @@ class OrderEngine:
     def _risk_and_release(
         self, order: Order, init: OrderInitialized, instrument: Instrument
     ) -> bool:
-        if self.monitor is not None and self._breaker_denies(order, instrument):
+        monitor = self.monitor  # a breaker can deny only while one is tripped
+        if monitor is not None and monitor.tripped and self._breaker_denies(order, instrument):
             return False
         context = self._context
         if context is None or self._context_limits is not self.limits:

@@ -293,10 +293,16 @@ class TradingEngine(SorEngine):
         monitor = self.monitor
         if monitor is None:
             return
-        mark = self.state.marks[data.instrument_id]
-        actions = monitor.on_price(data.instrument_id, data.ts, mark)
-        if actions:
-            self._act(actions)
+        limits = monitor.limits
+        if (
+            monitor.tripped
+            or limits.volatility_threshold is not None
+            or limits.jump_threshold is not None
+        ):  # else `on_price` has nothing to do
+            mark = self.state.marks[data.instrument_id]
+            actions = monitor.on_price(data.instrument_id, data.ts, mark)
+            if actions:
+                self._act(actions)
         if self.state.positions and self._watches_equity(monitor):
             actions = monitor.on_equity(data.ts, self.equity())
             if actions:

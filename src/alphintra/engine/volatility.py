@@ -82,12 +82,28 @@ class RealizedVolatility(Mapping[InstrumentId, float]):
         window = self._windows.get(instrument_id)
         if window is None:
             window = self._windows[instrument_id] = RollingReturns(self.window)
-        add = window.add
         volatility: float | None = None
+        # `RollingReturns.add` for each mark, inline: the same operations, in order.
+        returns, size = window._returns, window.size
+        total, total_sq, last = window._sum, window._sum_sq, window._last
         for mark in pending:
-            found = add(float(mark))
-            if found is not None:
-                volatility = found
+            price = float(mark)
+            if last is None or last <= 0:
+                last = price
+                continue
+            value = price / last - 1
+            last = price
+            returns.append(value)
+            total += value
+            total_sq += value * value
+            if len(returns) > size:
+                old = returns.popleft()
+                total -= old
+                total_sq -= old * old
+            count = len(returns)
+            if count >= 2:
+                volatility = math.sqrt(max((total_sq - total * total / count) / (count - 1), 0.0))
+        window._sum, window._sum_sq, window._last = total, total_sq, last
         pending.clear()
         if volatility is not None:
             self._values[instrument_id] = volatility
