@@ -12,12 +12,20 @@ status each open signal's row was last written with and skips the upsert while i
 stays the same. A signal is forgotten once its status is final and every order of it
 is closed. If a commit fails, what its drain remembered is forgotten too, so the
 next commit writes those rows again.
+
+An order's row is upserted the first time the projector writes it. While the order is
+open the projector remembers the quantity, prices and venue that row was written with,
+and the order's next write is a plain UPDATE: of the fill, status and venue order ID
+columns alone while those four stay the same objects (the same values written the same
+way), else of every column the upsert would set. An order is forgotten once written
+closed (a late fill then upserts it again) and, like a signal, when its commit fails.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Final
 
 from alphintra.domain.account import AccountState
 from alphintra.domain.events import (
@@ -34,6 +42,9 @@ SignalStatus = tuple[str, str | None, str | None]
 SignalStatusFn = Callable[[AccountState, SignalId], SignalStatus]
 Params = tuple[object, ...]
 SignalKey = tuple[AccountId, SignalId]
+OrderKey = tuple[AccountId, ClientOrderId]
+WrittenOrder = tuple[Decimal, Decimal | None, Decimal | None, str | None]
+"""An open order's quantity, price, stop price and venue, as its row was last written."""
 _FINAL_SIGNAL_STATUSES = frozenset({"EXECUTED", "REJECTED"})
 
 
@@ -56,6 +67,17 @@ _UPSERT_ORDER = (
     " status = excluded.status, venue = excluded.venue,"
     " venue_order_id = excluded.venue_order_id, updated_at_ns = excluded.updated_at_ns"
 )
+_UPDATE_ORDER = (
+    "UPDATE orders SET quantity = ?, price = ?, stop_price = ?, filled_quantity = ?,"
+    " average_price = ?, status = ?, venue = ?, venue_order_id = ?, updated_at_ns = ?"
+    " WHERE account_id = ? AND order_id = ?"
+)
+"""What `_UPSERT_ORDER` sets on a row that exists, without trying the insert first."""
+_UPDATE_ORDER_PROGRESS = (
+    "UPDATE orders SET filled_quantity = ?, average_price = ?, status = ?,"
+    " venue_order_id = ?, updated_at_ns = ? WHERE account_id = ? AND order_id = ?"
+)
+"""`_UPDATE_ORDER` of an order whose quantity, prices and venue are as last written."""
 _UPSERT_POSITION = (
     "INSERT INTO positions (account_id, symbol, quantity, open_cost, realized_pnl, currency,"
     " opened_at_ns, updated_at_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
@@ -70,6 +92,29 @@ _UPSERT_SIGNAL = (
     " ON CONFLICT (account_id, signal_id) DO UPDATE SET status = excluded.status,"
     " reason_code = excluded.reason_code, reason = excluded.reason"
 )
+
+
+def _null_literals(sql: str, null: tuple[int, ...]) -> str:
+    """Return ``sql`` with NULL in place of the placeholders at positions ``null``."""
+    parts = sql.split("?")
+    return parts[0] + "".join(
+        ("NULL" if i in null else "?") + part for i, part in enumerate(parts[1:])
+    )
+
+
+# The stdlib sqlite3 driver binds a None through its adapter look-up (~0.27 us a
+# parameter, ten times an int): the usual None values are NULL literals instead.
+_NEW_ORDER_NULLS = (3, 9, 10, 12, 15)  # parent_id, price, stop_price, average_price, venue_order_id
+_UPSERT_NEW_ORDER = _null_literals(_UPSERT_ORDER, _NEW_ORDER_NULLS)
+"""`_UPSERT_ORDER` of a new order without parent, prices, fills or venue order ID yet."""
+_SIGNAL_NULLS = (8, 9)  # reason_code, reason
+_UPSERT_SIGNAL_WITHOUT_REASON = _null_literals(_UPSERT_SIGNAL, _SIGNAL_NULLS)
+"""`_UPSERT_SIGNAL` of a signal with no reason code or reason."""
+NULL_LITERALS: Final = {
+    _UPSERT_NEW_ORDER: (_UPSERT_ORDER, _NEW_ORDER_NULLS),
+    _UPSERT_SIGNAL_WITHOUT_REASON: (_UPSERT_SIGNAL, _SIGNAL_NULLS),
+}
+"""Each statement with NULL literals: its plain statement, and where its NULLs stand."""
 _INSERT_TRADE = (
     "INSERT INTO trades (account_id, venue, trade_id, order_id, symbol, side, quantity, price,"
     " fee, fee_currency, liquidity, executed_at_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -99,6 +144,15 @@ class ReadModelProjector:
         """The status each open signal's row was last written with."""
         self._drained: list[SignalKey] = []
         """The signals whose rows the commit being written holds."""
+        self._orders_written: dict[OrderKey, WrittenOrder] = {}
+        """The open orders whose rows are written, with what they were written with."""
+        self._orders_drained: list[OrderKey] = []
+        """The orders whose rows the commit being written holds."""
+
+    @property
+    def remembered_orders(self) -> int:
+        """Return how many orders' written rows are remembered (open orders)."""
+        return len(self._orders_written)
 
     @property
     def remembered_signals(self) -> int:
@@ -156,9 +210,15 @@ class ReadModelProjector:
         text = _text
         order_rows: list[Params] = []
         add_order = order_rows.append
+        full_updates: list[Params] = []
+        progress: list[Params] = []
+        new_orders: list[Params] = []
+        written_orders = self._orders_written
+        orders_drained = list(orders)
         state: AccountState | None = None
         state_account: AccountId | None = None
-        for (account, order_id), ts in orders.items():
+        for order_key, ts in orders.items():
+            account, order_id = order_key
             if account is not state_account:  # a commit rarely spans several accounts
                 state = states[account] if account in states else state_of(account)
                 states[account] = state
@@ -170,28 +230,106 @@ class ReadModelProjector:
             if signal_id is not None and (account, signal_id) not in signals:
                 signals[(account, signal_id)] = ts
             updated = order.last_event_ts
-            add_order(
-                (
-                    account,
-                    order_id,
-                    signal_id,
-                    order.parent_id,
-                    order.instrument_id,
-                    order.side.value,
-                    order.order_type.value,
-                    order.time_in_force.value,
-                    text(order.quantity),
-                    text(order.price),
-                    text(order.trigger_price),
-                    text(order.filled_quantity),
-                    text(order.average_price),
-                    order.status.value,
-                    order.venue,
-                    order.venue_order_id,
-                    order.ts_init,
-                    ts if ts > updated else updated,
-                )
+            updated = ts if ts > updated else updated
+            quantity, price, trigger, venue = (
+                order.quantity,
+                order.price,
+                order.trigger_price,
+                order.venue,
             )
+            order_status = order.status
+            before = written_orders.get(order_key)
+            parent_id, average, venue_order_id = (
+                order.parent_id,
+                order.average_price,
+                order.venue_order_id,
+            )
+            if (
+                before is None
+                and parent_id is None
+                and price is None
+                and trigger is None
+                and average is None
+                and venue_order_id is None
+            ):
+                new_orders.append(
+                    (
+                        account,
+                        order_id,
+                        signal_id,
+                        order.instrument_id,
+                        order.side.value,
+                        order.order_type.value,
+                        order.time_in_force.value,
+                        text(quantity),
+                        text(order.filled_quantity),
+                        order_status.value,
+                        venue,
+                        order.ts_init,
+                        updated,
+                    )
+                )
+            elif before is None:
+                add_order(
+                    (
+                        account,
+                        order_id,
+                        signal_id,
+                        parent_id,
+                        order.instrument_id,
+                        order.side.value,
+                        order.order_type.value,
+                        order.time_in_force.value,
+                        text(quantity),
+                        text(price),
+                        text(trigger),
+                        text(order.filled_quantity),
+                        text(average),
+                        order_status.value,
+                        venue,
+                        venue_order_id,
+                        order.ts_init,
+                        updated,
+                    )
+                )
+            elif (
+                before[0] is quantity
+                and before[1] is price
+                and before[2] is trigger
+                and before[3] == venue
+            ):
+                progress.append(
+                    (
+                        text(order.filled_quantity),
+                        text(average),
+                        order_status.value,
+                        venue_order_id,
+                        updated,
+                        account,
+                        order_id,
+                    )
+                )
+            else:
+                full_updates.append(
+                    (
+                        text(quantity),
+                        text(price),
+                        text(trigger),
+                        text(order.filled_quantity),
+                        text(average),
+                        order_status.value,
+                        venue,
+                        venue_order_id,
+                        updated,
+                        account,
+                        order_id,
+                    )
+                )
+            if order_status.is_closed:
+                written_orders.pop(order_key, None)
+            else:
+                written_orders[order_key] = (quantity, price, trigger, venue)
+        self._orders_drained = orders_drained
         position_rows: list[Params] = []
         for (account, symbol), ts in positions.items():
             state = states[account] if account in states else state_of(account)
@@ -212,6 +350,7 @@ class ReadModelProjector:
                 )
             )
         signal_rows: list[Params] = []
+        plain_signals: list[Params] = []
         written = self._written
         drained: list[SignalKey] = []
         status_of = self._signal_status
@@ -230,6 +369,22 @@ class ReadModelProjector:
                 written.pop(key, None)
             else:
                 written[key] = status
+            if status[1] is None and status[2] is None:
+                plain_signals.append(
+                    (
+                        account,
+                        signal_id,
+                        received.model_id,
+                        received.instrument_id,
+                        received.action.value,
+                        text(received.confidence),
+                        text(received.quantity),
+                        status[0],
+                        received.ts_event,
+                        received.ts_recv,
+                    )
+                )
+                continue
             signal_rows.append(
                 (
                     account,
@@ -248,8 +403,12 @@ class ReadModelProjector:
             )
         self._drained = drained
         return [
+            (_UPSERT_SIGNAL_WITHOUT_REASON, plain_signals),
             (_UPSERT_SIGNAL, signal_rows),
+            (_UPSERT_NEW_ORDER, new_orders),
             (_UPSERT_ORDER, order_rows),
+            (_UPDATE_ORDER, full_updates),
+            (_UPDATE_ORDER_PROGRESS, progress),
             (_INSERT_TRADE, trades),
             (_UPSERT_POSITION, position_rows),
             (_INSERT_AUDIT, audits),
@@ -262,6 +421,9 @@ class ReadModelProjector:
         for key in self._drained:
             self._written.pop(key, None)
         self._drained = []
+        for order_key in self._orders_drained:
+            self._orders_written.pop(order_key, None)
+        self._orders_drained = []
 
 
 _RECEIVED = -1
