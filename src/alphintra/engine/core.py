@@ -311,11 +311,9 @@ class OrderEngine:
             instrument = self._instruments.get(request.instrument_id) or self.instrument(
                 request.instrument_id
             )
-            venue = request.venue or instrument.venue or self.default_venue
-            capabilities = self.venues.get(venue)
-            if capabilities is None:
-                venue = self._venue_for(request, instrument)  # raises UNKNOWN_VENUE
-                capabilities = self.venues[venue]
+            # Through the hook: a subclass routes (service/live.py RoutedEngine) or refuses.
+            venue = self._venue_for(request, instrument)
+            capabilities = self.venues[venue]
             init = build_order(
                 request,
                 instrument,
