@@ -28,6 +28,19 @@ def test_sqlite_journal_uses_wal_and_normal_sync_by_default(tmp_path: Path) -> N
     journal.close()
 
 
+def test_none_binds_as_null_through_the_registered_adapter() -> None:
+    assert (type(None), sqlite3.PrepareProtocol) in sqlite3.adapters
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE t (a, b)")
+    conn.executemany("INSERT INTO t VALUES (?, ?)", [(None, 1), (None, None)])
+    assert conn.execute("SELECT count(*) FROM t WHERE a IS NULL").fetchone() == (2,)
+    assert conn.execute("SELECT b, typeof(b) FROM t ORDER BY rowid").fetchall() == [
+        (1, "integer"),
+        (None, "null"),
+    ]
+    conn.close()
+
+
 def _events_layout(path: Path) -> tuple[str, list[str]]:
     conn = sqlite3.connect(path)
     sql = conn.execute(
