@@ -27,8 +27,9 @@ from alphintra.domain.market import QuoteTick
 from alphintra.domain.registry import InstrumentRegistry
 from alphintra.engine.clock import SimulatedClock
 from alphintra.engine.engine import TradingEngine
+from alphintra.risk import limits as limit_types
 from alphintra.risk.context import NANOS_PER_MILLI, OrderRateWindow, RiskContext
-from alphintra.risk.fast_path import passes
+from alphintra.risk.fast_path import REVIEWED_LIMIT_FIELDS, passes
 from alphintra.risk.limits import (
     BuyingPowerLimits,
     ConcentrationLimits,
@@ -494,3 +495,24 @@ def test_fast_path_benchmark_limits_vouches_for_nearly_every_order() -> None:
         )
         engine.flush()
     assert answers[True] >= 98, answers
+
+
+def test_every_limit_field_was_reviewed_for_the_fast_path() -> None:
+    # A new limit the fast path does not know would let it vouch for orders the new
+    # check denies: adding a field must fail here until `passes` handles it.
+    for name, reviewed in REVIEWED_LIMIT_FIELDS.items():
+        fields = {f.name for f in dataclasses.fields(getattr(limit_types, name)) if f.init}
+        assert fields == reviewed, (
+            f"{name}: fields {sorted(fields - reviewed)} are new to risk/fast_path.py and "
+            f"{sorted(reviewed - fields)} are gone; review passes() and REVIEWED_LIMIT_FIELDS"
+        )
+    limit_classes = {
+        name
+        for name, value in vars(limit_types).items()
+        if isinstance(value, type)
+        and dataclasses.is_dataclass(value)
+        and name.endswith(("Limits", "Collar", "Throttle"))
+    }
+    assert limit_classes == set(REVIEWED_LIMIT_FIELDS), sorted(
+        limit_classes ^ set(REVIEWED_LIMIT_FIELDS)
+    )
