@@ -92,32 +92,21 @@ def requirement(
 
 
 def instrument_requirement(
-    book: InstrumentBook,
-    valuation: Valuation,
-    limits: BuyingPowerLimits,
-    extra: WorkingOrder | None = None,
-    max_order_price: Decimal | None = None,
+    book: InstrumentBook, valuation: Valuation, limits: BuyingPowerLimits
 ) -> Decimal | Denial:
-    """Return the base-currency requirement of one instrument's working orders.
-
-    With ``extra``, return it as if ``extra`` were working too (its price, if any,
-    must be folded into ``max_order_price`` by the caller: the price fallback of the
-    book with ``extra``); without, ``max_order_price`` is the book's own.
-    """
-    if extra is None:
-        if not book.orders:
-            return ZERO
-        max_order_price = book.max_order_price
+    """Return the base-currency requirement of one instrument's working orders."""
+    if not book.orders:
+        return ZERO
     contract = valuation.contract(book.instrument_id)
     if isinstance(contract, Denial):
         return contract
-    mark = valuation.price_of(book.instrument_id, max_order_price)
+    mark = valuation.price(book)
     if isinstance(mark, Denial):
         return mark
     rate = valuation.rate(contract[1])
     if isinstance(rate, Denial):
         return rate
-    return requirement(book, mark, limits, extra) * contract[0] * rate
+    return requirement(book, mark, limits) * contract[0] * rate
 
 
 def free_margin(
