@@ -30,6 +30,7 @@ from alphintra.domain.enums import ContingencyType, OrderSide
 from alphintra.domain.events import OrderInitialized
 from alphintra.domain.identifiers import ClientOrderId, InstrumentId, OrderListId
 from alphintra.domain.instruments import Instrument
+from alphintra.domain.orders import Order
 from alphintra.domain.values import ONE, ZERO, Currency
 from alphintra.risk.context import FxConvert, InstrumentLookup
 from alphintra.risk.denial import (
@@ -141,7 +142,7 @@ def order_price(order: OrderInitialized) -> Decimal | None:
     return order.price if order.price is not None else order.trigger_price
 
 
-def is_slice(order: OrderInitialized, state: AccountState) -> bool:
+def is_slice(order: OrderInitialized | Order, state: AccountState) -> bool:
     """Return True when ``order`` is a slice of an execution parent (already counted)."""
     if order.parent_id is None:
         return False

@@ -34,7 +34,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Final
 
-from alphintra.domain.account import AccountState, is_execution_parent
+from alphintra.domain.account import AccountState
 from alphintra.domain.enums import OrderSide
 from alphintra.domain.events import (
     AnyEvent,
@@ -46,7 +46,7 @@ from alphintra.domain.events import (
 from alphintra.domain.identifiers import ClientOrderId, InstrumentId
 from alphintra.domain.orders import Order
 from alphintra.domain.values import ONE, ZERO, Currency
-from alphintra.risk.books import Valuation
+from alphintra.risk.books import Valuation, is_slice
 from alphintra.risk.context import FxConvert
 from alphintra.risk.denial import Denial
 from alphintra.risk.limits import BuyingPowerLimits, RiskLimits
@@ -154,7 +154,7 @@ class PortfolioBound:
         kind = type(event)
         if kind is OrderInitialized:
             order = self.state.orders.get(event.client_order_id)  # type: ignore[union-attr]
-            if order is not None and (order.parent_id is None or not self._is_slice(order)):
+            if order is not None and (order.parent_id is None or not is_slice(order, self.state)):
                 self.valid = self._count(order)
         elif kind is OrderFilled:
             if event.client_order_id not in self._counted:  # type: ignore[union-attr]
@@ -163,12 +163,6 @@ class PortfolioBound:
             # A new quantity or price: rebuild rather than adjust. Marks are checked at
             # use; a snapshot mark is rare.
             self.valid = False
-
-    def _is_slice(self, order: Order) -> bool:
-        if order.parent_id is None:
-            return False
-        parent = self.state.orders.get(order.parent_id)
-        return parent is not None and is_execution_parent(parent)
 
     def _count(self, order: Order) -> bool:
         ceiling = self._ceilings.get(order.instrument_id)
@@ -222,7 +216,7 @@ class PortfolioBound:
                 self.units[instrument_id] = abs(held.quantity)
                 self.exposure += abs(held.quantity) * self._ceilings[instrument_id].cap
         for order in state.open_orders.values():
-            if self._is_slice(order):
+            if is_slice(order, self.state):
                 continue
             if order.instrument_id not in self._ceilings and not self._ceiling(
                 order.instrument_id, valuation
@@ -276,7 +270,7 @@ class PortfolioBound:
             return False
         if order.client_order_id not in self._counted:
             applied = self.state.orders.get(order.client_order_id)
-            if applied is None or not self._is_slice(applied):
+            if applied is None or not is_slice(applied, self.state):
                 return False
         return self.within(valuation.prices, valuation.base, valuation.fx, equity)
 

@@ -18,13 +18,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from alphintra.domain.account import AccountState, is_execution_parent
+from alphintra.domain.account import AccountState
 from alphintra.domain.enums import ContingencyType
 from alphintra.domain.events import AnyEvent, OrderEvent, OrderFilled, OrderInitialized
 from alphintra.domain.identifiers import ClientOrderId, InstrumentId
 from alphintra.domain.orders import Order
 from alphintra.domain.values import ZERO
-from alphintra.risk.books import InstrumentBook
+from alphintra.risk.books import InstrumentBook, is_slice
 
 _OCO = ContingencyType.OCO
 
@@ -66,7 +66,7 @@ class WorkingBooks:
         if type(event) is OrderFilled and event.instrument_id != instrument_id:
             self._built.pop(event.instrument_id, None)
         if type(event) is OrderInitialized:
-            if order.is_open and not self._is_slice(order):
+            if order.is_open and not is_slice(order, self.state):
                 self._add(order)
         elif order.status.is_closed:
             orders = self._orders.get(instrument_id)
@@ -74,12 +74,6 @@ class WorkingBooks:
                 del self._sequence[order.client_order_id]
                 if not orders:
                     del self._orders[instrument_id]
-
-    def _is_slice(self, order: Order) -> bool:
-        if order.parent_id is None:
-            return False
-        parent = self.state.orders.get(order.parent_id)
-        return parent is not None and is_execution_parent(parent)
 
     def _add(self, order: Order) -> None:
         self._orders.setdefault(order.instrument_id, {})[order.client_order_id] = order
@@ -91,7 +85,7 @@ class WorkingBooks:
         self._sequence.clear()
         self._built.clear()
         for place, order in enumerate(self.state.open_orders.values()):
-            if not self._is_slice(order):
+            if not is_slice(order, self.state):
                 self._orders.setdefault(order.instrument_id, {})[order.client_order_id] = order
                 self._sequence[order.client_order_id] = place
         self._next = len(self.state.open_orders)
