@@ -604,7 +604,7 @@ class _Call:
         gross_before, gross_after = figures[0], figures[1]
         limit = exposure.max_gross_exposure
         if limit is not None and gross_after > limit and gross_after > gross_before:
-            return check_gross_exposure(_portfolio_exposure(figures), limit)
+            return check_gross_exposure(PortfolioExposure(*figures), limit)
         limit = exposure.max_net_exposure
         if limit is not None:
             side = self.order.side
@@ -613,14 +613,14 @@ class _Call:
             else:
                 after, before = -figures[5], -figures[4]
             if after > limit and after > before:
-                return check_net_exposure(_portfolio_exposure(figures), side, limit)
+                return check_net_exposure(PortfolioExposure(*figures), side, limit)
         limit = exposure.max_leverage
         if limit is not None and gross_after > gross_before:
             equity = self.equity()
             if isinstance(equity, Denial):
                 return equity
             if equity <= 0 or gross_after > limit * equity:
-                return check_leverage(_portfolio_exposure(figures), equity, limit)
+                return check_leverage(PortfolioExposure(*figures), equity, limit)
         return None
 
     def concentration(
@@ -751,10 +751,6 @@ class _Call:
 
 _Figures = tuple[Decimal, Decimal, Decimal, Decimal, Decimal, Decimal]
 """The fields of `PortfolioExposure`, in order."""
-
-
-def _portfolio_exposure(figures: _Figures) -> PortfolioExposure:
-    return PortfolioExposure(*figures)
 
 
 __all__ = ["Denial", "RiskContext", "RiskLimits", "check_order"]
