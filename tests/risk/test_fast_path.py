@@ -22,11 +22,8 @@ from alphintra.domain.account import AccountState
 from alphintra.domain.commands import OrderRequest
 from alphintra.domain.enums import OrderSide, OrderType, TradingState
 from alphintra.domain.events import AnyEvent, OrderInitialized
-from alphintra.domain.identifiers import AccountId, VenueId
+from alphintra.domain.identifiers import VenueId
 from alphintra.domain.market import QuoteTick
-from alphintra.domain.registry import InstrumentRegistry
-from alphintra.engine.clock import SimulatedClock
-from alphintra.engine.engine import TradingEngine
 from alphintra.risk import limits as limit_types
 from alphintra.risk.context import NANOS_PER_MILLI, OrderRateWindow, RiskContext
 from alphintra.risk.fast_path import REVIEWED_LIMIT_FIELDS, passes
@@ -41,10 +38,9 @@ from alphintra.risk.limits import (
 )
 from alphintra.risk.portfolio_bound import PortfolioBound
 from alphintra.risk.pretrade import check_order
-from alphintra.store.memory import MemoryJournal
-from alphintra.venues.simulated.matching import SimulatedVenue, SimulatedVenueConfig
 from engine.random_flows import T0 as FLOW_T0
 from risk.builders import T0, D, equity, hold, make_state, order, set_trading_state, work
+from risk.eurusd_flow import bench_engine, random_walk
 from risk.reference_pretrade import reference_check_order
 
 BUY, SELL = OrderSide.BUY, OrderSide.SELL
@@ -366,20 +362,8 @@ def _binding_limits(draw: st.DrawFn) -> RiskLimits:
 @given(st.integers(0, 2**32), _binding_limits())
 def test_fast_path_benchmark_flows_vouches_only_for_passes(seed: int, risk: RiskLimits) -> None:
     rnd = random.Random(seed)
-    registry = InstrumentRegistry()
-    eurusd = registry.get("EURUSD")
-    clock = SimulatedClock(FLOW_T0)
-    venue = SimulatedVenue(SimulatedVenueConfig(), {eurusd.id: eurusd})
-    engine = TradingEngine(
-        account_id=AccountId("BENCH"),
-        registry=registry,
-        journal=MemoryJournal(),
-        clock=clock,
-        venues={venue.venue_id: venue.capabilities},
-        default_venue=venue.venue_id,
-        limits=risk,
-    )
-    engine.open_account("USD", {"USD": D(10**9)})
+    bench = bench_engine(risk, D(10**9), FLOW_T0)
+    engine, _, _, eurusd = bench
     answers: Counter[tuple[bool, str | None]] = Counter()
 
     def listen(event: AnyEvent) -> None:
@@ -400,54 +384,20 @@ def test_fast_path_benchmark_flows_vouches_only_for_passes(seed: int, risk: Risk
         answers[fast, None if before is None else before.code] += 1
 
     engine.subscribe(listen)
-    mid, pip = Decimal("1.10000"), Decimal("0.00001")
-    resting = None
     now = FLOW_T0
-    for _ in range(200):
-        mid += rnd.choice((-pip, Decimal(0), pip)) * rnd.randint(1, 3)
-        now += rnd.choice((1, 50, 100)) * 1_000_000  # bursts: throttles and duplicates bind
-        clock.advance_to(now)
-        tick = QuoteTick(eurusd.id, mid - pip, mid + pip, D(10**6), D(10**6), clock.now_ns())
-        for report in venue.on_market_data(tick):
-            engine.on_venue_event(report)
-        engine.on_market_data(tick)
-        if resting is not None and rnd.random() < 0.5:
-            engine.cancel(resting)
-            resting = None
-        side = BUY if rnd.random() < 0.7 else SELL
-        quantity = D(rnd.choice((1_000, 10_000, 100_000)))
-        if rnd.random() < 0.5:
-            request = OrderRequest(
-                instrument_id=eurusd.id, side=side, order_type=OrderType.MARKET, quantity=quantity
-            )
-        else:
-            offset = Decimal(rnd.randint(-200, 200)) * pip
-            request = OrderRequest(
-                instrument_id=eurusd.id,
-                side=side,
-                order_type=OrderType.LIMIT,
-                quantity=quantity,
-                price=mid + offset,
-            )
-        order_ = engine.submit(request)
-        if order_.is_open and order_.order_type is OrderType.LIMIT:
-            resting = order_.client_order_id
-        commands = engine.flush()
-        while commands:
-            for command in commands:
-                for report in venue.handle(command):
-                    engine.on_venue_event(report)
-            commands = engine.flush()
+
+    def bursts(_: int) -> int:  # bursts: throttles and duplicates bind
+        nonlocal now
+        now += rnd.choice((1, 50, 100)) * 1_000_000
+        return now
+
+    random_walk(bench, rnd, 200, max_move=3, max_offset=200, next_ns=bursts)
     assert sum(answers.values()) >= 200
 
 
 def test_fast_path_benchmark_limits_vouches_for_nearly_every_order() -> None:
     """With the benchmark's loose limits the fast path answers for all but the orders
     that find the bound not yet (re)built."""
-    registry = InstrumentRegistry()
-    eurusd = registry.get("EURUSD")
-    clock = SimulatedClock(FLOW_T0)
-    venue = SimulatedVenue(SimulatedVenueConfig(), {eurusd.id: eurusd})
     big = Decimal(10) ** 15
     risk = RiskLimits(
         max_order_quantity=D(10_000_000),
@@ -460,16 +410,7 @@ def test_fast_path_benchmark_limits_vouches_for_nearly_every_order() -> None:
         exposure=ExposureLimits(max_gross_exposure=big),
         loss=LossLimits(max_daily_loss=big, max_drawdown=D("0.99")),
     )
-    engine = TradingEngine(
-        account_id=AccountId("BENCH"),
-        registry=registry,
-        journal=MemoryJournal(),
-        clock=clock,
-        venues={venue.venue_id: venue.capabilities},
-        default_venue=venue.venue_id,
-        limits=risk,
-    )
-    engine.open_account("USD", {"USD": D(10**9)})
+    engine, _, clock, eurusd = bench_engine(risk, D(10**9), FLOW_T0)
     answers: Counter[bool] = Counter()
 
     def listen(event: AnyEvent) -> None:

@@ -52,6 +52,7 @@ from engine.random_flows import (
     run_steps,
     steps,
 )
+from risk.eurusd_flow import bench_engine, random_walk
 from risk.reference_pretrade import reference_check_order
 
 _FLOWS = st.lists(steps, min_size=10, max_size=80)
@@ -225,21 +226,9 @@ def test_check_order_benchmark_flows_engine_answers_as_before_the_rework(
     """The engine's own context (kept books, portfolio bound) on the benchmark's flow:
     market and limit orders both ways on a random walk, some limits binding mid-way."""
     rnd = random.Random(seed)
-    registry = InstrumentRegistry()
-    eurusd = registry.get("EURUSD")
-    clock = SimulatedClock(T0)
-    venue = SimulatedVenue(SimulatedVenueConfig(), {eurusd.id: eurusd})
     risk = _bench_limits(gross_cap, fraction, long_rate)
-    engine = TradingEngine(
-        account_id=AccountId("BENCH"),
-        registry=registry,
-        journal=MemoryJournal(),
-        clock=clock,
-        venues={venue.venue_id: venue.capabilities},
-        default_venue=venue.venue_id,
-        limits=risk,
-    )
-    engine.open_account("USD", {"USD": cash})
+    bench = bench_engine(risk, cash, T0)
+    engine, _, _, eurusd = bench
     codes: Counter[str | None] = Counter()
 
     def listen(event: AnyEvent) -> None:
@@ -251,44 +240,7 @@ def test_check_order_benchmark_flows_engine_answers_as_before_the_rework(
         codes[None if before is None else before.code] += 1
 
     engine.subscribe(listen)
-    mid, pip = Decimal("1.10000"), Decimal("0.00001")
-    resting = None
-    for k in range(300):
-        mid += rnd.choice((-pip, Decimal(0), pip)) * rnd.randint(1, 30)
-        clock.advance_to(T0 + k * 100_000_000)
-        tick = QuoteTick(
-            eurusd.id, mid - pip, mid + pip, Decimal(10**6), Decimal(10**6), clock.now_ns()
-        )
-        for report in venue.on_market_data(tick):
-            engine.on_venue_event(report)
-        engine.on_market_data(tick)
-        if resting is not None and rnd.random() < 0.5:
-            engine.cancel(resting)
-            resting = None
-        side = OrderSide.BUY if rnd.random() < 0.7 else OrderSide.SELL
-        quantity = Decimal(rnd.choice((1_000, 10_000, 100_000)))
-        if rnd.random() < 0.5:
-            request = OrderRequest(
-                instrument_id=eurusd.id, side=side, order_type=OrderType.MARKET, quantity=quantity
-            )
-        else:
-            offset = Decimal(rnd.randint(-20, 20)) * pip
-            request = OrderRequest(
-                instrument_id=eurusd.id,
-                side=side,
-                order_type=OrderType.LIMIT,
-                quantity=quantity,
-                price=mid + offset,
-            )
-        order = engine.submit(request)
-        if order.is_open and order.order_type is OrderType.LIMIT:
-            resting = order.client_order_id
-        commands = engine.flush()
-        while commands:
-            for command in commands:
-                for report in venue.handle(command):
-                    engine.on_venue_event(report)
-            commands = engine.flush()
+    random_walk(bench, rnd, 300, max_move=30, max_offset=20, next_ns=lambda k: T0 + k * 100_000_000)
     assert sum(codes.values()) >= 300
 
 
