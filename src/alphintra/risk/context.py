@@ -190,21 +190,11 @@ class OrderRateWindow:
 
     def sent_after(self, after_ns: int, venue: VenueId | None = None) -> tuple[int, int]:
         """Return ``(orders_after(after_ns, venue), messages_after(after_ns, venue))``."""
-        if venue is None or venue == self._sole:
-            orders: _Series | None = self._orders
-            messages: _Series | None = self._messages
-        else:
-            orders, messages = self._venue_orders.get(venue), self._venue_messages.get(venue)
-        sent_orders = sent_messages = 0
-        if orders is not None:
-            stamps, floor = orders._ts, orders._floor
-            cutoff = after_ns if after_ns > floor else floor
-            sent_orders = len(stamps) - bisect_right(stamps, cutoff, orders._start)
-        if messages is not None:
-            stamps, floor = messages._ts, messages._floor
-            cutoff = after_ns if after_ns > floor else floor
-            sent_messages = len(stamps) - bisect_right(stamps, cutoff, messages._start)
-        return sent_orders, sent_messages
+        orders, messages = self._series(venue)
+        return (
+            0 if orders is None else orders.count_after(after_ns),
+            0 if messages is None else messages.count_after(after_ns),
+        )
 
     def below(
         self,
