@@ -210,7 +210,7 @@ def check_throttle(
 ) -> Denial | None:
     """Deny an order that would exceed the order or message rate (account-wide, or of
     ``venue``) over the rolling window ending now."""
-    orders, messages = rate.sent_after(now_ns - throttle.window_ms * NANOS_PER_MILLI, venue)
+    orders, messages = rate.sent_after(now_ns - throttle.window_ns, venue)
     if throttle.max_orders is not None:
         sent = orders
         if sent >= throttle.max_orders:
