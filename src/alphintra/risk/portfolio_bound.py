@@ -86,9 +86,9 @@ class _Ceiling:
         self.quote = quote
         self.cap = mark * multiplier * rate
         self.margin_mark = margin_rate * mark
-        """The margin part of a unit's charge, in the quote currency (`_charge`)."""
+        """The margin part of a unit's charge, in the quote currency (`PortfolioBound._count`)."""
         self.market_charge = (margin_rate + fee) * mark * multiplier * rate
-        """`_charge` of a unit with no price."""
+        """The charge of a unit with no price: (margin + fee) x mark x multiplier x rate."""
 
 
 class PortfolioBound:
@@ -174,8 +174,10 @@ class PortfolioBound:
         self._counted.add(order.client_order_id)
         self.units[order.instrument_id] = self.units.get(order.instrument_id, ZERO) + leaves
         self.exposure += leaves * ceiling.cap
+        # A bound on one unit's opening charge (see `buying_power`), in the base currency,
+        # for any mark up to the ceiling.
         price = order.price if order.price is not None else order.trigger_price
-        if price is None:  # `_charge`, inline: this runs for every order
+        if price is None:  # p = v: the drift is nil
             charge = ceiling.market_charge
         else:
             size = abs(price)
@@ -185,17 +187,6 @@ class PortfolioBound:
             charge = unit * ceiling.multiplier * ceiling.rate
         self.requirement += leaves * charge
         return True
-
-    def _charge(self, side: OrderSide, price: Decimal | None, ceiling: _Ceiling) -> Decimal:
-        """Return a bound on one unit's opening charge (see `buying_power`), in the base
-        currency, for any mark up to the ceiling."""
-        if price is None:  # p = v: the drift is nil
-            return ceiling.market_charge  # (margin + fee) x mark x multiplier x rate
-        size = abs(price)
-        unit = ceiling.margin_mark + size + self._fee * size
-        if side is OrderSide.SELL:
-            unit += ceiling.mark
-        return unit * ceiling.multiplier * ceiling.rate
 
     # Rebuilding ---------------------------------------------------------------------
 
