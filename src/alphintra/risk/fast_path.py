@@ -140,8 +140,8 @@ def passes(
             equity = given() if given is not None and not isinstance(given, Decimal) else given
             if equity is None:  # `resolve`, inline
                 return False
+            marks = ctx.equity_marks
             if loss.max_daily_loss is not None or loss.max_daily_loss_fraction is not None:
-                marks = ctx.equity_marks
                 start = marks.day_start_equity if marks is not None else None
                 if start is None:
                     start = resolve(ctx.day_start_equity)
@@ -158,7 +158,6 @@ def passes(
                 ):
                     return False
             if loss.max_drawdown is not None or loss.max_drawdown_amount is not None:
-                marks = ctx.equity_marks
                 high = marks.high_water if marks is not None else None
                 if high is None:
                     high = resolve(ctx.high_water_mark)
