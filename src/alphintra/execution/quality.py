@@ -624,7 +624,8 @@ def _measure_one(
     times: Sequence[int],
     horizon_ns: int,
 ) -> OrderQuality:
-    """`_measure_any` of one fill and no trades: its very operations, inline and in order.
+    """`_measure_any` of one fill and no trades: its very operations, in order (the fill's
+    through `_fill_quality`, the order's sums inline).
 
     Sums still start from zero, as there: that can change an exponent or a zero's sign.
     """
@@ -633,39 +634,22 @@ def _measure_one(
     s = 1 if buy else -1
     multiplier, price, quantity, ts = order.multiplier, fill.price, fill.quantity, fill.ts
     bid, ask = arrival.bid, arrival.ask
-    arrival_mid = _m_div(_m_add(bid, ask), _TWO)
+    arrival_mid = _mid(arrival)
     decision = arrival_mid if order.decision_price is None else order.decision_price
-    quote = _at(quotes, times, ts)
-    if quote is None:
-        raise ValueError(f"no quote at or before the fill at ts {ts}")
-    mid = arrival_mid if quote is arrival else _mid(quote)
-    later = _after(quotes, times, ts, horizon_ns)
-    sign_bps = s * _BPS
-    half_spread = _m_sub(price, mid)
-    units = _m_mul(s * quantity, multiplier)
-    spread_cost = _m_mul(units, half_spread)
-    impact_cost = _m_mul(units, _m_sub(mid, arrival_mid))
-    timing_cost = _m_mul(units, _m_sub(arrival_mid, decision))
-    effective = _r_div(_r_mul(2 * _BPS, abs(half_spread)), mid)
-    realised = None if later is None else _r_div(_r_mul(2 * sign_bps, _r_sub(price, later)), mid)
-    fee = fill.fee
-    quality = FillQuality(
-        ts=ts,
-        venue=fill.venue,
-        trade_id=fill.trade_id,
-        price=price,
-        quantity=quantity,
-        fee=fee,
-        mid=mid,
-        slippage_bps=_r_div(_r_mul(sign_bps, _r_sub(price, arrival_mid)), arrival_mid),
-        effective_spread_bps=effective,
-        realised_spread_bps=realised,
-        mid_after=later,
-        price_improvement=_m_sub(ask, price) if buy else _m_sub(price, bid),
-        spread_cost=spread_cost,
-        impact_cost=impact_cost,
-        timing_cost=timing_cost,
+    quality = _fill_quality(
+        fill, order.side, arrival, arrival_mid, decision, quotes, times, horizon_ns, multiplier
     )
+    later, effective, realised = (
+        quality.mid_after,
+        quality.effective_spread_bps,
+        quality.realised_spread_bps,
+    )
+    spread_cost, impact_cost, timing_cost = (
+        quality.spread_cost,
+        quality.impact_cost,
+        quality.timing_cost,
+    )
+    fee = fill.fee
     filled = _m_add(_ZERO, quantity)
     notional = _m_mul(_m_add(_ZERO, _m_mul(price, quantity)), multiplier)
     spread = _m_add(_ZERO, spread_cost)
@@ -704,7 +688,7 @@ def _measure_one(
         average_price=average,
         filled_notional=notional,
         decision_notional=decision_notional,
-        slippage_bps=_r_div(_r_mul(sign_bps, _r_sub(average, arrival_mid)), arrival_mid),
+        slippage_bps=_bps(s, average, arrival_mid),
         implementation_shortfall=shortfall,
         implementation_shortfall_bps=_r_div(_r_mul(shortfall, _BPS), decision_notional),
         spread_cost=spread,
