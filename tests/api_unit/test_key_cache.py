@@ -96,8 +96,10 @@ def test_key_unknown_is_not_cached_so_a_new_key_works_at_once(
     assert service.key(generated.key_id) == ("bob", generated.key_hash)
 
 
-def test_key_cache_ttl_zero_asks_the_database_every_time(url: str, elsewhere: Directory) -> None:
-    uncached = Directory(url)
+def test_key_cache_ttl_zero_asks_the_database_every_time(
+    url: str, elsewhere: Directory, clock: Clock
+) -> None:
+    uncached = Directory(url, key_cache_ttl_s=0, clock=clock)  # the clock stands still
     try:
         key_id, key_hash = _key(elsewhere)
         assert uncached.key(key_id) == ("alice", key_hash)
