@@ -146,6 +146,14 @@ class SqlJournal(Journal):
             self._run_write(batches)
         except self._integrity_errors as exc:
             raise self._diagnose(rows, fills, exc) from exc
+        except Exception as exc:
+            # Any other storage failure (a locked database, a full disk, a lost
+            # connection) is a JournalError too: callers stop on it (fail-stop) rather
+            # than release the commands whose events this batch held.
+            raise JournalError(
+                f"commit of {len(rows)} event(s) failed ({type(exc).__name__}: {exc}); the "
+                "batch is discarded, and whether it was stored is known only from head()"
+            ) from exc
 
     def _diagnose(self, rows: list[Row], fills: list[Fill], exc: Exception) -> JournalError:
         """Name the fill or the stream that made a rolled-back commit fail."""
