@@ -71,8 +71,10 @@ def signal_state(state: AccountState, signal_id: SignalId) -> tuple[str, str | N
     rejection = state.signal_rejections.get(signal_id)
     if rejection is not None:
         return "REJECTED", rejection.reason_code, rejection.reason
-    orders = list(state.signal_orders.get(signal_id, ()))
-    return signal_status(orders, state.denials)
+    orders = state.signal_orders.get(signal_id)
+    if orders is not None and len(orders) == 1:  # most signals: no copy of the list
+        return _one_order_status(orders[0], state.denials)
+    return signal_status(list(orders or ()), state.denials)
 
 
 def market_data_payload(data: MarketData) -> dict[str, Any]:

@@ -4,7 +4,8 @@ The projector watches events as the journal buffers them and, at commit, writes 
 current state of every order, position and signal they touched (upserts), plus the
 new trades and audit records (inserts). Because those statements run inside the
 commit that stores the events, the read tables never disagree with the journal.
-Decimals are written as exact decimal text.
+Decimals are written as exact decimal text, enums as their value (read as ``_value_``:
+the ``value`` property costs a Python call, about 0.13 us, on every row).
 
 A signal's row changes only with its status, which most order events leave as it was
 (an order being acknowledged leaves its signal ACCEPTED): the projector remembers the
@@ -173,12 +174,12 @@ class ReadModelProjector:
                         event.trade_id,
                         event.client_order_id,
                         event.instrument_id,
-                        event.side.value,
+                        event.side._value_,
                         _text(event.last_quantity),
                         _text(event.last_price),
                         _text(event.fee),
                         event.fee_currency,
-                        event.liquidity.value,
+                        event.liquidity._value_,
                         event.ts_event,
                     )
                 )
@@ -258,12 +259,12 @@ class ReadModelProjector:
                         order_id,
                         signal_id,
                         order.instrument_id,
-                        order.side.value,
-                        order.order_type.value,
-                        order.time_in_force.value,
+                        order.side._value_,
+                        order.order_type._value_,
+                        order.time_in_force._value_,
                         text(quantity),
                         text(order.filled_quantity),
-                        order_status.value,
+                        order_status._value_,
                         venue,
                         order.ts_init,
                         updated,
@@ -277,15 +278,15 @@ class ReadModelProjector:
                         signal_id,
                         parent_id,
                         order.instrument_id,
-                        order.side.value,
-                        order.order_type.value,
-                        order.time_in_force.value,
+                        order.side._value_,
+                        order.order_type._value_,
+                        order.time_in_force._value_,
                         text(quantity),
                         text(price),
                         text(trigger),
                         text(order.filled_quantity),
                         text(average),
-                        order_status.value,
+                        order_status._value_,
                         venue,
                         venue_order_id,
                         order.ts_init,
@@ -302,7 +303,7 @@ class ReadModelProjector:
                     (
                         text(order.filled_quantity),
                         text(average),
-                        order_status.value,
+                        order_status._value_,
                         venue_order_id,
                         updated,
                         account,
@@ -317,7 +318,7 @@ class ReadModelProjector:
                         text(trigger),
                         text(order.filled_quantity),
                         text(average),
-                        order_status.value,
+                        order_status._value_,
                         venue,
                         venue_order_id,
                         updated,
@@ -376,7 +377,7 @@ class ReadModelProjector:
                         signal_id,
                         received.model_id,
                         received.instrument_id,
-                        received.action.value,
+                        received.action._value_,
                         text(received.confidence),
                         text(received.quantity),
                         status[0],
@@ -391,7 +392,7 @@ class ReadModelProjector:
                     signal_id,
                     received.model_id,
                     received.instrument_id,
-                    received.action.value,
+                    received.action._value_,
                     text(received.confidence),
                     text(received.quantity),
                     status[0],
