@@ -30,11 +30,6 @@ EURUSD = InstrumentId("EURUSD")
 T0 = 1_700_000_000 * 10**9
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="OrderEngine.flush keeps its outbox when the commit raises, so the next flush "
-    "releases commands whose events the failed commit discarded (core.py, not ours to edit)",
-)
 def test_commands_of_a_failed_commit_are_never_released(tmp_path: Path) -> None:
     path = tmp_path / "j.db"
     journal = SqliteJournal(path, busy_timeout_s=0.05)

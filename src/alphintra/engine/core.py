@@ -231,7 +231,11 @@ class OrderEngine:
         """
         outbox = self._outbox
         if outbox or force or self.journal.pending >= self.group_commit_events:
-            self.journal.commit()
+            try:
+                self.journal.commit()
+            except BaseException:
+                self._outbox = []  # their events are lost: these commands must never go out
+                raise
         if not outbox:
             return outbox
         self._outbox = []
