@@ -79,3 +79,54 @@ def test_service_commit_conflict_stops_only_that_account_with_503(tmp_path: Path
 
     asyncio.run(scenario())
     journal.close()
+
+
+class _FailingProjection:
+    """A commit hook (like the read-table projector) whose drain raises while armed."""
+
+    def __init__(self) -> None:
+        self.armed = False
+
+    def appended(self, event: object, seq: int) -> None:
+        pass
+
+    def drain(self) -> list[tuple[str, list[tuple[object, ...]]]]:
+        if self.armed:
+            raise RuntimeError("projection bug")
+        return []
+
+    def discard(self) -> None:
+        pass
+
+
+def test_a_commit_hook_that_raises_stops_the_account_with_503(tmp_path: Path) -> None:
+    journal = open_journal(f"sqlite:///{tmp_path / 'journal.db'}")
+    hook = _FailingProjection()
+    journal.add_commit_hook(hook)
+    service = TradingService(
+        journal=journal, registry=InstrumentRegistry(), clock=SimulatedClock(T0)
+    )
+    victim = service.open_account(AccountSettings(account_id=AccountId("A"), owner="u"))
+    healthy = service.open_account(AccountSettings(account_id=AccountId("B"), owner="u"))
+
+    async def scenario() -> None:
+        tick = QuoteTick(
+            InstrumentId("EURUSD"), Decimal("1.1"), Decimal("1.1001"), Decimal(0), Decimal(0), T0
+        )
+        await service.on_market_data(tick)
+        hook.armed = True
+        with pytest.raises(AccountUnavailableError) as stopped:
+            await service.submit_signal("A", _signal("s-1"), None)
+        hook.armed = False
+        assert stopped.value.status == 503
+        assert victim.failure == "dispatch failed: RuntimeError: projection bug"
+        # The order's events never became durable, and its command never went out.
+        assert victim.engine.state.position_quantity(InstrumentId("EURUSD")) == 0
+        with pytest.raises(AccountUnavailableError):
+            await service.submit_signal("A", _signal("s-2"), None)
+        outcome = await service.submit_signal("B", _signal("s-3"), None)
+        assert outcome.status in ("ACCEPTED", "EXECUTED")
+        assert healthy.failure is None
+
+    asyncio.run(scenario())
+    journal.close()

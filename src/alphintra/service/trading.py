@@ -170,6 +170,12 @@ class AccountRuntime:
             self.failure = f"journal commit failed: {exc}"
             log.error("account_stopped", account=engine.account_id, reason=self.failure)
             raise AccountUnavailableError("ACCOUNT_UNAVAILABLE", self.failure) from None
+        except Exception as exc:
+            # Anything else here (a read-table projection that raises inside the commit, a
+            # venue that raises mid-report) leaves memory and journal in doubt alike.
+            self.failure = f"dispatch failed: {type(exc).__name__}: {exc}"
+            log.exception("account_stopped", account=engine.account_id, reason=self.failure)
+            raise AccountUnavailableError("ACCOUNT_UNAVAILABLE", self.failure) from None
 
     def check_available(self) -> None:
         """Raise 503 when the account has stopped after a storage failure."""
