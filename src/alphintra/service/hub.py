@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
+
 CHANNELS = frozenset(
     {"orders", "trades", "positions", "portfolio", "signals", "market_data", "alerts"}
 )
@@ -30,24 +32,31 @@ PayloadSource = Payload | Callable[[], Payload]
 """A payload, or a function that builds it from values captured at publication."""
 
 
-class HubMessage:
-    """One message for subscribers of ``channel`` on ``account_id``."""
+class HubMessage(msgspec.Struct, gc=False, eq=False):
+    """One message for subscribers of ``channel`` on ``account_id`` (build with `of`).
 
-    __slots__ = ("_build", "_payload", "account_id", "channel", "seq", "symbol")
+    Compared by identity. Not tracked by Python's cyclic garbage collector (``gc=False``):
+    the hub holds up to ``buffer_size`` of them, several per signal, which every young
+    collection would otherwise walk. A message can be in no reference cycle: nothing it
+    refers to (its payload, or the function that builds it from values captured at
+    publication) refers back to it.
+    """
 
-    def __init__(
-        self, seq: int, channel: str, account_id: str, symbol: str | None, payload: PayloadSource
-    ) -> None:
-        self.seq = seq
-        self.channel = channel
-        self.account_id = account_id
-        self.symbol = symbol
-        self._payload: Payload | None = None
-        self._build: Callable[[], Payload] | None = None
+    seq: int
+    channel: str
+    account_id: str
+    symbol: str | None
+    _payload: Payload | None = None
+    _build: Callable[[], Payload] | None = None
+
+    @classmethod
+    def of(
+        cls, seq: int, channel: str, account_id: str, symbol: str | None, payload: PayloadSource
+    ) -> HubMessage:
+        """Return a message of ``payload``, or of the function that builds it."""
         if callable(payload):
-            self._build = payload
-        else:
-            self._payload = payload
+            return cls(seq, channel, account_id, symbol, None, payload)
+        return cls(seq, channel, account_id, symbol, payload)
 
     @property
     def payload(self) -> Payload:
@@ -116,7 +125,7 @@ class EventHub:
         ``payload`` may be a function that builds it (see the module docstring).
         """
         self._seq += 1
-        message = HubMessage(self._seq, channel, account_id, symbol, payload)
+        message = HubMessage.of(self._seq, channel, account_id, symbol, payload)
         self._buffer.append(message)
         for subscription in self._subscriptions:
             if subscription.wants(message):
