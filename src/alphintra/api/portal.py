@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from functools import partial
 from typing import Any
 
 import structlog
@@ -230,7 +229,7 @@ class Portal:
             if type(event) is OrderFilled:
                 self._book(account).fills.append(event)
                 symbol = event.instrument_id
-                publish("trades", account, partial(views.trade_payload, account, event), symbol)
+                publish("trades", account, views.trade_payload_later(account, event), symbol)
                 position = state.positions.get(symbol)
                 if position is not None:
                     publish(

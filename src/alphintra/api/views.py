@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from functools import partial
 from typing import Any, Literal
+
+import msgspec
 
 from alphintra.api.schemas import (
     ChildOrderView,
@@ -128,8 +129,7 @@ def order_payload_later(account_id: str, order: Order) -> Callable[[], dict[str,
     The values an order event can change are captured at once (cheap); the text is
     built only when called, so a WebSocket message nobody reads costs no formatting.
     """
-    return partial(
-        _order_payload,
+    return _OrderPayloadLater(
         account_id,
         order,
         order.status,
@@ -142,6 +142,44 @@ def order_payload_later(account_id: str, order: Order) -> Callable[[], dict[str,
         order.venue_order_id,
         order.last_event_ts,
     )
+
+
+# The payload builders below are what the event hub buffers (up to 100,000 messages,
+# several per signal): msgspec structs with gc=False, so the cyclic garbage collector
+# never walks them (a partial would be tracked, with its tuple of arguments). Each
+# refers to an order, a fill or plain values, none of which refers back to it, so it
+# can be in no reference cycle.
+
+
+class _OrderPayloadLater(msgspec.Struct, gc=False):
+    """`_order_payload` of an order's fixed fields and the values captured from it."""
+
+    account_id: str
+    order: Order
+    status: OrderStatus
+    quantity: Decimal
+    filled_quantity: Decimal
+    average_price: Decimal | None
+    price: Decimal | None
+    trigger_price: Decimal | None
+    linked_ids: tuple[str, ...]
+    venue_order_id: str | None
+    last_event_ts: int
+
+    def __call__(self) -> dict[str, object]:
+        return _order_payload(
+            self.account_id,
+            self.order,
+            self.status,
+            self.quantity,
+            self.filled_quantity,
+            self.average_price,
+            self.price,
+            self.trigger_price,
+            self.linked_ids,
+            self.venue_order_id,
+            self.last_event_ts,
+        )
 
 
 def _order_payload(
@@ -202,6 +240,21 @@ def trade_payload(account_id: str, fill: OrderFilled) -> dict[str, object]:
     }
 
 
+def trade_payload_later(account_id: str, fill: OrderFilled) -> Callable[[], dict[str, object]]:
+    """Return a function that builds ``trade_payload`` (a fill never changes)."""
+    return _TradePayloadLater(account_id, fill)
+
+
+class _TradePayloadLater(msgspec.Struct, gc=False):
+    """`trade_payload` of a fill, built when called."""
+
+    account_id: str
+    fill: OrderFilled
+
+    def __call__(self) -> dict[str, object]:
+        return trade_payload(self.account_id, self.fill)
+
+
 def trade_view(account_id: str, fill: OrderFilled) -> TradeView:
     """Return the API view of a fill."""
     return TradeView(
@@ -227,8 +280,7 @@ def position_payload_later(
 
     The values a fill changes are captured at once; the view is built only when called.
     """
-    return partial(
-        _position_payload,
+    return _PositionPayloadLater(
         account_id,
         position.account_id,
         position.instrument_id,
@@ -240,6 +292,35 @@ def position_payload_later(
         position.opened_ts,
         mark,
     )
+
+
+class _PositionPayloadLater(msgspec.Struct, gc=False):
+    """`_position_payload` of the values captured from a position."""
+
+    account_id: str
+    owner: AccountId
+    instrument_id: InstrumentId
+    multiplier: Decimal
+    currency: str
+    quantity: Decimal
+    open_cost: Decimal
+    realized_pnl: Decimal
+    opened_ts: int | None
+    mark: Decimal | None
+
+    def __call__(self) -> dict[str, Any]:
+        return _position_payload(
+            self.account_id,
+            self.owner,
+            self.instrument_id,
+            self.multiplier,
+            self.currency,
+            self.quantity,
+            self.open_cost,
+            self.realized_pnl,
+            self.opened_ts,
+            self.mark,
+        )
 
 
 def _position_payload(
