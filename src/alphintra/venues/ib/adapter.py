@@ -636,7 +636,8 @@ class IbAdapter:
         return state_from_executions(fills, instrument_id, now) if fills else None
 
     async def _executions(self, since_ns: int) -> list[Fill]:
-        """Return IB's executions at or after ``since_ns``, with their commission reports."""
+        """Return IB's executions at or after ``since_ns``, with their commission reports
+        (one per execution: a corrected one as its latest correction)."""
         flt = ExecutionFilter(time=tr.ib_execution_filter_time(since_ns)) if since_ns else None
         fills = await self._request(lambda: self._ib.reqExecutionsAsync(flt), "executions")
         deadline = asyncio.get_running_loop().time() + self.config.commission_timeout_s
@@ -650,7 +651,11 @@ class IbAdapter:
             if asyncio.get_running_loop().time() >= deadline:
                 break
             await asyncio.sleep(0.02)
-        return [f for f in current() if tr.ns_from_datetime(f.execution.time) >= since_ns]
+        return [
+            f
+            for f in tr.latest_executions(current())
+            if tr.ns_from_datetime(f.execution.time) >= since_ns
+        ]
 
     async def fills_since(
         self, ts_ns: int, instrument_id: InstrumentId | None = None

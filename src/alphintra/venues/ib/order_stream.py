@@ -10,7 +10,8 @@ the per-order bookkeeping that makes the stream consistent, without any I/O:
   the fills catch up, so the engine sees fill, then PARTIALLY_FILLED or FILLED;
 * repeated statuses (PreSubmitted then Submitted are both ACCEPTED) are sent once;
 * after a closed state (FILLED, CANCELLED, REJECTED), a stale open state is dropped;
-* executions are deduplicated by ``execId`` (IB repeats them after every request);
+* executions are deduplicated by ``execId`` (IB repeats them after every request), a
+  correction (a new ``execId``, ``execution_key``) counting as the execution it corrects;
 * ib_async's locally synthesized ``Cancelled`` after an error is replaced by what the
   error code means (``errors.py``): a refused cancel leaves the order as it was.
 """
@@ -32,6 +33,7 @@ from alphintra.venues.ib.errors import IbErrorEffect, classify_error
 from alphintra.venues.ib.translation import (
     IbTranslationError,
     decimal_from_ib,
+    execution_key,
     fill_has_commission,
     ns_from_datetime,
     order_state,
@@ -230,9 +232,10 @@ class OrderStream:
     def on_execution(self, fill: Fill, now_ns: int) -> list[Update]:
         """Handle an execution (live, or from a poll); it waits for its commission."""
         exec_id = fill.execution.execId
-        if not exec_id or exec_id in self._seen_executions:
+        key = execution_key(exec_id)  # a correction repeats an execution: not a new fill
+        if not exec_id or key in self._seen_executions:
             return []
-        self._seen_executions.add(exec_id)
+        self._seen_executions.add(key)
         ref = fill.execution.orderRef
         tracked = self.orders.get(ClientOrderId(ref)) if ref else None
         instrument_id = tracked.instrument_id if tracked else self.resolve(fill.contract)

@@ -511,6 +511,38 @@ _LIQUIDITY = {1: LiquiditySide.MAKER, 2: LiquiditySide.TAKER, 3: LiquiditySide.T
 """IB ``lastLiquidity``: 1 added liquidity, 2 removed it, 3 routed out (taker)."""
 
 
+def execution_key(exec_id: str) -> str:
+    """Return the ID that names an execution across its corrections.
+
+    TWS publishes a correction of an execution as another execDetails "with all
+    parameters identical except for the execID", which "will differ only in the digits
+    after the final period" (TWS API, Executions and Commissions): ``….01.01`` is
+    corrected by ``….01.02``. The key is the execID with that correction number set
+    back to the original's ``01`` (same width), so a correction keeps the original's
+    trade ID and is not booked as a second fill; an uncorrected execID is its own key.
+    """
+    head, dot, tail = exec_id.rpartition(".")
+    if dot and head and tail.isdigit() and int(tail) > 1:
+        return f"{head}.{1:0{len(tail)}d}"
+    return exec_id
+
+
+def latest_executions(fills: list[Fill]) -> list[Fill]:
+    """Return one ``Fill`` per execution: its latest correction, in first-seen order."""
+    latest: dict[str, Fill] = {}
+    for fill in fills:
+        key = execution_key(fill.execution.execId)
+        kept = latest.get(key)
+        if kept is None or _correction_number(fill) > _correction_number(kept):
+            latest[key] = fill
+    return list(latest.values())
+
+
+def _correction_number(fill: Fill) -> int:
+    tail = fill.execution.execId.rpartition(".")[2]
+    return int(tail) if tail.isdigit() else 0
+
+
 def fill_has_commission(fill: Fill) -> bool:
     """Return True once the fill's commission report has arrived."""
     return bool(fill.commissionReport.execId)
@@ -519,8 +551,9 @@ def fill_has_commission(fill: Fill) -> bool:
 def venue_fill(fill: Fill, instrument_id: InstrumentId, *, fee_currency: str = "") -> VenueFill:
     """Return the ``VenueFill`` of an ib_async ``Fill``.
 
-    The trade ID is IB's ``execId``; the client order ID is the execution's ``orderRef``;
-    the fee is the commission report's commission in its currency (zero in
+    The trade ID is IB's ``execId``, a correction's as the original's (``execution_key``),
+    so that a corrected execution is not a second fill; the client order ID is the
+    execution's ``orderRef``; the fee is the commission report's commission in its currency (zero in
     ``fee_currency`` while no report has arrived).
     """
     execution, report = fill.execution, fill.commissionReport
@@ -531,7 +564,7 @@ def venue_fill(fill: Fill, instrument_id: InstrumentId, *, fee_currency: str = "
     has_fee = fill_has_commission(fill)
     fee = (decimal_from_ib(report.commission) or ZERO) if has_fee else ZERO
     return VenueFill(
-        trade_id=TradeId(execution.execId),
+        trade_id=TradeId(execution_key(execution.execId)),
         client_order_id=ClientOrderId(execution.orderRef) if execution.orderRef else None,
         venue_order_id=venue_order_id(execution.permId),
         instrument_id=instrument_id,
