@@ -414,6 +414,9 @@ class SimulatedVenue:
                 reports.append(self._cancelled(w, data.ts, "FOK order could not fill in full"))
                 continue
             if match.triggered_now:
+                # Reported as triggered: it stays so (a limit from now on) even when the
+                # size shown is taken and nothing fills on this data point.
+                w.triggered = True
                 reports.append(self._triggered(w, data.ts))
             if quantity > 0:
                 w.triggered = True  # once part of it has traded, an order has triggered
