@@ -166,6 +166,16 @@ def build_order(
                 "INVALID_DISPLAY_QUANTITY",
                 f"display quantity {display} exceeds the order quantity {quantity}",
             )
+        last = quantity % display
+        if last and last < instrument.min_quantity:
+            # The slices are the display quantity and then the rest: a rest below the
+            # minimum could never be sent, and the iceberg never finished.
+            raise OrderValidationError(
+                "INVALID_DISPLAY_QUANTITY",
+                f"display quantity {display} leaves a last slice of {last} of the order "
+                f"quantity {quantity}, below the minimum quantity {instrument.min_quantity} "
+                f"of {instrument.id}",
+            )
     elif request.display_quantity is not None:
         raise OrderValidationError(
             "UNEXPECTED_DISPLAY_QUANTITY", f"{order_type} orders take no display quantity"
