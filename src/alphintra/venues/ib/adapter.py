@@ -36,7 +36,8 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 import structlog
-from ib_async import IB, Contract, ExecutionFilter, Fill, StartupFetch, Ticker, Trade
+from ib_async import IB, Contract, ExecutionFilter, Fill, Order, StartupFetch, Ticker, Trade
+from ib_async import OrderStatus as IbOrderStatus
 from ib_async.wrapper import RequestError
 
 from alphintra.domain.enums import OrderStatus, OrderType, TimeInForce
@@ -69,6 +70,7 @@ from alphintra.venues.ib.order_stream import (
     answered_modify,
     state_from_executions,
     trade_state,
+    working_ib_status,
 )
 
 log = structlog.get_logger("alphintra.venues.ib")
@@ -523,6 +525,21 @@ class IbAdapter:
         self._require_connected(what)
         trade = await self._live_trade(client_order_id, instrument_id, what)
         ib_order = trade.order
+        # ib_async modifies through the Trade's own Order: what IB holds is put back if
+        # the change is refused or never sent, so that the order is not reported, nor
+        # later re-sent, with values IB did not take
+        held = _modifiable_fields(ib_order)
+        if trade.isDone():
+            # ib_async set Cancelled on the error that refused an earlier change of this
+            # live order; its placeOrder asserts a live status after sending
+            status = working_ib_status(trade)
+            if status is None or status in IbOrderStatus.DoneStates:
+                raise VenueError(
+                    VenueErrorKind.DEFINITIVE,
+                    self.venue_id,
+                    f"{what}: ib_async holds the order as {trade.orderStatus.status}",
+                )
+            trade.orderStatus.status = status
         if quantity is not None:
             ib_order.totalQuantity = tr.ib_quantity(quantity)
         if price is not None:
@@ -538,8 +555,14 @@ class IbAdapter:
             self._ib.placeOrder(trade.contract, ib_order)
         except ConnectionError as exc:
             self._waiters.pop((order_id, "modify"), None)
+            _restore_fields(ib_order, held)
             raise VenueError(VenueErrorKind.TRANSIENT, self.venue_id, f"{what}: {exc}") from exc
-        return await self._await_answer(order_id, "modify", what)
+        try:
+            return await self._await_answer(order_id, "modify", what)
+        except VenueError as exc:
+            if exc.kind is VenueErrorKind.DEFINITIVE:  # refused: the order is as it was
+                _restore_fields(ib_order, held)
+            raise
 
     async def _live_trade(
         self, client_order_id: ClientOrderId, instrument_id: InstrumentId, what: str
@@ -788,3 +811,17 @@ class IbAdapter:
         )
         out = [tr.trade_bar(bar, instrument_id, interval_s) for bar in bars]
         return [b for b in out if start_ns <= b.ts < end_ns]
+
+
+_MODIFIABLE = ("totalQuantity", "lmtPrice", "auxPrice", "trailStopPrice")
+
+
+def _modifiable_fields(order: Order) -> dict[str, object]:
+    """Return the fields of an IB order that ``modify_order`` changes."""
+    return {name: getattr(order, name) for name in _MODIFIABLE}
+
+
+def _restore_fields(order: Order, held: dict[str, object]) -> None:
+    """Put back the fields ``_modifiable_fields`` read."""
+    for name, value in held.items():
+        setattr(order, name, value)

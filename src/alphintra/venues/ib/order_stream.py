@@ -105,6 +105,13 @@ def _verdict(trade: Trade) -> _Verdict:
     return _Verdict(trade.orderStatus.status)
 
 
+def working_ib_status(trade: Trade) -> str | None:
+    """Return the IB status the trade's history amounts to once ib_async's synthetic
+    ``Cancelled`` after a refused modify or cancel is undone (None when none settles)."""
+    verdict = _verdict(trade)
+    return verdict.ib_status if verdict.status is None else None
+
+
 def trade_state(
     trade: Trade, instrument_id: InstrumentId, *, ts: int = 0
 ) -> VenueOrderState | None:
