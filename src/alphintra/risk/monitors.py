@@ -157,7 +157,9 @@ class RiskMonitor:
         actions: list[MonitorAction] = []
         span = self._day_span  # `_trading_day`, its cached span inline
         day = span[2] if span[0] <= ts_ns < span[1] else self._trading_day(ts_ns)
-        if day != self.day:
+        if self.day is None or day > self.day:
+            # Only forward: a late report stamped before midnight must not restart the
+            # day (twice, with the next on-time one) at the current equity.
             self.day = day
             self.day_start_equity = equity
             self.reducing = False
