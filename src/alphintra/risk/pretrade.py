@@ -484,7 +484,10 @@ class _Call:
             if isinstance(equity, Denial):
                 return equity
             if loss.max_daily_loss is not None or loss.max_daily_loss_fraction is not None:
-                start = resolve(self.ctx.day_start_equity)
+                marks = self.ctx.equity_marks  # read first, as the fast path does
+                start = marks.day_start_equity if marks is not None else None
+                if start is None:
+                    start = resolve(self.ctx.day_start_equity)
                 if start is None:
                     return Denial(
                         EQUITY_UNAVAILABLE, "the daily loss limit needs the start-of-day equity"
@@ -493,7 +496,10 @@ class _Call:
             if denial is None and (
                 loss.max_drawdown is not None or loss.max_drawdown_amount is not None
             ):
-                high = resolve(self.ctx.high_water_mark)
+                marks = self.ctx.equity_marks
+                high = marks.high_water if marks is not None else None
+                if high is None:
+                    high = resolve(self.ctx.high_water_mark)
                 if high is None:
                     return Denial(
                         EQUITY_UNAVAILABLE, "the drawdown limit needs the high-water mark"
