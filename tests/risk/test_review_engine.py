@@ -1,0 +1,148 @@
+"""Review findings whose fix belongs in the engine (``src/alphintra/engine``): strict
+xfails, each naming the proposed fix. Real engine, simulated venue, no mocks."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from decimal import Decimal
+
+import pytest
+
+from alphintra.domain.commands import ModifyAtVenue, OrderRequest, VenueCommand
+from alphintra.domain.enums import OrderSide, OrderStatus, OrderType
+from alphintra.domain.market import QuoteTick
+from alphintra.domain.orders import Order
+from alphintra.orders.factory import OrderValidationError
+from alphintra.risk.limits import RiskLimits, Throttle
+from alphintra.risk.monitors import MonitorLimits, RiskMonitor
+from risk.eurusd_flow import Bench, bench_engine
+
+D = Decimal
+T0 = 1_700_000_000 * 10**9
+MS = 1_000_000
+
+
+def _tick(bench: Bench, mid: str) -> None:
+    engine, venue, clock, eurusd = bench
+    pip = D("0.00001")
+    tick = QuoteTick(eurusd.id, D(mid) - pip, D(mid) + pip, D(10**6), D(10**6), clock.now_ns())
+    for report in venue.on_market_data(tick):
+        engine.on_venue_event(report)
+    engine.on_market_data(tick)
+
+
+def _answer(bench: Bench) -> list[VenueCommand]:
+    """Hand every released command to the venue and its reports back; return them."""
+    engine, venue, _, _ = bench
+    sent: list[VenueCommand] = []
+    commands = engine.flush()
+    while commands:
+        sent.extend(commands)
+        for command in commands:
+            for report in venue.handle(command):
+                engine.on_venue_event(report)
+        commands = engine.flush()
+    return sent
+
+
+def _submit(bench: Bench, side: OrderSide, quantity: int, price: str | None = None) -> Order:
+    engine, _, _, eurusd = bench
+    return engine.submit(
+        OrderRequest(
+            instrument_id=eurusd.id,
+            side=side,
+            order_type=OrderType.LIMIT if price is not None else OrderType.MARKET,
+            quantity=D(quantity),
+            price=D(price) if price is not None else None,
+        )
+    )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="OrderEngine.modify (engine/core.py) runs no pre-trade check: a quantity "
+    "(or price) change of a working order goes to the venue unchecked",
+)
+def test_modify_cannot_take_a_working_order_beyond_the_limits() -> None:
+    """Proposed fix (core.py ``modify``): before emitting OrderModified or
+    OrderPendingModify, when the quantity grows or a price changes, run ``check_order``
+    on the order as modified (``msgspec.structs.replace(self._inits[id], quantity=...,
+    price=..., trigger_price=...)``, its own ID so that its current leaves are left
+    out) against the same context, and refuse the change with
+    ``OrderValidationError(denial.code, denial.reason)``; the order keeps working as it
+    was. A REDUCING or HALTED account then refuses growth too."""
+    limits = RiskLimits(max_order_quantity=D(10_000), max_position_quantity=D(10_000))
+    bench = bench_engine(limits, D(1_000_000), T0)
+    _tick(bench, "1.10000")
+    resting = _submit(bench, OrderSide.BUY, 10_000, "1.05000")  # far below: it rests
+    _answer(bench)
+    assert resting.status is OrderStatus.ACCEPTED
+    engine = bench[0]
+    with contextlib.suppress(OrderValidationError):  # refused: it keeps working at 10,000
+        engine.modify(resting.client_order_id, quantity=D(5_000_000))
+    grown = [
+        c
+        for c in _answer(bench)
+        if type(c) is ModifyAtVenue and c.quantity is not None and c.quantity > D(10_000)
+    ]
+    assert grown == []
+    assert resting.quantity <= D(10_000)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="OrderEngine._risk_context (engine/core.py) builds a new, empty OrderRateWindow "
+    "whenever engine.limits is replaced: the orders already sent stop counting",
+)
+def test_throttle_keeps_counting_across_a_runtime_limits_change() -> None:
+    """Proposed fix (core.py ``_risk_context``): keep the existing ``_order_rate`` when
+    the new limits still have a throttle, widening its ``horizon_ns`` to the longest new
+    window (``max(old, new)``) instead of ``OrderRateWindow.for_windows(...)`` anew; build
+    one only when there was none."""
+    throttle = Throttle(max_orders=2, window_ms=60_000)
+    bench = bench_engine(RiskLimits(account_throttle=throttle), D(1_000_000), T0)
+    engine, _, clock, _ = bench
+    _tick(bench, "1.10000")
+    for _ in range(2):
+        assert _submit(bench, OrderSide.BUY, 1_000).status is not OrderStatus.DENIED
+        _answer(bench)
+        clock.advance_to(clock.now_ns() + MS)
+    assert _submit(bench, OrderSide.BUY, 1_000).status is OrderStatus.DENIED  # 2 in 60 s
+    # An unrelated limit changes at runtime; the throttle stays as it was.
+    engine.limits = dataclasses.replace(engine.limits, max_order_quantity=D(10**9))
+    clock.advance_to(clock.now_ns() + MS)
+    third = _submit(bench, OrderSide.BUY, 1_000)
+    assert third.status is OrderStatus.DENIED
+    assert engine.state.denials[third.client_order_id].reason_code == "ACCOUNT_ORDER_RATE"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="TradingEngine._breaker_denies (engine/engine.py) tests each reducing order "
+    "against the position alone, not with the working orders on its side",
+)
+def test_tripped_breaker_denies_a_burst_of_reducing_orders_that_crosses_zero() -> None:
+    """Long 10,000 with the breaker tripped: one sell of 10,000 reduces; a second one,
+    sent before the first fills, would open a 10,000 short (an entry the breaker must
+    block). Proposed fix (engine.py ``_breaker_denies``): allow only orders that are
+    risk-reducing with the working orders, as REDUCING does: for a reduce-only order
+    ``closes_within_position``, else ``is_reducing(side, position)`` and
+    ``alphintra.risk.books.side_reach(self.state, init)[1] == 0`` (the order being
+    already recorded, it is left out and added once)."""
+    bench = bench_engine(RiskLimits(), D(1_000_000), T0)
+    engine, _, clock, eurusd = bench
+    engine.attach_monitor(
+        RiskMonitor(MonitorLimits(jump_threshold=0.01, volatility_window=2, reduce_fraction=D(0)))
+    )
+    _tick(bench, "1.10000")
+    _submit(bench, OrderSide.BUY, 10_000)
+    _answer(bench)
+    assert engine.state.position_quantity(eurusd.id) == D(10_000)
+    clock.advance_to(clock.now_ns() + MS)
+    _tick(bench, "1.20000")  # a 9 % jump: the breaker trips
+    assert engine.monitor is not None and engine.monitor.entries_blocked(eurusd.id)
+    first = _submit(bench, OrderSide.SELL, 10_000, "1.30000")  # rests: reduces the long
+    assert first.status is not OrderStatus.DENIED
+    second = _submit(bench, OrderSide.SELL, 10_000, "1.30000")
+    assert second.status is OrderStatus.DENIED
