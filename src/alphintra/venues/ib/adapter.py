@@ -152,6 +152,8 @@ class IbAdapter:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._pumps: list[asyncio.Task[None]] = []
         self._waiters: dict[tuple[int, str], asyncio.Future[VenueOrderState]] = {}
+        self._resendable: set[ClientOrderId] = set()
+        """Client order IDs whose placement TWS refused as TRANSIENT (pacing): not at IB."""
         self._subscribed: dict[InstrumentId, Contract] = {}
         self._tickers: dict[int, InstrumentId] = {}
         self._closing = True
@@ -470,7 +472,8 @@ class IbAdapter:
         """Send ``order`` under its client order ID (``orderRef``) and wait for TWS's answer."""
         cid = order.client_order_id
         self._require_connected(f"place {cid}")
-        if cid in self.stream.orders or self._session_trade(cid) is not None:
+        sent = cid in self.stream.orders or self._session_trade(cid) is not None
+        if sent and cid not in self._resendable:
             raise VenueError(
                 VenueErrorKind.DEFINITIVE,
                 self.venue_id,
@@ -490,10 +493,16 @@ class IbAdapter:
             raise VenueError(
                 VenueErrorKind.TRANSIENT, self.venue_id, f"place {cid}: {exc}"
             ) from exc
+        self._resendable.discard(cid)
         self.stream.track(cid, order.instrument_id)
         order_id = trade.order.orderId
         self._waiters[(order_id, "place")] = asyncio.get_running_loop().create_future()
-        return await self._await_answer(order_id, "place", f"place {cid}")
+        try:
+            return await self._await_answer(order_id, "place", f"place {cid}")
+        except VenueError as exc:
+            if exc.kind is VenueErrorKind.TRANSIENT:  # refused before IB took it (pacing)
+                self._resendable.add(cid)  # the execution client's retry may go out
+            raise
 
     async def cancel_order(
         self, client_order_id: ClientOrderId, instrument_id: InstrumentId
