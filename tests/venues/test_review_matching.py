@@ -11,6 +11,7 @@ from decimal import Decimal
 from alphintra.domain.commands import SubmitToVenue
 from alphintra.domain.enums import (
     AssetClass,
+    ContingencyType,
     InstrumentKind,
     OrderSide,
     OrderStatus,
@@ -23,7 +24,13 @@ from alphintra.domain.events import (
     OrderSubmitted,
     OrderTriggered,
 )
-from alphintra.domain.identifiers import AccountId, ClientOrderId, InstrumentId, VenueId
+from alphintra.domain.identifiers import (
+    AccountId,
+    ClientOrderId,
+    InstrumentId,
+    OrderListId,
+    VenueId,
+)
 from alphintra.domain.instruments import Instrument
 from alphintra.domain.market import TradeBar
 from alphintra.domain.orders import Order
@@ -165,3 +172,41 @@ def test_triggered_stop_limit_without_size_rests_even_when_price_falls_back() ->
     assert isinstance(fill, OrderFilled)
     assert fill.last_price == 98
     assert status(stop_limit) is OrderStatus.FILLED
+
+
+def test_an_exit_fill_leaves_its_brackets_entry_alone() -> None:
+    # A bracket as the engine sends it to a venue with native OCO: the entry (OTO) and
+    # its two exits (OCO) share one order list. An exit's fill reduces or cancels the
+    # other exit only: the entry, still working, keeps its quantity and stays open.
+    book = Book(SimulatedVenueConfig(partial_fills=True))
+    listed = {"order_list_id": OrderListId("B-E")}
+    entry = book.submit(
+        "E",
+        OrderSide.BUY,
+        OrderType.LIMIT,
+        "10",
+        price=Price(Decimal(100)),
+        contingency=ContingencyType.OTO,
+        linked_ids=(ClientOrderId("S"), ClientOrderId("T")),
+        **listed,
+    )
+    book.feed(bar(1, "100", "100", "100", "100", "3"))  # the entry fills 3
+    assert entry.filled_quantity == 3
+    exits = {"contingency": ContingencyType.OCO, "parent_id": ClientOrderId("E"), **listed}
+    stop = book.submit(
+        "S", OrderSide.SELL, OrderType.STOP, "3", trigger_price=Price(Decimal(90)), **exits
+    )
+    take = book.submit(
+        "T", OrderSide.SELL, OrderType.LIMIT, "3", price=Price(Decimal(110)), **exits
+    )
+    book.feed(bar(2, "111", "111", "111", "111", "2"))  # the take-profit fills 2 of 3
+    assert take.filled_quantity == 2
+    assert stop.quantity == 1  # its OCO sibling is reduced...
+    assert entry.quantity == 10  # ...the entry is not
+    book.feed(bar(3, "111", "111", "111", "111", "5"))  # the take-profit completes
+    assert status(take) is OrderStatus.FILLED
+    assert status(stop) is OrderStatus.CANCELLED
+    assert entry.is_open and entry.quantity == 10
+    book.feed(bar(4, "100", "100", "100", "100", "1000"))  # the entry fills the rest
+    assert status(entry) is OrderStatus.FILLED
+    assert entry.filled_quantity == 10

@@ -570,8 +570,12 @@ class SimulatedVenue:
         reports: list[OrderEvents] = []
         for sibling in tuple(self._working.get(order.instrument_id, ())):
             sibling_order = sibling.order
-            if sibling is w or sibling_order.order_list_id != order.order_list_id:
-                continue
+            if (
+                sibling is w
+                or sibling_order.order_list_id != order.order_list_id
+                or sibling_order.contingency is not _OCO
+            ):
+                continue  # a bracket's entry (OTO) shares the list but is no OCO member
             remaining = sibling.quantity - quantity
             if done or remaining <= sibling.filled:
                 self._remove(sibling)
