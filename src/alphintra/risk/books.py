@@ -14,8 +14,10 @@ orders count up to the position they face. (This relies on reduce-only being
 enforced at fill time, by the venue or by the engine's cancel of reduce-only orders
 once a position is flat.)
 
-What counts as working: every open order except the slices of an execution parent
-(an emulated iceberg's leaves already count them) and the order being checked. The
+What counts as working: every open order except the slices of an open execution
+parent (an emulated iceberg's leaves already count them) and the order being checked.
+The slice of a closed parent counts: the parent's leaves no longer do, and the slice
+can still fill until the venue confirms its cancel. The
 members of an OCO list on one side count once, at their largest leaves quantity.
 """
 
@@ -143,11 +145,12 @@ def order_price(order: OrderInitialized) -> Decimal | None:
 
 
 def is_slice(order: OrderInitialized | Order, state: AccountState) -> bool:
-    """Return True when ``order`` is a slice of an execution parent (already counted)."""
+    """Return True when ``order`` is a slice of an open execution parent (whose leaves
+    count it already)."""
     if order.parent_id is None:
         return False
     parent = state.orders.get(order.parent_id)
-    return parent is not None and is_execution_parent(parent)
+    return parent is not None and is_execution_parent(parent) and parent.is_open
 
 
 def _group(contingency: ContingencyType, list_id: OrderListId | None) -> OrderListId | None:
@@ -190,7 +193,7 @@ def side_reach(state: AccountState, order: OrderInitialized) -> tuple[Decimal, D
             continue
         if working.parent_id is not None:
             parent = all_orders.get(working.parent_id)
-            if parent is not None and is_execution_parent(parent):
+            if parent is not None and is_execution_parent(parent) and parent.is_open:
                 continue
         leaves: Decimal = working.quantity - working.filled_quantity
         if working.contingency is oco and working.order_list_id is not None:
@@ -262,7 +265,7 @@ def collect_books(
         parent_id = working.parent_id
         if parent_id is not None:
             parent = all_orders.get(parent_id)
-            if parent is not None and is_execution_parent(parent):
+            if parent is not None and is_execution_parent(parent) and parent.is_open:
                 continue
         leaves = working.quantity - working.filled_quantity
         if leaves <= 0:

@@ -2,7 +2,7 @@
 
 `collect_books` scans every open order of the account on every check. `WorkingBooks`
 instead keeps, per instrument, the open orders that count (every open order but the
-slices of an execution parent), in the account's order, and builds an instrument's
+slices of an open execution parent), in the account's order, and builds an instrument's
 book again only after an event touched that instrument: a check then costs the
 instruments, not the orders.
 
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from alphintra.domain.account import AccountState
+from alphintra.domain.account import AccountState, is_execution_parent
 from alphintra.domain.enums import ContingencyType
 from alphintra.domain.events import AnyEvent, OrderEvent, OrderFilled, OrderInitialized
 from alphintra.domain.identifiers import ClientOrderId, InstrumentId
@@ -69,6 +69,10 @@ class WorkingBooks:
             if order.is_open and not is_slice(order, self.state):
                 self._add(order)
         elif order.status.is_closed:
+            if is_execution_parent(order):
+                # Its open slices count from now on (`is_slice`): rebuild to add them.
+                self.pause()
+                return
             orders = self._orders.get(instrument_id)
             if orders is not None and orders.pop(order.client_order_id, None) is not None:
                 del self._sequence[order.client_order_id]
