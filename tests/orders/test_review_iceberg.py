@@ -107,9 +107,9 @@ class Desk:
                     self.engine.on_venue_event(report)
             commands = self.engine.flush()
 
-    def bar(self, volume: str) -> None:
+    def bar(self, volume: str, price: Decimal = Decimal(100)) -> None:
+        """Trade one flat bar at ``price`` (open = high = low = close)."""
         self.minute += 1
-        price = Decimal(100)
         data = TradeBar(
             instrument_id=XYZ.id,
             open=price,
