@@ -10,7 +10,8 @@ from decimal import Decimal
 import pytest
 
 from alphintra.domain.commands import ModifyAtVenue, OrderRequest, VenueCommand
-from alphintra.domain.enums import OrderSide, OrderStatus, OrderType
+from alphintra.domain.enums import OrderSide, OrderStatus, OrderType, TradingState
+from alphintra.domain.events import OrderCancelRejected
 from alphintra.domain.market import QuoteTick
 from alphintra.domain.orders import Order
 from alphintra.orders.factory import OrderValidationError
@@ -69,7 +70,8 @@ def test_modify_cannot_take_a_working_order_beyond_the_limits() -> None:
     OrderPendingModify, when the quantity grows or a price changes, run ``check_order``
     on the order as modified (``msgspec.structs.replace(self._inits[id], quantity=...,
     price=..., trigger_price=...)``, its own ID so that its current leaves are left
-    out) against the same context, and refuse the change with
+    out) against the context with ``bound=None`` (the portfolio bound counts the order
+    at its old quantity, so its fast path must not vouch), and refuse the change with
     ``OrderValidationError(denial.code, denial.reason)``; the order keeps working as it
     was. A REDUCING or HALTED account then refuses growth too."""
     limits = RiskLimits(max_order_quantity=D(10_000), max_position_quantity=D(10_000))
@@ -146,3 +148,47 @@ def test_tripped_breaker_denies_a_burst_of_reducing_orders_that_crosses_zero() -
     assert first.status is not OrderStatus.DENIED
     second = _submit(bench, OrderSide.SELL, 10_000, "1.30000")
     assert second.status is OrderStatus.DENIED
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="OrderEngine.cancel_all (engine/engine.py) skips every slice of an execution "
+    "parent, also one whose parent is already closed: that slice is never cancelled",
+)
+def test_kill_switch_cancels_the_working_slice_of_a_closed_parent() -> None:
+    """An iceberg is cancelled; the venue refuses its slice's cancel (the order stays
+    as it was, working). The emergency stop must still cancel it. Proposed fix
+    (engine.py ``cancel_all``): skip a slice only while its parent is open, i.e.
+    ``if order.parent_id is not None and self._is_slice(order) and
+    self.state.orders[order.parent_id].is_open: continue``."""
+    bench = bench_engine(RiskLimits(), D(1_000_000), T0)
+    engine, _, clock, eurusd = bench
+    _tick(bench, "1.10000")
+    parent = engine.submit(
+        OrderRequest(
+            instrument_id=eurusd.id,
+            side=OrderSide.BUY,
+            order_type=OrderType.ICEBERG,
+            quantity=D(50_000),
+            display_quantity=D(10_000),
+            price=D("1.05"),
+        )
+    )
+    _answer(bench)
+    (working,) = [o for o in engine.state.open_orders.values() if o.parent_id is not None]
+    engine.cancel(parent.client_order_id)
+    engine.flush()  # the slice's cancel goes out; the venue refuses it
+    ts = clock.now_ns()
+    engine.on_venue_event(
+        OrderCancelRejected(
+            account_id=engine.account_id,
+            client_order_id=working.client_order_id,
+            ts_event=ts,
+            ts_recv=ts,
+            reason="venue busy",
+        )
+    )
+    assert working.status is OrderStatus.ACCEPTED  # as it was before the cancel
+    engine.set_trading_state(TradingState.HALTED, "kill switch")
+    engine.cancel_all("kill switch")
+    assert engine.state.orders[working.client_order_id].status is OrderStatus.PENDING_CANCEL
