@@ -290,7 +290,11 @@ class OrderQuality:
     @property
     def venues(self) -> tuple[VenueId, ...]:
         """Return the venues that filled the order, in order of first fill."""
-        return tuple(dict.fromkeys(f.venue for f in self.fills if f.venue is not None))
+        fills = self.fills
+        if len(fills) == 1:  # most orders: no generator, no dict
+            venue = fills[0].venue
+            return () if venue is None else (venue,)
+        return tuple(dict.fromkeys(f.venue for f in fills if f.venue is not None))
 
 
 if TYPE_CHECKING:  # the constructors' own signatures, for the type checker
