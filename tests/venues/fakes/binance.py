@@ -104,6 +104,8 @@ class FakeBinance:
         )
         self.faults = FaultInjector(faults)
         self.klines: dict[tuple[str, str], list[list[Any]]] = {}
+        self.symbol_status: dict[str, str] = {}
+        """exchangeInfo status by symbol where not TRADING (BREAK, HALT: out of trading)."""
         self.requests: list[tuple[str, str]] = []
         self.recorded: list[Recorded] = []
         self.sent: list[tuple[str, str, dict[str, str]]] = []
@@ -408,7 +410,10 @@ class FakeBinance:
         return self._json(request, {"serverTime": self.server_ms()})
 
     async def _exchange_info(self, request: web.Request) -> web.Response:
-        symbols = [symbol_info(m) for m in self.book.markets.values()]
+        symbols = [
+            symbol_info(m) | {"status": self.symbol_status.get(m.symbol, "TRADING")}
+            for m in self.book.markets.values()
+        ]
         return self._json(
             request,
             {

@@ -172,10 +172,14 @@ class CcxtAdapter:
             "MALFORMED_RESPONSE",
         )
 
-    async def _symbol(self, instrument_id: InstrumentId, operation: str) -> str:
+    async def _symbol(
+        self, instrument_id: InstrumentId, operation: str, *, reading: bool = False
+    ) -> str:
+        """Return the ccxt symbol; ``reading`` (reads, cancels) accepts a market out of
+        trading, where our orders may still rest."""
         symbols = await self._ready()
         try:
-            return symbols.to_ccxt(instrument_id)
+            return symbols.to_ccxt(instrument_id, inactive_ok=reading)
         except Unsupported as exc:
             raise self._error(
                 VenueErrorKind.DEFINITIVE, operation, str(exc), "UNSUPPORTED"
@@ -293,7 +297,7 @@ class CcxtAdapter:
     ) -> VenueOrderState:
         """Cancel an order by client order ID; raise ``VenueError``."""
         operation = f"cancel_order {client_order_id}"
-        symbol = await self._symbol(instrument_id, operation)
+        symbol = await self._symbol(instrument_id, operation, reading=True)
         raw = await self._client.cancel_order(
             None, symbol, {"clientOrderId": self._codec.wire(client_order_id)}
         )
@@ -410,7 +414,7 @@ class CcxtAdapter:
     ) -> VenueOrderState | None:
         """Return the order, or None when the venue confirms it does not exist."""
         operation = f"query_order {client_order_id or venue_order_id}"
-        symbol = await self._symbol(instrument_id, operation)
+        symbol = await self._symbol(instrument_id, operation, reading=True)
         if venue_order_id is not None:
             raw = await self._client.fetch_order(str(venue_order_id), symbol, {})
         elif client_order_id is not None:
@@ -457,7 +461,11 @@ class CcxtAdapter:
         symbols = await self._ready()
         targets: list[str | None] = [None]
         if traded_only and self.profile.my_trades_requires_symbol:
-            targets = [symbols.to_ccxt(i) for i in sorted(self._instruments) if i in symbols]
+            targets = [
+                symbols.to_ccxt(i, inactive_ok=True)
+                for i in sorted(self._instruments)
+                if symbols.readable(i)
+            ]
         states = []
         for symbol in targets:
             for raw in await self._client.fetch_open_orders(symbol, {}):
@@ -496,9 +504,13 @@ class CcxtAdapter:
         since_ms = max(0, ts_ns // 1_000_000 - _FILL_LOOKBACK_MS)
         targets: list[str | None]
         if instrument_id is not None:
-            targets = [await self._symbol(instrument_id, "fills_since")]
+            targets = [await self._symbol(instrument_id, "fills_since", reading=True)]
         elif self.profile.my_trades_requires_symbol:
-            targets = [symbols.to_ccxt(i) for i in sorted(self._instruments) if i in symbols]
+            targets = [
+                symbols.to_ccxt(i, inactive_ok=True)
+                for i in sorted(self._instruments)
+                if symbols.readable(i)
+            ]
         else:
             targets = [None]
         found: dict[TradeId, VenueFill] = {}

@@ -123,7 +123,12 @@ def plain(value: Decimal) -> str:
 
 
 class SymbolMap:
-    """Our instrument ids (``BTCUSDT``) to ccxt unified symbols (``BTC/USDT``) and back."""
+    """Our instrument ids (``BTCUSDT``) to ccxt unified symbols (``BTC/USDT``) and back.
+
+    A market out of trading (ccxt ``active: False``: Binance BREAK or HALT) is not an
+    instrument to trade, but orders and fills on it are still read: it is mapped back,
+    and ``to_ccxt(..., inactive_ok=True)`` names it for reads and cancels.
+    """
 
     def __init__(
         self,
@@ -132,6 +137,7 @@ class SymbolMap:
         overrides: Mapping[str, str] | None = None,
     ) -> None:
         self._to_ccxt: dict[InstrumentId, str] = {}
+        self._inactive: dict[InstrumentId, str] = {}
         self._to_ours: dict[str, InstrumentId] = {}
         self.quote_currency: dict[str, str] = {}
         for symbol, market in markets.items():
@@ -141,21 +147,32 @@ class SymbolMap:
             if not isinstance(base, str) or not isinstance(quote, str):
                 continue
             ours = InstrumentId(f"{base}{quote}".upper())
-            self._to_ccxt.setdefault(ours, symbol)
+            tradeable = market.get("active") is not False
+            (self._to_ccxt if tradeable else self._inactive).setdefault(ours, symbol)
             self._to_ours[symbol] = ours
             self.quote_currency[symbol] = quote
         for ours_text, symbol in (overrides or {}).items():
             self._to_ccxt[InstrumentId(ours_text)] = symbol
             self._to_ours[symbol] = InstrumentId(ours_text)
 
-    def to_ccxt(self, instrument_id: InstrumentId) -> str:
-        """Return the ccxt symbol for one of our instruments, or raise Unsupported."""
-        symbol = self._to_ccxt.get(InstrumentId(instrument_id.upper()))
+    def to_ccxt(self, instrument_id: InstrumentId, *, inactive_ok: bool = False) -> str:
+        """Return the ccxt symbol for one of our instruments, or raise Unsupported.
+
+        With ``inactive_ok`` a market out of trading is named too (to read or cancel)."""
+        key = InstrumentId(instrument_id.upper())
+        symbol = self._to_ccxt.get(key)
+        if symbol is None and inactive_ok:
+            symbol = self._inactive.get(key)
         if symbol is None:
             raise Unsupported(
                 f"instrument {instrument_id} is not listed by the venue (no matching market)"
             )
         return symbol
+
+    def readable(self, instrument_id: InstrumentId) -> bool:
+        """Return True when the venue lists the instrument, in trading or not."""
+        key = InstrumentId(instrument_id.upper())
+        return key in self._to_ccxt or key in self._inactive
 
     def to_instrument(self, symbol: Any, fallback: InstrumentId | None = None) -> InstrumentId:
         """Return our instrument id for a ccxt symbol."""
@@ -170,8 +187,6 @@ class SymbolMap:
 
 
 def _is_type(market: Mapping[str, Any], market_type: MarketType) -> bool:
-    if market.get("active") is False:
-        return False
     if market_type is MarketType.SPOT:
         return market.get("spot") is True
     return market.get("swap") is True and market.get("linear") is not False
