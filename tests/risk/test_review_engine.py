@@ -192,3 +192,28 @@ def test_kill_switch_cancels_the_working_slice_of_a_closed_parent() -> None:
     engine.set_trading_state(TradingState.HALTED, "kill switch")
     engine.cancel_all("kill switch")
     assert engine.state.orders[working.client_order_id].status is OrderStatus.PENDING_CANCEL
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="TradingEngine._act (engine/engine.py) applies EnterReducing whatever the "
+    "trading state: a daily-loss breach after a manual kill switch turns HALTED into "
+    "REDUCING, which accepts orders again before any resume",
+)
+def test_daily_loss_breach_after_a_manual_kill_switch_keeps_the_account_halted() -> None:
+    """Proposed fix (engine.py ``_act``): for ``EnterReducing``, alert but change the
+    state only from ACTIVE (``if self.state.trading_state is TradingState.ACTIVE``).
+    (The monitor's own emergency stop is fixed in `RiskMonitor.on_equity`; the manual
+    one, through ``set_trading_state(HALTED)``, is not visible to the monitor.)"""
+    bench = bench_engine(RiskLimits(), D(1_000_000), T0)
+    engine, _, clock, eurusd = bench
+    engine.attach_monitor(RiskMonitor(MonitorLimits(daily_loss_limit=D(1_000))))
+    _tick(bench, "1.10000")
+    _submit(bench, OrderSide.BUY, 100_000)
+    _answer(bench)
+    assert engine.state.position_quantity(eurusd.id) == D(100_000)
+    engine.set_trading_state(TradingState.HALTED, "kill switch")  # as the service does
+    engine.cancel_all("kill switch")
+    clock.advance_to(clock.now_ns() + MS)
+    _tick(bench, "1.05000")  # 5,000 lost today, over 1,000
+    assert engine.state.trading_state is TradingState.HALTED

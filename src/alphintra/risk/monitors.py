@@ -178,7 +178,12 @@ class RiskMonitor:
                     )
                 )
         start = self.day_start_equity
-        if limits.daily_loss_limit is not None and start is not None and not self.reducing:
+        if (
+            limits.daily_loss_limit is not None
+            and start is not None
+            and not self.reducing
+            and not self.halted  # REDUCING after the emergency stop would undo the halt
+        ):
             loss = start - equity
             if loss > limits.daily_loss_limit:
                 self.reducing = True
