@@ -730,7 +730,13 @@ class IbAdapter:
         now = self._clock()
         open_orders = []
         for trade in self._ib.openTrades():
-            state = trade_state(trade, self.instruments.resolve(trade.contract), ts=now)
+            try:
+                state = trade_state(trade, self.instruments.resolve(trade.contract), ts=now)
+            except tr.IbTranslationError as exc:  # a manual order type we have no name for
+                log.warning(
+                    "ib_open_order_unrepresentable", perm_id=trade.order.permId, error=str(exc)
+                )
+                continue
             if state is None or state.status.is_closed:
                 continue
             if not trade.order.orderRef:
