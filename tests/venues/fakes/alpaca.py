@@ -159,6 +159,9 @@ class FakeAlpaca:
         self._stream_corruptions: list[str] = []
         self.requests: list[tuple[str, str]] = []
         """Every REST request received, as (method, path)."""
+        self.foreign_open_orders: list[dict[str, Any]] = []
+        """Open orders placed outside the fake's order model (as Alpaca order objects, a
+        notional order for example), listed by GET /v2/orders with the open ones."""
         self.bars: dict[str, list[FakeBar]] = {}
         self.bars_page_limit = bars_page_limit
         self.streams_available = True
@@ -483,7 +486,10 @@ class FakeAlpaca:
                 continue
             orders.append(order)
         orders.sort(key=lambda o: o.created_ns, reverse=query.get("direction", "desc") == "desc")
-        return web.json_response([order.to_json() for order in orders[:limit]])
+        listed = [order.to_json() for order in orders[:limit]]
+        if status != "closed" and after is None:
+            listed = [*self.foreign_open_orders, *listed][:limit]
+        return web.json_response(listed)
 
     async def _replace_order(self, request: web.Request) -> web.Response:
         body = await self._body(request)
