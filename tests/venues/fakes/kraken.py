@@ -208,6 +208,9 @@ class FakeKraken:
         self.requests: list[tuple[str, str]] = []
         self.errors: list[str] = []
         """Exceptions raised by the fake itself (a bug in the fake, not a venue answer)."""
+        self.foreign_open_orders: dict[str, Json] = {}
+        """Open orders placed outside the fake's book (txid -> Kraken order object, a
+        trailing stop placed by hand for example), listed by OpenOrders."""
         self._nonces: dict[str, int] = {}
         self._runner: web.AppRunner | None = None
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -577,7 +580,10 @@ class FakeKraken:
             for o in self.book.open_orders()
             if params.get("cl_ord_id") is None or o.client_id == str(params["cl_ord_id"])
         ]
-        return _ok({"open": {o.oid: self._order_json(o, trades=trades) for o in orders}})
+        listed = {o.oid: self._order_json(o, trades=trades) for o in orders}
+        if params.get("cl_ord_id") is None:
+            listed |= self.foreign_open_orders
+        return _ok({"open": listed})
 
     async def _closed_orders(self, request: web.Request) -> web.Response:
         params = await self._private(request)

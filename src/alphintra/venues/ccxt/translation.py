@@ -319,6 +319,9 @@ def _order_type(order: Mapping[str, Any]) -> OrderType:
         "take_profit_limit": OrderType.TAKE_PROFIT,
         "take-profit-limit": OrderType.TAKE_PROFIT,
         "take_profit_market": OrderType.TAKE_PROFIT,
+        "trailing-stop": OrderType.TRAILING_STOP,  # Kraken
+        "trailing_stop": OrderType.TRAILING_STOP,
+        "trailing_stop_market": OrderType.TRAILING_STOP,  # Binance futures
     }
     if kind in named:
         return named[kind]
@@ -379,7 +382,7 @@ def order_state(
         "trigger price",
     )
     price = optional_positive(order.get("price"), "order price")
-    if kind in (OrderType.MARKET, OrderType.STOP):
+    if kind in (OrderType.MARKET, OrderType.STOP, OrderType.TRAILING_STOP):
         price = None
     ts_ms = order.get("lastUpdateTimestamp") or order.get("timestamp")
     codec.link(vid, cid)
