@@ -359,7 +359,7 @@ def order_state(
     if not isinstance(venue_order_id, str | int) or venue_order_id in ("", None):
         raise TranslationError(f"order id is missing or malformed: {venue_order_id!r}")
     vid = VenueOrderId(str(venue_order_id))
-    cid = client_order_id or codec.ours(_text(order.get("clientOrderId")))
+    cid = client_order_id or codec.ours(_client_id(order))
     if cid is None:
         cid = codec.by_venue_order(vid)
     if cid is None:  # placed outside the engine without a client ID: name it by the venue's
@@ -401,6 +401,24 @@ def order_state(
         reason=_text(order.get("reason")),
         ts=ms_to_ns(ts_ms, "order timestamp", default=now_ns()),
     )
+
+
+def _client_id(order: Mapping[str, Any]) -> str | None:
+    """Return the order's client order ID, not Kraken's ``userref`` standing in for it.
+
+    ccxt falls back to ``userref`` (an int32, 0 unless set) where Kraken's ``cl_ord_id``
+    is absent; it names no order (``client_ids.py``), so such an order has none."""
+    wire = _text(order.get("clientOrderId"))
+    info = order.get("info")
+    if (
+        wire is not None
+        and isinstance(info, Mapping)
+        and not info.get("cl_ord_id")
+        and "userref" in info
+        and _text(info.get("userref")) == wire
+    ):
+        return None
+    return wire
 
 
 def _text(value: Any) -> str | None:
