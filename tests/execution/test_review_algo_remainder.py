@@ -10,21 +10,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import pytest
-
 from alphintra.domain.commands import OrderRequest
 from alphintra.domain.enums import OrderSide, OrderStatus, OrderType
 from alphintra.execution.algorithms import PovSpec
 from orders.test_review_iceberg import XYZ, Desk
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="engine/algos.py _drive_once only closes the parent for a remainder below "
-    "the minimum when finishing; it must also close it when the quantity due is the "
-    "whole remainder (quantity == remaining) and below the minimum",
-)
 def test_pov_remainder_below_the_minimum_closes_the_parent() -> None:
     desk = Desk()  # XYZ: lot 1, minimum 2; fills limited by the bar's volume
     desk.bar("1000")

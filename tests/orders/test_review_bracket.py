@@ -10,20 +10,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import pytest
-
 from alphintra.domain.commands import BracketRequest, OrderRequest
 from alphintra.domain.enums import OrderSide, OrderStatus, OrderType
 from orders.test_review_iceberg import XYZ, Desk
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="engine/core.py _activate_children resizes an open exit to quantity=filled "
-    "(the protected amount) even when the exit has part-filled; its leaves are then "
-    "below the position. The target must be child.filled_quantity + protected",
-)
 def test_part_filled_take_profit_is_resized_to_cover_the_whole_position() -> None:
     desk = Desk()  # native OCO, partial fills limited by the bar's volume
     desk.bar("1000", Decimal(101))

@@ -143,13 +143,6 @@ def test_engine_refuses_up_front_an_iceberg_it_could_not_finish() -> None:
     assert [c.quantity for c in children] == [3, 3, 2]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=OrderValidationError,
-    reason="engine/core.py _next_slice builds the next slice without catching "
-    "OrderValidationError (algos._send_child does): a remainder below the minimum "
-    "after a slice was cancelled part-filled raises out of resume_algo",
-)
 def test_algo_iceberg_remainder_below_minimum_after_a_cancelled_slice_closes_the_parent() -> None:
     desk = Desk()
     desk.bar("1000")

@@ -1,13 +1,13 @@
-"""Review findings whose fix belongs in the engine (``src/alphintra/engine``): strict
-xfails, each naming the proposed fix. Real engine, simulated venue, no mocks."""
+"""Review findings fixed in the engine (``src/alphintra/engine``): a modify is risk-checked,
+the throttle survives a limits change, the breaker counts working orders, the kill switch
+reaches a closed parent's slice, and HALTED is never downgraded to REDUCING. Each docstring
+names the fix. Real engine, simulated venue, no mocks."""
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
 from decimal import Decimal
-
-import pytest
 
 from alphintra.domain.commands import ModifyAtVenue, OrderRequest, VenueCommand
 from alphintra.domain.enums import OrderSide, OrderStatus, OrderType, TradingState
@@ -60,13 +60,8 @@ def _submit(bench: Bench, side: OrderSide, quantity: int, price: str | None = No
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="OrderEngine.modify (engine/core.py) runs no pre-trade check: a quantity "
-    "(or price) change of a working order goes to the venue unchecked",
-)
 def test_modify_cannot_take_a_working_order_beyond_the_limits() -> None:
-    """Proposed fix (core.py ``modify``): before emitting OrderModified or
+    """Fix (core.py ``modify``): before emitting OrderModified or
     OrderPendingModify, when the quantity grows or a price changes, run ``check_order``
     on the order as modified (``msgspec.structs.replace(self._inits[id], quantity=...,
     price=..., trigger_price=...)``, its own ID so that its current leaves are left
@@ -92,13 +87,8 @@ def test_modify_cannot_take_a_working_order_beyond_the_limits() -> None:
     assert resting.quantity <= D(10_000)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="OrderEngine._risk_context (engine/core.py) builds a new, empty OrderRateWindow "
-    "whenever engine.limits is replaced: the orders already sent stop counting",
-)
 def test_throttle_keeps_counting_across_a_runtime_limits_change() -> None:
-    """Proposed fix (core.py ``_risk_context``): keep the existing ``_order_rate`` when
+    """Fix (core.py ``_risk_context``): keep the existing ``_order_rate`` when
     the new limits still have a throttle, widening its ``horizon_ns`` to the longest new
     window (``max(old, new)``) instead of ``OrderRateWindow.for_windows(...)`` anew; build
     one only when there was none."""
@@ -119,15 +109,10 @@ def test_throttle_keeps_counting_across_a_runtime_limits_change() -> None:
     assert engine.state.denials[third.client_order_id].reason_code == "ACCOUNT_ORDER_RATE"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="TradingEngine._breaker_denies (engine/engine.py) tests each reducing order "
-    "against the position alone, not with the working orders on its side",
-)
 def test_tripped_breaker_denies_a_burst_of_reducing_orders_that_crosses_zero() -> None:
     """Long 10,000 with the breaker tripped: one sell of 10,000 reduces; a second one,
     sent before the first fills, would open a 10,000 short (an entry the breaker must
-    block). Proposed fix (engine.py ``_breaker_denies``): allow only orders that are
+    block). Fix (engine.py ``_breaker_denies``): allow only orders that are
     risk-reducing with the working orders, as REDUCING does: for a reduce-only order
     ``closes_within_position``, else ``is_reducing(side, position)`` and
     ``alphintra.risk.books.side_reach(self.state, init)[1] == 0`` (the order being
@@ -150,14 +135,9 @@ def test_tripped_breaker_denies_a_burst_of_reducing_orders_that_crosses_zero() -
     assert second.status is OrderStatus.DENIED
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="OrderEngine.cancel_all (engine/engine.py) skips every slice of an execution "
-    "parent, also one whose parent is already closed: that slice is never cancelled",
-)
 def test_kill_switch_cancels_the_working_slice_of_a_closed_parent() -> None:
     """An iceberg is cancelled; the venue refuses its slice's cancel (the order stays
-    as it was, working). The emergency stop must still cancel it. Proposed fix
+    as it was, working). The emergency stop must still cancel it. Fix
     (engine.py ``cancel_all``): skip a slice only while its parent is open, i.e.
     ``if order.parent_id is not None and self._is_slice(order) and
     self.state.orders[order.parent_id].is_open: continue``."""
@@ -194,14 +174,8 @@ def test_kill_switch_cancels_the_working_slice_of_a_closed_parent() -> None:
     assert engine.state.orders[working.client_order_id].status is OrderStatus.PENDING_CANCEL
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="TradingEngine._act (engine/engine.py) applies EnterReducing whatever the "
-    "trading state: a daily-loss breach after a manual kill switch turns HALTED into "
-    "REDUCING, which accepts orders again before any resume",
-)
 def test_daily_loss_breach_after_a_manual_kill_switch_keeps_the_account_halted() -> None:
-    """Proposed fix (engine.py ``_act``): for ``EnterReducing``, alert but change the
+    """Fix (engine.py ``_act``): for ``EnterReducing``, alert but change the
     state only from ACTIVE (``if self.state.trading_state is TradingState.ACTIVE``).
     (The monitor's own emergency stop is fixed in `RiskMonitor.on_equity`; the manual
     one, through ``set_trading_state(HALTED)``, is not visible to the monitor.)"""

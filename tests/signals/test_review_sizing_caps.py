@@ -73,11 +73,6 @@ def _order_statuses(service: TradingService) -> list[tuple[Decimal, OrderStatus]
     return [(o.quantity, o.status) for o in state.signal_orders.get(SignalId("s1"), ())]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="service/trading.py _size caps with the account-level limits only; it must "
-    "use limits.scope_for(instrument) as risk does",
-)
 def test_sized_quantity_is_capped_by_the_instruments_own_limit(open_service: Make) -> None:
     limits = RiskLimits(
         max_order_quantity=Decimal(100_000),
@@ -90,11 +85,6 @@ def test_sized_quantity_is_capped_by_the_instruments_own_limit(open_service: Mak
     assert status is not OrderStatus.DENIED
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="service/trading.py _size sizes a MARKET signal at its entryPrice, but risk "
-    "values a MARKET order at the mark: the notional cap must use the price risk uses",
-)
 def test_market_signal_sized_at_entry_price_below_the_mark_passes_the_notional_cap(
     open_service: Make,
 ) -> None:

@@ -406,8 +406,8 @@ class AlgoEngine(OrderEngine):
         if quantity <= 0:
             return False
         if quantity < instrument.min_quantity:
-            if finishing:
-                self._close_parent(parent, f"{quantity} left is below the instrument minimum")
+            if finishing or remaining < instrument.min_quantity:  # no child can ever go
+                self._close_parent(parent, f"{remaining} left is below the instrument minimum")
             return False
         guard = parent.price
         price: Decimal | None

@@ -69,8 +69,9 @@ from alphintra.orders.emulator import MoveTrigger, OrderEmulator, Release
 from alphintra.orders.factory import OrderValidationError, build_order
 from alphintra.portfolio.fx import FxRates
 from alphintra.portfolio.valuation import EquityTracker, PortfolioValue
-from alphintra.risk.context import OrderRateWindow, RiskContext
+from alphintra.risk.context import NANOS_PER_MILLI, OrderRateWindow, RiskContext
 from alphintra.risk.monitors import MonitorLimits, RiskMonitor
+from alphintra.risk.order_checks import check_order_quantity
 from alphintra.risk.portfolio_bound import FOLDED as _BOUND_FOLDS
 from alphintra.risk.portfolio_bound import PortfolioBound
 from alphintra.risk.pretrade import RiskLimits, check_order
@@ -362,7 +363,15 @@ class OrderEngine:
         if self._context is None or self._context_limits is not limits:
             throttles = (limits.account_throttle, limits.venue_throttle)
             windows = [t.window_ms for t in throttles if t is not None]
-            self._order_rate = OrderRateWindow.for_windows(*windows) if windows else None
+            kept = self._order_rate
+            if not windows:
+                self._order_rate = None
+            elif kept is None:
+                self._order_rate = OrderRateWindow.for_windows(*windows)
+            else:
+                # New limits keep counting what was sent. A longer window than before
+                # counts from now on what the old horizon had already let go.
+                kept.horizon_ns = max(kept.horizon_ns, max(windows) * NANOS_PER_MILLI)
             needs_books = (
                 limits.has_position_limits
                 or limits.uses_portfolio
@@ -407,7 +416,11 @@ class OrderEngine:
         self, order: Order, init: OrderInitialized, instrument: Instrument
     ) -> bool:
         monitor = self.monitor  # a breaker can deny only while one is tripped
-        if monitor is not None and monitor.tripped and self._breaker_denies(order, instrument):
+        if (
+            monitor is not None
+            and monitor.tripped
+            and self._breaker_denies(order, init, instrument)
+        ):
             return False
         context = self._context
         if context is None or self._context_limits is not self.limits:
@@ -419,7 +432,7 @@ class OrderEngine:
         self._release(order, init, instrument)
         return True
 
-    def _breaker_denies(self, order: Order, instrument: Instrument) -> bool:
+    def _breaker_denies(self, order: Order, init: OrderInitialized, instrument: Instrument) -> bool:
         """Deny ``order`` if the monitor's breaker blocks it; True when it did (a hook)."""
         return False
 
@@ -525,9 +538,31 @@ class OrderEngine:
     ) -> bool:
         """Request a change of quantity, price or trigger price; False when closed.
 
-        Raise ``OrderValidationError`` (CHANGE_PENDING) while a cancel or another change
-        of the order awaits the venue's answer.
+        A change that adds quantity or moves a price is checked as the order would then
+        stand, by the same pre-trade checks as a new order (`_check_change`); refused,
+        it raises ``OrderValidationError`` with the denial's code and reason, and the order
+        keeps working unchanged. Raise ``OrderValidationError`` (CHANGE_PENDING) while a
+        cancel or another change of the order awaits the venue's answer.
         """
+        return self._modify(
+            client_order_id,
+            quantity=quantity,
+            price=price,
+            trigger_price=trigger_price,
+            checked=True,
+        )
+
+    def _modify(
+        self,
+        client_order_id: ClientOrderId,
+        *,
+        quantity: Decimal | None,
+        price: Decimal | None,
+        trigger_price: Decimal | None,
+        checked: bool,
+    ) -> bool:
+        """`modify`; unchecked (``checked=False``) for the engine's own protective
+        changes: an exit resized to the position, an OCO sibling cut, a stop tightened."""
         order = self._order(client_order_id)
         if order.status.is_closed:
             return False
@@ -558,6 +593,8 @@ class OrderEngine:
             and (order.order_type is not OrderType.TRAILING_STOP)
         ):
             raise OrderValidationError("INVALID_MODIFY", f"{order.order_type} has no trigger price")
+        if checked:
+            self._check_change(order, instrument, new_quantity, new_price, new_trigger)
         ts = self.clock.now_ns()
         if order.status is _NEW or (order.emulated and order.status is _ACCEPTED):
             self._emit(self._modified(order, ts, new_quantity, new_price, new_trigger))
@@ -584,6 +621,68 @@ class OrderEngine:
             )
         )
         return True
+
+    def _check_change(
+        self,
+        order: Order,
+        instrument: Instrument,
+        quantity: Decimal | None,
+        price: Decimal | None,
+        trigger_price: Decimal | None,
+    ) -> None:
+        """Raise ``OrderValidationError`` when pre-trade risk denies ``order`` as changed.
+
+        Only a change that can add risk to a released order is checked: more quantity,
+        or a new price or trigger (a bracket exit still waiting for its entry is checked
+        when it is released). The order is checked for what it can still add, its leaves after the
+        change (its fills are in the position already), and the order-quantity limit
+        also for its whole new quantity. The throttles count a new order, not a change,
+        so they are left out; the portfolio bound counts the order as it was, so the
+        portfolio checks run in full.
+        """
+        grows = quantity is not None and quantity > order.quantity
+        if (not grows and price is None and trigger_price is None) or order.status is _NEW:
+            return  # nothing added; or not released yet, checked as it is when released
+        init = self._inits.get(order.client_order_id)
+        if init is None:
+            raise OrderValidationError(
+                "RISK_UNAVAILABLE",
+                f"order {order.client_order_id} was not released by this engine: "
+                "its change cannot be risk-checked",
+            )
+        total = quantity if quantity is not None else order.quantity
+        changed = msgspec.structs.replace(
+            init,
+            quantity=Quantity(total - order.filled_quantity),
+            price=price if price is not None else order.price,
+            trigger_price=trigger_price if trigger_price is not None else order.trigger_price,
+            ts_event=self.clock.now_ns(),
+        )
+        limits = self.limits
+        denial = check_order_quantity(instrument, total, limits.scope_for(instrument))
+        if denial is None:
+            denial = check_order(
+                changed,
+                instrument,
+                self.state,
+                dataclasses.replace(limits, account_throttle=None, venue_throttle=None),
+                dataclasses.replace(self._risk_context(), bound=None),
+            )
+        monitor = self.monitor
+        if (
+            denial is None
+            and grows
+            and monitor is not None
+            and monitor.tripped
+            and monitor.entries_blocked(instrument.id)
+        ):
+            raise OrderValidationError(
+                "VOLATILITY_BREAKER",
+                f"{instrument.id} circuit breaker is tripped: order "
+                f"{order.client_order_id} cannot grow",
+            )
+        if denial is not None:
+            raise OrderValidationError(denial.code, denial.reason)
 
     def _order(self, client_order_id: ClientOrderId) -> Order:
         order = self.state.orders.get(client_order_id)
@@ -740,15 +839,16 @@ class OrderEngine:
                 )
                 self._inits[child_id] = init
                 self._risk_and_release(child, init, self.instrument(child.instrument_id))
-            elif (
-                child.is_open
-                and child.quantity != filled
-                and child.status not in (_PENDING_MODIFY, _PENDING_CANCEL)
-            ):
-                # A resize already in flight is superseded by the next fill's resize; a
-                # child being cancelled is going away (if the venue refuses the cancel,
-                # the next fill resizes it).
-                self.modify(child_id, quantity=filled)
+            elif child.is_open and child.status not in (_PENDING_MODIFY, _PENDING_CANCEL):
+                # Its leaves cover the position: what it filled already is out of it. A
+                # resize already in flight is superseded by the next fill's resize; a child
+                # being cancelled is going away (if the venue refuses the cancel, the next
+                # fill resizes it).
+                target = child.filled_quantity + filled
+                if child.quantity != target:
+                    self._modify(
+                        child_id, quantity=target, price=None, trigger_price=None, checked=False
+                    )
 
     def _venue_handles_oco(self, order: Order) -> bool:
         capabilities = self.venues.get(order.venue or self.default_venue)
@@ -767,7 +867,9 @@ class OrderEngine:
             if order.status is _FILLED or remaining <= sibling.filled_quantity:
                 self.cancel(sibling_id, "OCO sibling filled")
             elif sibling.status is not _PENDING_MODIFY:
-                self.modify(sibling_id, quantity=remaining)
+                self._modify(
+                    sibling_id, quantity=remaining, price=None, trigger_price=None, checked=False
+                )
 
     def _next_slice(self, parent: Order) -> None:
         leaves = parent.quantity - parent.filled_quantity
@@ -776,26 +878,32 @@ class OrderEngine:
         if leaves <= 0 or not parent.is_open:
             return
         instrument = self.instrument(parent.instrument_id)
-        init = build_order(
-            OrderRequest(
-                instrument_id=parent.instrument_id,
-                side=parent.side,
-                order_type=OrderType.LIMIT,
-                quantity=min(display, leaves),
-                price=parent.price,
-                time_in_force=parent.time_in_force,
-                expire_ts=parent.expire_ts,
-                post_only=parent.post_only,
-                signal_id=parent.signal_id,
-            ),
-            instrument,
-            account_id=self.account_id,
-            client_order_id=self.next_client_order_id(),
-            venue=parent.venue or self.default_venue,
-            native_types=self.venues[parent.venue or self.default_venue].order_types,
-            ts=self.clock.now_ns(),
-            parent_id=parent.client_order_id,
-        )
+        id_seq = self._id_seq
+        try:
+            init = build_order(
+                OrderRequest(
+                    instrument_id=parent.instrument_id,
+                    side=parent.side,
+                    order_type=OrderType.LIMIT,
+                    quantity=min(display, leaves),
+                    price=parent.price,
+                    time_in_force=parent.time_in_force,
+                    expire_ts=parent.expire_ts,
+                    post_only=parent.post_only,
+                    signal_id=parent.signal_id,
+                ),
+                instrument,
+                account_id=self.account_id,
+                client_order_id=self.next_client_order_id(),
+                venue=parent.venue or self.default_venue,
+                native_types=self.venues[parent.venue or self.default_venue].order_types,
+                ts=self.clock.now_ns(),
+                parent_id=parent.client_order_id,
+            )
+        except OrderValidationError as exc:  # e.g. what is left is below the minimum
+            self._id_seq = id_seq  # nothing was journaled under the ID drawn
+            self._emit(self._cancelled(parent, self.clock.now_ns(), f"slice refused: {exc}"))
+            return
         self._inits[init.client_order_id] = init
         self._emit(init)
         child = self.state.orders[init.client_order_id]

@@ -58,6 +58,7 @@ from alphintra.execution.algorithms import AlgoSpec
 from alphintra.orders.brackets import build_bracket, exit_requests
 from alphintra.orders.factory import check_bracket_prices
 from alphintra.portfolio.valuation import PortfolioValue, value_account
+from alphintra.risk.books import side_reach
 from alphintra.risk.monitors import (
     EmergencyStop,
     EnterReducing,
@@ -66,6 +67,7 @@ from alphintra.risk.monitors import (
     RiskMonitor,
     TripBreaker,
 )
+from alphintra.risk.order_checks import closes_within_position
 from alphintra.signals.translation import SignalRejected as SignalRefused
 from alphintra.signals.translation import signal_to_request
 
@@ -334,20 +336,23 @@ class TradingEngine(SorEngine):
             or self.limits.loss is not None  # the pre-trade loss limits read its figures
         )
 
-    def _breaker_denies(self, order: Order, instrument: Instrument) -> bool:
+    def _breaker_denies(self, order: Order, init: OrderInitialized, instrument: Instrument) -> bool:
         """Deny an order that would add to a position while its circuit breaker is tripped.
 
-        ``_risk_and_release`` asks this first, whenever a monitor is attached.
+        ``_risk_and_release`` asks this first, whenever a monitor is attached. An order
+        passes when it reduces the position and cannot take it across zero, counting the
+        working orders on its side (as REDUCING does): a burst of sells of a long, each
+        within the position, could otherwise open a short together.
         """
         monitor = self.monitor
-        if (
-            monitor is not None
-            and monitor.entries_blocked(instrument.id)
-            and not (
-                is_reducing(order.side, self.state.position_quantity(instrument.id))
-                and order.quantity <= abs(self.state.position_quantity(instrument.id))
-            )
-        ):
+        if monitor is None or not monitor.entries_blocked(instrument.id):
+            return False
+        position = self.state.position_quantity(instrument.id)
+        if init.reduce_only:
+            reducing = closes_within_position(init.side, init.quantity, position)
+        else:
+            reducing = is_reducing(init.side, position) and side_reach(self.state, init)[1] == 0
+        if not reducing:
             self._deny(
                 order,
                 "VOLATILITY_BREAKER",
@@ -379,7 +384,8 @@ class TradingEngine(SorEngine):
                 self.set_trading_state(TradingState.HALTED, action.reason)
             elif type(action) is EnterReducing:
                 self._alert("daily_loss", action.reason)
-                self.set_trading_state(TradingState.REDUCING, action.reason)
+                if self.state.trading_state is TradingState.ACTIVE:  # never out of HALTED
+                    self.set_trading_state(TradingState.REDUCING, action.reason)
             elif type(action) is TripBreaker:
                 self._alert("volatility_breaker", action.reason, action.instrument_id)
                 self._reduce(action.instrument_id, action.reduce_fraction, action.reason)
@@ -396,7 +402,11 @@ class TradingEngine(SorEngine):
         count = 0
         for order in tuple(self.state.open_orders.values()):
             if instrument_id is None or order.instrument_id == instrument_id:
-                if order.parent_id is not None and self._is_slice(order):
+                if (
+                    order.parent_id is not None
+                    and self._is_slice(order)
+                    and self.state.orders[order.parent_id].is_open
+                ):
                     continue  # the parent's cancel takes its working slice with it
                 count += self.cancel(order.client_order_id, reason)
         return count
@@ -452,7 +462,13 @@ class TradingEngine(SorEngine):
             )
             new_trigger = ticks * instrument.tick_size
             if new_trigger != order.trigger_price:
-                self.modify(order.client_order_id, trigger_price=new_trigger)
+                self._modify(
+                    order.client_order_id,
+                    quantity=None,
+                    price=None,
+                    trigger_price=new_trigger,
+                    checked=False,
+                )
 
     # Reconciliation -------------------------------------------------------------------
 

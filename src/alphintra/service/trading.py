@@ -21,7 +21,7 @@ import structlog
 
 from alphintra.domain.account import AccountState, UnknownOrderError, is_execution_parent
 from alphintra.domain.commands import BracketRequest, OrderRequest
-from alphintra.domain.enums import OrderStatus, SignalAction, TradingState
+from alphintra.domain.enums import OrderStatus, OrderType, SignalAction, TradingState
 from alphintra.domain.events import (
     AnyEvent,
     AuditRecorded,
@@ -355,13 +355,18 @@ class TradingService:
             )
         engine = runtime.engine
         instrument = engine.instrument(signal.instrument_id)
-        price = signal.entry_price or engine.state.marks.get(instrument.id)
+        # The price risk will value the order at: a limit's own, else the mark.
+        mark = engine.state.marks.get(instrument.id)
+        if signal.order_type is OrderType.LIMIT:
+            price = signal.entry_price or mark
+        else:
+            price = mark if mark is not None else signal.entry_price
         if price is None:
             raise SizingError(
                 "NO_MARKET_PRICE", f"no entry price and no market price yet for {instrument.id}"
             )
         value = engine.valuation()
-        limits = runtime.settings.limits
+        scope = engine.limits.scope_for(instrument)  # the limits risk checks against
         return size_signal(
             policy,
             signal=signal,
@@ -375,8 +380,8 @@ class TradingService:
                 else engine.fx.rate(instrument.quote_currency, value.currency)
             ),
             limits=SizingCaps(
-                max_order_quantity=limits.max_order_quantity,
-                max_order_notional=limits.max_order_notional,
+                max_order_quantity=scope.max_order_quantity,
+                max_order_notional=scope.max_order_notional,
             ),
         )
 
