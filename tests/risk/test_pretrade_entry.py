@@ -107,6 +107,7 @@ def test_denial_codes_are_stable() -> None:
         "CORRELATION_CLUSTER",
         "INSUFFICIENT_BUYING_POWER",
         "VOLATILITY_LIMIT",
+        "VOLATILITY_BREAKER",
         "DAILY_LOSS_LIMIT",
         "MAX_DRAWDOWN",
         "PRICE_UNAVAILABLE",

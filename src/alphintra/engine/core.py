@@ -70,6 +70,7 @@ from alphintra.orders.factory import OrderValidationError, build_order
 from alphintra.portfolio.fx import FxRates
 from alphintra.portfolio.valuation import EquityTracker, PortfolioValue
 from alphintra.risk.context import NANOS_PER_MILLI, OrderRateWindow, RiskContext
+from alphintra.risk.denial import VOLATILITY_BREAKER
 from alphintra.risk.monitors import MonitorLimits, RiskMonitor
 from alphintra.risk.order_checks import check_order_quantity
 from alphintra.risk.portfolio_bound import FOLDED as _BOUND_FOLDS
@@ -677,7 +678,7 @@ class OrderEngine:
             and monitor.entries_blocked(instrument.id)
         ):
             raise OrderValidationError(
-                "VOLATILITY_BREAKER",
+                VOLATILITY_BREAKER,
                 f"{instrument.id} circuit breaker is tripped: order "
                 f"{order.client_order_id} cannot grow",
             )

@@ -59,6 +59,7 @@ from alphintra.orders.brackets import build_bracket, exit_requests
 from alphintra.orders.factory import check_bracket_prices
 from alphintra.portfolio.valuation import PortfolioValue, value_account
 from alphintra.risk.books import side_reach
+from alphintra.risk.denial import VOLATILITY_BREAKER
 from alphintra.risk.monitors import (
     EmergencyStop,
     EnterReducing,
@@ -355,7 +356,7 @@ class TradingEngine(SorEngine):
         if not reducing:
             self._deny(
                 order,
-                "VOLATILITY_BREAKER",
+                VOLATILITY_BREAKER,
                 f"{instrument.id} circuit breaker is tripped: only reducing orders are allowed",
             )
             return True
