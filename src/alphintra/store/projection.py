@@ -10,9 +10,11 @@ the ``value`` property costs a Python call, about 0.13 us, on every row).
 A signal's row changes only with its status, which most order events leave as it was
 (an order being acknowledged leaves its signal ACCEPTED): the projector remembers the
 status each open signal's row was last written with and skips the upsert while it
-stays the same. A signal is forgotten once its status is final and every order of it
-is closed. If a commit fails, what its drain remembered is forgotten too, so the
-next commit writes those rows again.
+stays the same. An order submitted or acknowledged (and nothing else) cannot change its
+signal's status, so a signal whose row is remembered is not even looked at then. A
+signal is forgotten once its status is final and every order of it is closed. If a
+commit fails, what its drain remembered is forgotten too, so the next commit writes
+those rows again.
 
 An order's row is upserted the first time the projector writes it. While the order is
 open the projector remembers the quantity, prices and venue that row was written with,
@@ -32,8 +34,10 @@ from alphintra.domain.account import AccountState
 from alphintra.domain.events import (
     AnyEvent,
     AuditRecorded,
+    OrderAccepted,
     OrderEvent,
     OrderFilled,
+    OrderSubmitted,
     SignalReceived,
     SignalRejected,
 )
@@ -149,6 +153,9 @@ class ReadModelProjector:
         """The open orders whose rows are written, with what they were written with."""
         self._orders_drained: list[OrderKey] = []
         """The orders whose rows the commit being written holds."""
+        self._moved: set[OrderKey] = set()
+        """The orders touched since the last commit by an event that may change their
+        signal's status (any but `OrderSubmitted` and `OrderAccepted`)."""
 
     @property
     def remembered_orders(self) -> int:
@@ -164,7 +171,11 @@ class ReadModelProjector:
         """Note what ``event`` touched."""
         account = event.account_id
         if isinstance(event, OrderEvent):
-            self._orders[(account, event.client_order_id)] = event.ts_event
+            key = (account, event.client_order_id)
+            self._orders[key] = event.ts_event
+            kind = type(event)
+            if kind is not OrderSubmitted and kind is not OrderAccepted:
+                self._moved.add(key)
             if type(event) is OrderFilled:
                 self._positions[(account, event.instrument_id)] = event.ts_event
                 self._trades.append(
@@ -203,8 +214,9 @@ class ReadModelProjector:
     def drain(self) -> list[tuple[str, list[Params]]]:
         """Return the statements for the commit now starting, and forget them."""
         orders, positions, signals = self._orders, self._positions, self._signals
-        trades, audits = self._trades, self._audits
+        trades, audits, moved = self._trades, self._audits, self._moved
         self._orders, self._positions, self._signals = {}, {}, {}
+        self._moved = set()
         self._trades, self._audits = [], []
         states: dict[AccountId, AccountState | None] = {}
         state_of = self._state_of
@@ -228,8 +240,13 @@ class ReadModelProjector:
             if order is None:
                 continue
             signal_id = order.signal_id
-            if signal_id is not None and (account, signal_id) not in signals:
-                signals[(account, signal_id)] = ts
+            if signal_id is not None:
+                signal_key = (account, signal_id)
+                # Only submitted or acknowledged: the status its row was written with holds.
+                if signal_key not in signals and (
+                    order_key in moved or signal_key not in self._written
+                ):
+                    signals[signal_key] = ts
             updated = order.last_event_ts
             updated = ts if ts > updated else updated
             quantity, price, trigger, venue = (
@@ -418,6 +435,7 @@ class ReadModelProjector:
     def discard(self) -> None:
         """Forget everything since the last commit, and what its drain remembered."""
         self._orders, self._positions, self._signals = {}, {}, {}
+        self._moved = set()
         self._trades, self._audits = [], []
         for key in self._drained:
             self._written.pop(key, None)
