@@ -281,7 +281,14 @@ def instrument_id_for_contract(contract: Contract) -> InstrumentId:
     if sec == "FUT":
         month = contract.lastTradeDateOrContractMonth
         return InstrumentId(contract.localSymbol or f"{symbol}{month}")
+    if sec not in _MODELLED_SEC_TYPES:
+        # an option, future option, warrant, bond...: not its underlying's symbol
+        return InstrumentId(f"{symbol}:{sec}:{contract.conId or contract.localSymbol}")
     return InstrumentId(symbol)
+
+
+_MODELLED_SEC_TYPES = frozenset({"STK", "CFD", "CMDTY"})
+"""Sec types named by their bare symbol (CASH, CRYPTO and FUT are named above)."""
 
 
 # ------------------------------------------------------------------------------ orders
