@@ -208,15 +208,42 @@ class BuyingPowerLimits:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CorrelationLimits:
-    """Gross exposure (base currency) of a cluster of correlated instruments."""
+    """Gross exposure (base currency) of a cluster of correlated instruments.
+
+    A cluster joins instruments whose correlation of simple returns is at least
+    ``min_correlation`` (single linkage, see `alphintra.risk.correlation`), over the
+    last ``window`` returns of their marks sampled every ``sample_ms`` milliseconds on a
+    common time grid (`alphintra.engine.correlation.CorrelationTracker`).
+    """
 
     max_cluster_exposure: Decimal | None = None
     max_cluster_fraction: Decimal | None = None
     """Of equity."""
+    min_correlation: Decimal = Decimal("0.8")
+    """ρ: the correlation (in [-1, 1], inclusive) at or above which two instruments
+    share a cluster."""
+    window: int = 60
+    """Returns per series (at least 3); an instrument with fewer is in no cluster."""
+    sample_ms: int = 60_000
+    """Sampling interval of the marks, milliseconds."""
 
     def __post_init__(self) -> None:
         _check_decimal(self, "max_cluster_exposure")
         _check_decimal(self, "max_cluster_fraction")
+        rho = self.min_correlation
+        if not isinstance(rho, Decimal) or not rho.is_finite():
+            raise RiskLimitsError(
+                f"CorrelationLimits.min_correlation must be a finite Decimal, got {rho!r}"
+            )
+        if not -1 <= rho <= 1:
+            raise RiskLimitsError(
+                f"CorrelationLimits.min_correlation must be in [-1, 1], got {rho}"
+            )
+        for name in ("window", "sample_ms"):
+            if getattr(self, name) is None:
+                raise RiskLimitsError(f"CorrelationLimits.{name} must not be None")
+        _check_int(self, "window", minimum=3)
+        _check_int(self, "sample_ms")
         if self.max_cluster_exposure is None and self.max_cluster_fraction is None:
             raise RiskLimitsError(
                 "CorrelationLimits needs max_cluster_exposure or max_cluster_fraction"

@@ -14,7 +14,8 @@ names::
     exposure: {max_gross_exposure: "5000000", max_net_exposure: "2000000", max_leverage: "3"}
     concentration: {max_per_instrument: "0.25", max_per_sector: "0.4"}
     buying_power: {fee_rate: "0.001", short_margin_rate: "0.5"}
-    correlation: {max_cluster_exposure: "1000000"}
+    correlation: {max_cluster_exposure: "1000000", min_correlation: "0.8", window: 60,
+                  sample_ms: 60000}
     loss: {max_daily_loss: "25000", max_drawdown: "0.1"}
 
 Decimals are given as strings or integers (floats are refused: ``0.1`` is not the
@@ -70,7 +71,13 @@ _SPECS: Final[dict[type[Any], dict[str, str]]] = {
     ExposureLimits: {f.name: _DEC for f in fields(ExposureLimits)},
     ConcentrationLimits: {f.name: _DEC for f in fields(ConcentrationLimits)},
     BuyingPowerLimits: {f.name: _DEC for f in fields(BuyingPowerLimits)},
-    CorrelationLimits: {f.name: _DEC for f in fields(CorrelationLimits)},
+    CorrelationLimits: {
+        "max_cluster_exposure": _DEC,
+        "max_cluster_fraction": _DEC,
+        "min_correlation": _DEC,
+        "window": _INT,
+        "sample_ms": _INT,
+    },
     LossLimits: {f.name: _DEC for f in fields(LossLimits)},
     RiskLimits: {
         "max_order_quantity": _DEC,
