@@ -17,15 +17,18 @@ from alphintra.domain.registry import InstrumentRegistry
 from alphintra.engine.clock import SimulatedClock
 from alphintra.engine.engine import TradingEngine
 from alphintra.risk.limits import RiskLimits
+from alphintra.store.journal import Journal
 from alphintra.store.memory import MemoryJournal
 from alphintra.venues.simulated.matching import SimulatedVenue, SimulatedVenueConfig
 
 Bench = tuple[TradingEngine, SimulatedVenue, SimulatedClock, Instrument]
 
 
-def bench_engine(risk: RiskLimits, cash: Decimal, t0: int) -> Bench:
+def bench_engine(
+    risk: RiskLimits, cash: Decimal, t0: int, *, journal: Journal | None = None
+) -> Bench:
     """Return the benchmark's engine (account BENCH, ``cash`` USD) under ``risk``, its
-    venue, its clock at ``t0`` and EURUSD."""
+    venue, its clock at ``t0`` and EURUSD (journaling to ``journal``, else memory)."""
     registry = InstrumentRegistry()
     eurusd = registry.get("EURUSD")
     clock = SimulatedClock(t0)
@@ -33,7 +36,7 @@ def bench_engine(risk: RiskLimits, cash: Decimal, t0: int) -> Bench:
     engine = TradingEngine(
         account_id=AccountId("BENCH"),
         registry=registry,
-        journal=MemoryJournal(),
+        journal=journal if journal is not None else MemoryJournal(),
         clock=clock,
         venues={venue.venue_id: venue.capabilities},
         default_venue=venue.venue_id,

@@ -1,10 +1,11 @@
-"""Review finding whose fix belongs in the engine (not in ``risk/*``): the monitor's
-figures do not survive a restart. Strict xfail naming the proposed fix. Real engine,
-simulated venue, journal replay; no mocks."""
+"""The monitor's figures survive a restart: the engine journals them
+(``EquityMarksRecorded``) and a restored engine's monitor carries on from them. Real
+engine, simulated venue, journal replay; no mocks."""
 
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -12,9 +13,11 @@ from alphintra.domain.commands import OrderRequest
 from alphintra.domain.enums import OrderSide, OrderType, TradingState
 from alphintra.domain.market import QuoteTick
 from alphintra.engine.engine import TradingEngine
+from alphintra.engine.replay import rebuild_engine, take_snapshot
 from alphintra.risk.limits import RiskLimits
 from alphintra.risk.monitors import MonitorLimits, RiskMonitor
 from alphintra.store.memory import MemoryJournal
+from alphintra.store.sqlite import SqliteJournal
 from risk.eurusd_flow import Bench, bench_engine
 
 D = Decimal
@@ -32,19 +35,11 @@ def _tick(bench: Bench, mid: str) -> None:
     engine.on_market_data(tick)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the monitor's day start and high-water mark live only in memory: an engine "
-    "restored from the journal starts them again at the current equity, so the day's "
-    "loss (and the drawdown from the peak) before a restart no longer counts",
-)
 def test_daily_loss_before_a_restart_still_counts_after_it() -> None:
     """500 lost, a restart, 650 more lost: 1,150 since the day's start, over the 1,000
-    limit (the same holds for the drawdown's peak). Proposed fix (engine and domain, not
-    risk/*): journal the monitor's figures when they change (a new day's start, a new
-    peak) as an event the state keeps (e.g. ``EquityMarksRecorded(day,
-    day_start_equity, high_water)``), and seed the monitor from the state in
-    ``attach_monitor`` (after ``restore``)."""
+    limit. The engine journals the monitor's figures when they change (a new day's
+    start, a new peak) as ``EquityMarksRecorded``, which the state keeps, and a monitor
+    attached to the restored engine carries on from them."""
     bench = bench_engine(RiskLimits(), D(1_000_000), T0)
     engine, venue, clock, eurusd = bench
     engine.attach_monitor(RiskMonitor(MonitorLimits(daily_loss_limit=D(1_000))))
@@ -83,3 +78,57 @@ def test_daily_loss_before_a_restart_still_counts_after_it() -> None:
     _tick(again, "1.09500")
     _tick(again, "1.08850")  # 1,150 lost since the day's start
     assert restarted.state.trading_state is TradingState.REDUCING
+
+
+@pytest.mark.parametrize("use_snapshot", [False, True])
+def test_drawdown_peak_survives_a_restart_from_a_sqlite_journal(
+    tmp_path: Path, use_snapshot: bool
+) -> None:
+    """The peak reached before a restart (the SQLite journal, replayed whole or from a
+    snapshot taken after it) still bounds the drawdown after it: equity falls from it
+    by more than the limit across the restart, and the emergency stop halts."""
+    journal = SqliteJournal(tmp_path / "journal.db")
+    bench = bench_engine(RiskLimits(), D(1_000_000), T0, journal=journal)
+    engine, venue, clock, eurusd = bench
+    monitor_limits = MonitorLimits(max_drawdown=D("0.004"))
+    engine.attach_monitor(RiskMonitor(monitor_limits))
+    _tick(bench, "1.10000")
+    engine.submit(
+        OrderRequest(
+            instrument_id=eurusd.id,
+            side=OrderSide.BUY,
+            order_type=OrderType.MARKET,
+            quantity=D(1_000_000),
+        )
+    )
+    for command in engine.flush():
+        for report in venue.handle(command):
+            engine.on_venue_event(report)
+    _tick(bench, "1.10300")  # a new peak, about 3,000 above the start
+    engine.flush(force=True)
+    recorded = engine.state.equity_marks
+    assert recorded is not None and engine.monitor is not None
+    assert recorded.high_water == engine.monitor.high_water
+    if use_snapshot:
+        take_snapshot(engine, journal)
+
+    def make_engine() -> TradingEngine:
+        return TradingEngine(
+            account_id=engine.account_id,
+            registry=engine.registry,
+            journal=journal,
+            clock=clock,
+            venues=dict(engine.venues),
+            default_venue=engine.default_venue,
+            limits=RiskLimits(),
+        )
+
+    restarted = rebuild_engine(journal, engine.account_id, make_engine, use_snapshot=use_snapshot)
+    assert restarted.state.equity_marks == recorded
+    restarted.attach_monitor(RiskMonitor(monitor_limits))
+    again: Bench = (restarted, venue, clock, eurusd)
+    _tick(again, "1.10000")  # back at the start: 3,000 below the peak, within 0.4 %
+    within = restarted.state.trading_state
+    _tick(again, "1.09700")  # 6,000 below the peak of about 1,003,000: over 0.4 %
+    assert (within, restarted.state.trading_state) == (TradingState.ACTIVE, TradingState.HALTED)
+    journal.close()

@@ -22,6 +22,7 @@ from alphintra.domain.events import (
     AlgoVolumeObserved,
     AnyEvent,
     AuditRecorded,
+    EquityMarksRecorded,
     MarkUpdated,
     OrderAccepted,
     OrderCancelled,
@@ -111,6 +112,14 @@ def every_event_type(account: str) -> list[AnyEvent]:
         ),
         TradingStateChanged(
             account_id=a, ts_event=T0, ts_recv=T0, state=TradingState.REDUCING, reason="drawdown"
+        ),
+        EquityMarksRecorded(
+            account_id=a,
+            ts_event=T0,
+            ts_recv=T0,
+            day=739_000,
+            day_start_equity=Decimal("1000000.00"),
+            high_water=Decimal("1003012.5"),
         ),
         SignalReceived(
             account_id=a,

@@ -15,6 +15,7 @@ from alphintra.domain.events import (
     AccountFunded,
     AccountOpened,
     AnyEvent,
+    EquityMarksRecorded,
     Event,
     MarkUpdated,
     OrderDenied,
@@ -62,6 +63,7 @@ class AccountState:
         "cash",
         "cash_version",
         "denials",
+        "equity_marks",
         "event_count",
         "fees",
         "marks",
@@ -99,6 +101,8 @@ class AccountState:
         self.signal_orders: dict[SignalId, list[Order]] = {}
         """The orders of each signal, so that a signal's status costs no scan of every order."""
         self.trading_state = TradingState.ACTIVE
+        self.equity_marks: EquityMarksRecorded | None = None
+        """The loss monitor's last journaled day start and high-water mark."""
         self.event_count = 0
         self.cash_version = 0
         """Counts changes of cash or positions: a valuation is stale once it moves."""
@@ -134,6 +138,8 @@ class AccountState:
             self.cash[event.currency] = self.cash.get(event.currency, ZERO) + event.amount
         elif type(event) is TradingStateChanged:
             self.trading_state = event.state
+        elif type(event) is EquityMarksRecorded:
+            self.equity_marks = event
         elif type(event) is MarkUpdated:
             self.marks[event.instrument_id] = event.mark
         elif type(event) is SignalReceived:
@@ -205,4 +211,5 @@ class AccountState:
             ),
             sorted(self.open_orders),
             sorted(self.signals),
+            self.equity_marks,
         )

@@ -229,6 +229,20 @@ class TradingStateChanged(Event, frozen=True, kw_only=True, gc=False):
     reason: str
 
 
+class EquityMarksRecorded(Event, frozen=True, kw_only=True, gc=False):
+    """The loss monitor's reference figures, journaled when they change.
+
+    ``day`` is the account's trading day (a proleptic Gregorian ordinal in its time
+    zone), ``day_start_equity`` the equity at its start and ``high_water`` the peak
+    equity. A restart carries on from them, so the day's loss and the drawdown from the
+    peak before it still count after it.
+    """
+
+    day: int
+    day_start_equity: Decimal
+    high_water: Decimal
+
+
 class SignalReceived(Event, frozen=True, kw_only=True, gc=False):
     """A model's trading signal arrived."""
 
@@ -310,6 +324,7 @@ AnyEvent = (
     | AccountFunded
     | AccountOpened
     | TradingStateChanged
+    | EquityMarksRecorded
     | SignalReceived
     | SignalRejected
     | AuditRecorded

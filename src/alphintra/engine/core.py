@@ -36,6 +36,7 @@ from alphintra.domain.events import (
     AccountFunded,
     AccountOpened,
     AnyEvent,
+    EquityMarksRecorded,
     OrderAccepted,
     OrderCancelled,
     OrderChildFilled,
@@ -233,6 +234,9 @@ class OrderEngine:
         """
         outbox = self._outbox
         if outbox or force or self.journal.pending >= self.group_commit_events:
+            monitor = self.monitor
+            if monitor is not None and monitor.high_water is not None:
+                self._record_equity_marks(monitor)
             try:
                 self.journal.commit()
             except BaseException:
@@ -398,6 +402,32 @@ class OrderEngine:
             self._context_limits = limits
         return self._context
 
+    def _record_equity_marks(self, monitor: RiskMonitor) -> None:
+        """Journal the monitor's day start and peak with this commit when they changed
+        (a new day, a new peak, a rearm), so that a restart carries on from them."""
+        recorded = self.state.equity_marks
+        day, start, high = monitor.day, monitor.day_start_equity, monitor.high_water
+        if day is None or start is None or high is None:
+            return
+        if (
+            recorded is not None
+            and recorded.high_water == high
+            and recorded.day == day
+            and recorded.day_start_equity == start
+        ):
+            return
+        ts = self.clock.now_ns()
+        self._emit(
+            EquityMarksRecorded(
+                account_id=self.account_id,
+                ts_event=ts,
+                ts_recv=ts,
+                day=day,
+                day_start_equity=start,
+                high_water=high,
+            )
+        )
+
     def _equity_marks(self) -> RiskMonitor:
         """Return the monitor that tracks the day's start and the peak equity.
 
@@ -407,6 +437,9 @@ class OrderEngine:
         monitor = self.monitor
         if monitor is None:
             monitor = self.monitor = RiskMonitor(MonitorLimits())
+            recorded = self.state.equity_marks
+            if recorded is not None:
+                monitor.restore_marks(recorded.day, recorded.day_start_equity, recorded.high_water)
             if self._context is not None and self.limits.loss is not None:
                 self._context = dataclasses.replace(self._context, equity_marks=monitor)
         if monitor.day_start_equity is None:

@@ -121,6 +121,12 @@ class TradingEngine(SorEngine):
             if (order := self.state.orders[client_order_id]).status is not OrderStatus.ACCEPTED:
                 self.emulator.untrack(order)
         self._restore_algos()
+        self._restore_equity_marks()
+
+    def _restore_equity_marks(self) -> None:
+        recorded, monitor = self.state.equity_marks, self.monitor
+        if recorded is not None and monitor is not None:
+            monitor.restore_marks(recorded.day, recorded.day_start_equity, recorded.high_water)
 
     @_ids_back_on_refusal
     def submit_bracket(self, request: BracketRequest) -> list[Order]:
@@ -284,8 +290,12 @@ class TradingEngine(SorEngine):
     # Risk monitors ------------------------------------------------------------------
 
     def attach_monitor(self, monitor: RiskMonitor) -> None:
-        """Run ``monitor`` on every fill and market data point of this account."""
+        """Run ``monitor`` on every fill and market data point of this account.
+
+        It carries on from the day start and peak the journal holds, if any.
+        """
         self.monitor = monitor
+        self._restore_equity_marks()
         self._context = None  # the risk context reads the monitor's day start and peak
 
     def on_market_data(self, data: MarketData) -> None:

@@ -40,7 +40,12 @@ from alphintra.domain.enums import (
     TradingState,
     TrailingOffsetType,
 )
-from alphintra.domain.events import AnyEvent, OrderInitialized, SignalReceived
+from alphintra.domain.events import (
+    AnyEvent,
+    EquityMarksRecorded,
+    OrderInitialized,
+    SignalReceived,
+)
 from alphintra.domain.identifiers import (
     AccountId,
     ClientOrderId,
@@ -158,6 +163,8 @@ class AccountSnapshot(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     """Routing decisions of each SOR parent (``RoutingDecided`` JSON), oldest first."""
     routing_restart: list[ClientOrderId] = msgspec.field(default_factory=list)
     """SOR parents paused since their last decision: they route afresh, sorted."""
+    equity_marks: EquityMarksRecorded | None = None
+    """The loss monitor's last journaled figures (``AccountState.equity_marks``)."""
 
 
 def _enc_hook(obj: object) -> object:
@@ -251,6 +258,7 @@ def capture_snapshot(engine: TradingEngine, seq: int) -> AccountSnapshot:
         algo_volumes=algo_volumes,
         routing=engine._routing_snapshot(),
         routing_restart=engine._routing_restarts(),
+        equity_marks=state.equity_marks,
     )
 
 
@@ -343,6 +351,7 @@ def restore_snapshot(engine: TradingEngine, snapshot: AccountSnapshot) -> None:
         engine.instrument(instrument_id)
     state.base_currency = snapshot.base_currency
     state.trading_state = snapshot.trading_state
+    state.equity_marks = snapshot.equity_marks
     state.event_count = snapshot.event_count
     state.cash.update(snapshot.cash)
     state.cash_version += 1  # cash and positions change here with no event: stale values

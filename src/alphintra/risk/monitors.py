@@ -138,6 +138,18 @@ class RiskMonitor:
         for instrument_id, window in list(self._prices.items()):
             self._prices[instrument_id] = deque(window, maxlen=limits.volatility_window + 1)
 
+    def restore_marks(self, day: int, day_start_equity: Decimal, high_water: Decimal) -> None:
+        """Carry on from journaled figures (after a restart): the trading day with the
+        equity at its start, and the peak. A newer day or a higher peak already held
+        stays."""
+        if self.day is None or day > self.day:
+            self.day = day
+            self.day_start_equity = day_start_equity
+        elif day == self.day:
+            self.day_start_equity = day_start_equity  # the day's true start, not a restart's
+        if self.high_water is None or high_water > self.high_water:
+            self.high_water = high_water
+
     def rearm(self, equity: Decimal) -> None:
         """Start again after a resume: the current equity is the new high-water mark."""
         self.high_water = equity
