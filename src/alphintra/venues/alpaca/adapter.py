@@ -464,7 +464,15 @@ class AlpacaAdapter:
         symbol = self._symbol(instrument_id)
         raw = await self.client.latest_quote(symbol)
         with self._reading(False, f"latest quote {symbol}"):
-            return quote_tick(symbol_quotes(raw, symbol), instrument_id)
+            tick = quote_tick(symbol_quotes(raw, symbol), instrument_id)
+        if _one_sided(tick):
+            raise VenueError(
+                VenueErrorKind.TRANSIENT,
+                self.venue_id,
+                f"latest quote {symbol}: one-sided (bid {tick.bid}, ask {tick.ask})",
+                code="ONE_SIDED",
+            )
+        return tick
 
     async def bars(
         self, instrument_id: InstrumentId, interval_s: int, start_ns: int, end_ns: int
@@ -497,6 +505,8 @@ class AlpacaAdapter:
             except MalformedPayload as exc:
                 self._stream_error(f"quote: {exc}")
                 return
+            if _one_sided(tick):
+                return  # no price on a side: not a quote to mark or trade on
             await handler(tick)
 
         if self._quote_stream is None:
@@ -652,6 +662,12 @@ class AlpacaAdapter:
                     raise
                 await asyncio.sleep(max(self._backoff[0] * attempt, exc.retry_after_s or 0.0))
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _one_sided(tick: QuoteTick) -> bool:
+    """Return True when Alpaca sent 0 for a side: it has no price there (the mid of
+    such a quote, the engine's mark, would be half the other side)."""
+    return tick.bid <= 0 or tick.ask <= 0
 
 
 def _unsized(item: object) -> bool:
