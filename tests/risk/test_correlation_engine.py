@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import pytest
-
 from alphintra.domain.commands import OrderRequest
 from alphintra.domain.enums import OrderSide, OrderStatus, OrderType
 from alphintra.domain.identifiers import AccountId
@@ -106,7 +104,6 @@ def _limits() -> RiskLimits:
     )
 
 
-@pytest.mark.xfail(strict=True, reason="engine wiring pending")
 def test_correlated_cluster_over_its_cap_is_denied() -> None:
     alone = _bench(_limits())
     _feed(alone)

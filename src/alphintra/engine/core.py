@@ -65,6 +65,7 @@ from alphintra.domain.orders import InvalidTransition, Order, OverfillError
 from alphintra.domain.registry import InstrumentRegistry
 from alphintra.domain.values import Currency, Price, Quantity
 from alphintra.engine.clock import Clock
+from alphintra.engine.correlation import CorrelationTracker
 from alphintra.engine.volatility import RealizedVolatility
 from alphintra.orders.emulator import MoveTrigger, OrderEmulator, Release
 from alphintra.orders.factory import OrderValidationError, build_order
@@ -183,6 +184,10 @@ class OrderEngine:
         self._context: RiskContext | None = None
         self._context_limits: RiskLimits | None = None
         self._order_rate: OrderRateWindow | None = None
+        self._correlation: CorrelationTracker | None = None
+        """Samples of marks for the correlation limit's clusters, while it is set."""
+        self._correlation_seen = -1
+        """The tracker's sample count when its view went into the risk context."""
         self._valuation: tuple[tuple[int, int], PortfolioValue] | None = None
         self._equity: tuple[int, int, Decimal] | None = None
         self._equity_tracker = EquityTracker()
@@ -385,6 +390,8 @@ class OrderEngine:
             self._books = WorkingBooks(self.state) if needs_books else None
             portfolio = limits.uses_portfolio or limits.concentration is not None
             self._bound = PortfolioBound(self.state, limits) if portfolio else None
+            tracker = self._correlation_tracker()
+            self._correlation_seen = tracker.changed if tracker is not None else -1
             self._context = RiskContext(
                 prices=self.state.marks,
                 instruments=self._instruments.get,
@@ -398,9 +405,40 @@ class OrderEngine:
                 default_venue=self.default_venue,
                 books=self._books,
                 bound=self._bound,
+                correlation=tracker.view() if tracker is not None else None,
             )
             self._context_limits = limits
         return self._context
+
+    def _correlation_tracker(self) -> CorrelationTracker | None:
+        """Return the tracker the limits' correlation settings call for (a new, empty one
+        when they change), or None without a correlation limit."""
+        settings = self.limits.correlation
+        tracker = self._correlation
+        if settings is None:
+            tracker = None
+        elif tracker is None or (tracker.window, tracker.sample_ms, tracker.min_correlation) != (
+            settings.window,
+            settings.sample_ms,
+            float(settings.min_correlation),
+        ):
+            tracker = CorrelationTracker(
+                settings.window, settings.sample_ms, float(settings.min_correlation)
+            )
+        self._correlation = tracker
+        return tracker
+
+    def _note_correlation(self, data: MarketData) -> None:
+        """Sample the new mark for the correlation clusters; when a sample completes, the
+        risk context takes the new view."""
+        tracker = self._correlation_tracker()
+        if tracker is None:
+            return
+        tracker.note(data.instrument_id, self.state.marks[data.instrument_id], data.ts)
+        context = self._context
+        if context is not None and tracker.changed != self._correlation_seen:
+            self._context = dataclasses.replace(context, correlation=tracker.view())
+            self._correlation_seen = tracker.changed
 
     def _record_equity_marks(self, monitor: RiskMonitor) -> None:
         """Journal the monitor's day start and peak with this commit when they changed

@@ -303,6 +303,8 @@ class TradingEngine(SorEngine):
         super().on_market_data(data)
         if self.limits.has_loss_checks:
             self.realized_vols.note(data.instrument_id, self.state.marks[data.instrument_id])
+        if self.limits.correlation is not None:
+            self._note_correlation(data)
         monitor = self.monitor
         if monitor is None:
             return
