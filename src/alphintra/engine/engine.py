@@ -47,12 +47,8 @@ from alphintra.domain.market import MarketData
 from alphintra.domain.orders import Order, is_reducing
 from alphintra.domain.signals import TradingSignal
 from alphintra.domain.values import Price, Quantity
-from alphintra.engine.core import (
-    EMULATOR_VENUE_ORDER_ID,
-    EventJournal,
-    RejectedReport,
-    _ids_back_on_refusal,
-)
+from alphintra.engine.base import EventJournal, RejectedReport
+from alphintra.engine.core import EMULATOR_VENUE_ORDER_ID, _ids_back_on_refusal
 from alphintra.engine.sor import SorEngine
 from alphintra.execution.algorithms import AlgoSpec
 from alphintra.orders.brackets import build_bracket, exit_requests
