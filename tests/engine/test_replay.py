@@ -100,6 +100,10 @@ def _view(engine: TradingEngine) -> tuple[object, ...]:
     """Return everything a rebuild must reproduce, beyond the account fingerprint."""
     state = engine.state
     tracked = engine.emulator.tracked()
+    # The reduce-only index is exactly the reduce-only open orders, in their order.
+    assert list(state.open_reduce_only) == [
+        k for k, o in state.open_orders.items() if o.reduce_only
+    ]
     return (
         state.fingerprint(),
         # The engine's release form of every order that can still be released or resized.

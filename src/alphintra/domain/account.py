@@ -69,6 +69,7 @@ class AccountState:
         "marks",
         "multipliers",
         "open_orders",
+        "open_reduce_only",
         "orders",
         "positions",
         "quote_currencies",
@@ -90,6 +91,8 @@ class AccountState:
         self.base_currency: Currency = "USD"
         self.orders: dict[ClientOrderId, Order] = {}
         self.open_orders: dict[ClientOrderId, Order] = {}
+        self.open_reduce_only: dict[ClientOrderId, Order] = {}
+        """The reduce-only orders among ``open_orders``, in the same order."""
         self.positions: dict[InstrumentId, Position] = {}
         self.cash: dict[Currency, Decimal] = {}
         self.fees: dict[Currency, Decimal] = {}
@@ -117,6 +120,8 @@ class AccountState:
                 created = Order(event)
                 self.orders[client_order_id] = created
                 self.open_orders[client_order_id] = created
+                if created.reduce_only:
+                    self.open_reduce_only[client_order_id] = created
                 if event.signal_id is not None:
                     self.signal_orders.setdefault(event.signal_id, []).append(created)
                 return True
@@ -130,6 +135,8 @@ class AccountState:
                 self.denials[client_order_id] = event
             if order.status in _CLOSED_STATES:
                 self.open_orders.pop(client_order_id, None)
+                if order.reduce_only:
+                    self.open_reduce_only.pop(client_order_id, None)
             if changed and type(event) is OrderFilled:
                 self._book_fill(event)
             return changed

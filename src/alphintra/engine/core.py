@@ -504,10 +504,9 @@ class OrderEngine(EngineBase):
                 and self._venue_handles_oco(order)
                 else ()
             )
-            for other in tuple(self.state.open_orders.values()):
+            for other in tuple(self.state.open_reduce_only.values()):
                 if (
-                    other.reduce_only
-                    and other.instrument_id == fill.instrument_id
+                    other.instrument_id == fill.instrument_id
                     and other is not order
                     and other.client_order_id not in cancelled_by_venue
                 ):

@@ -362,6 +362,8 @@ def restore_snapshot(engine: TradingEngine, snapshot: AccountSnapshot) -> None:
         state.orders[order.client_order_id] = order
         if order.is_open:
             state.open_orders[order.client_order_id] = order
+            if order.reduce_only:
+                state.open_reduce_only[order.client_order_id] = order
     for saved_position in snapshot.positions:
         state.positions[saved_position.instrument_id] = _position_from(saved_position)
     state.signals.update((signal.signal_id, signal) for signal in snapshot.signals)
