@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from typing import Final
 
 import msgspec
 
@@ -52,7 +53,7 @@ from alphintra.engine.core import EMULATOR_VENUE_ORDER_ID, _ids_back_on_refusal
 from alphintra.engine.sor import SorEngine
 from alphintra.execution.algorithms import AlgoSpec
 from alphintra.orders.brackets import build_bracket, exit_requests
-from alphintra.orders.factory import check_bracket_prices
+from alphintra.orders.factory import OrderValidationError, check_bracket_prices
 from alphintra.portfolio.valuation import PortfolioValue, value_account
 from alphintra.risk.books import side_reach
 from alphintra.risk.denial import VOLATILITY_BREAKER
@@ -69,6 +70,10 @@ from alphintra.signals.translation import SignalRejected as SignalRefused
 from alphintra.signals.translation import signal_to_request
 
 __all__ = ["EventJournal", "RejectedReport", "TradingEngine"]
+
+
+MAX_CLOSE_PIECES: Final = 100
+"""The most orders one emergency close (flatten, breaker reduction) sends."""
 
 
 class TradingEngine(SorEngine):
@@ -421,11 +426,14 @@ class TradingEngine(SorEngine):
         return count
 
     def flatten(self, reason: str, instrument_id: InstrumentId | None = None) -> list[Order]:
-        """Send reduce-only market orders that close every position (or one)."""
+        """Send reduce-only market orders that close every position (or one).
+
+        A position larger than one order may be is closed in several (`_close_part`).
+        """
         orders = []
         for symbol, position in tuple(self.state.positions.items()):
             if position.quantity and (instrument_id is None or symbol == instrument_id):
-                orders.append(self._close_part(symbol, abs(position.quantity), position.quantity))
+                orders.extend(self._close_part(symbol, abs(position.quantity), position.quantity))
         return orders
 
     def _reduce(self, instrument_id: InstrumentId, fraction: Decimal, reason: str) -> None:
@@ -437,16 +445,59 @@ class TradingEngine(SorEngine):
         if amount > 0:
             self._close_part(instrument_id, amount, held)
 
-    def _close_part(self, instrument_id: InstrumentId, amount: Decimal, held: Decimal) -> Order:
-        return self.submit(
-            OrderRequest(
-                instrument_id=instrument_id,
-                side=OrderSide.SELL if held > 0 else OrderSide.BUY,
-                order_type=OrderType.MARKET,
-                quantity=amount,
-                reduce_only=True,
+    def _close_part(
+        self, instrument_id: InstrumentId, amount: Decimal, held: Decimal
+    ) -> list[Order]:
+        """Send reduce-only market orders closing ``amount`` of the position ``held``.
+
+        The amount goes in pieces within the order-quantity and order-notional limits (at
+        most `MAX_CLOSE_PIECES`), so that an emergency close is not denied for its size
+        alone; every piece still passes the pre-trade checks. What cannot be sent (a
+        piece the instrument refuses, more pieces than allowed) is alerted.
+        """
+        instrument = self.instrument(instrument_id)
+        scope = self.limits.scope_for(instrument)
+        piece = amount
+        if scope.max_order_quantity is not None:
+            piece = min(piece, scope.max_order_quantity)
+        mark = self.state.marks.get(instrument_id)
+        if scope.max_order_notional is not None and mark:
+            piece = min(piece, scope.max_order_notional / (abs(mark) * instrument.multiplier))
+        piece = instrument.round_quantity_down(piece)
+        if piece <= 0:
+            piece = amount  # no allowed piece: one order, which risk judges
+        side = OrderSide.SELL if held > 0 else OrderSide.BUY
+        orders: list[Order] = []
+        left = amount
+        while left > 0 and len(orders) < MAX_CLOSE_PIECES:
+            size = min(piece, left)
+            try:
+                orders.append(
+                    self.submit(
+                        OrderRequest(
+                            instrument_id=instrument_id,
+                            side=side,
+                            order_type=OrderType.MARKET,
+                            quantity=size,
+                            reduce_only=True,
+                        )
+                    )
+                )
+            except OrderValidationError as exc:
+                self._alert(
+                    "close_incomplete",
+                    f"{left} of {instrument_id} not closed: {exc}",
+                    instrument_id,
+                )
+                return orders
+            left -= size
+        if left > 0:
+            self._alert(
+                "close_incomplete",
+                f"{left} of {instrument_id} not closed: more than {MAX_CLOSE_PIECES} orders",
+                instrument_id,
             )
-        )
+        return orders
 
     def _tighten_stops(self, instrument_id: InstrumentId, factor: Decimal) -> None:
         """Move the protective stops of an instrument closer to the market by ``factor``."""
