@@ -13,8 +13,10 @@ on the same server. What it implements, per the v20 spec (basePath /v3):
   LIMIT fills at its limit price when ``set_quote`` crosses it; STOP and MIT fill at the
   market when touched. An unfilled FOK/IOC pending order is cancelled with reason
   ``TIME_IN_FORCE_EXPIRED`` (as is a GTD order past its ``gtdTime``). Orders fill in
-  full (as OANDA's do). Positions are netted per instrument (hedging disabled);
-  ``positionFill`` is recorded but REDUCE_ONLY is not enforced.
+  full, unless ``book.ioc_liquidity`` is set (opt-in): an IOC order then fills at most
+  that many units and the rest is cancelled (``INSUFFICIENT_LIQUIDITY``). Positions
+  are netted per instrument (hedging disabled); ``positionFill`` is recorded but
+  REDUCE_ONLY is not enforced.
 * Client order IDs (``clientExtensions.id``) are unique in the account: reusing one
   held by any order, pending or not, is rejected with 400 and an ``*_ORDER_REJECT``
   transaction, ``rejectReason: CLIENT_ORDER_ID_ALREADY_EXISTS``. The one exception is a

@@ -76,6 +76,11 @@ class OandaBook:
             for name, (bid, ask) in DEFAULT_QUOTES.items()
         }
         self.orders: dict[str, Json] = {}
+        self.ioc_liquidity: Decimal | None = None
+        """Opt-in: the most units an IOC order fills at once; OANDA cancels the rest
+        (``INSUFFICIENT_LIQUIDITY``). None (the default): every order fills in full."""
+        self.filled_units: dict[str, Decimal] = {}
+        """Units filled per order ID (partial only after an IOC met ``ioc_liquidity``)."""
         self.by_client_id: dict[str, str] = {}
         self._deadlines: dict[str, int] = {}
         """``gtdTime`` of the orders that have one, by order ID (expiry checks only these)."""
@@ -116,7 +121,7 @@ class OandaBook:
             units = abs(Decimal(order["units"]))
             record[client_id] = {
                 "status": order["state"],
-                "filled": units if order["state"] == "FILLED" else Decimal(0),
+                "filled": self.filled_units.get(order_id, Decimal(0)),
                 "quantity": units,
                 "order_id": order_id,
                 "type": order["type"],
@@ -189,9 +194,10 @@ class OandaBook:
             order["replacedByOrderID"] = replaced_by
         return tx
 
-    def fill(self, order: Json, price: Decimal) -> Json:
+    def fill(self, order: Json, price: Decimal, units: Decimal | None = None) -> Json:
+        """Fill ``order`` (or only ``units`` of it) at ``price``."""
         instrument = order["instrument"]
-        units = Decimal(order["units"])
+        units = Decimal(order["units"]) if units is None else units
         bid, ask, _ = self.quotes[instrument]
         position = self.positions.setdefault(
             instrument, {"units": Decimal(0), "avg": Decimal(0), "pl": Decimal(0)}
@@ -222,7 +228,7 @@ class OandaBook:
             "type": "ORDER_FILL",
             "orderID": order["id"],
             "instrument": instrument,
-            "units": order["units"],
+            "units": dec(units),
             "price": dec(price),
             "fullVWAP": dec(price),
             "reason": f"{order['type']}_ORDER",
@@ -242,6 +248,7 @@ class OandaBook:
         elif reduced is not None:
             fill["tradeReduced"] = reduced
         tx = self.record(fill)
+        self.filled_units[order["id"]] = abs(units)
         order.update(state="FILLED", fillingTransactionID=tx["id"], filledTime=tx["time"])
         if opened is not None:
             order["tradeOpenedID"] = tx_id
@@ -315,7 +322,17 @@ class OandaBook:
             self.by_client_id[client_id] = order["id"]
         bid, ask, _ = self.quotes[instrument]
         market = ask if units > 0 else bid
-        if kind == "MARKET" or self.touched(order, bid, ask) is not None:
+        fillable = self.ioc_liquidity if tif == "IOC" else None
+        if (kind == "MARKET" or self.touched(order, bid, ask) is not None) and (
+            fillable is not None and fillable < abs(units)
+        ):
+            # IOC: fill what the liquidity allows, cancel the rest (ORDER_FILL for the
+            # filled units, then ORDER_CANCEL; the order ends CANCELLED).
+            part = fillable if units > 0 else -fillable
+            if part:
+                result["orderFillTransaction"] = self.fill(order, market, part)
+            result["orderCancelTransaction"] = self.cancel(order, "INSUFFICIENT_LIQUIDITY")
+        elif kind == "MARKET" or self.touched(order, bid, ask) is not None:
             result["orderFillTransaction"] = self.fill(order, market)
         elif tif in ("FOK", "IOC"):
             result["orderCancelTransaction"] = self.cancel(order, "TIME_IN_FORCE_EXPIRED")

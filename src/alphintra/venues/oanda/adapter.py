@@ -290,6 +290,10 @@ class OandaAdapter:
                 filled_quantity=abs(fill.units or state.quantity),
                 average_price=translate.fill_price(fill),
             )
+            if cancel is not None:
+                # An IOC filled in part: the rest was cancelled. Report the partial fill
+                # with the cancel (a FILLED status would leave the order open).
+                changes.update(status=translate.cancel_status(cancel.reason), reason=cancel.reason)
         elif cancel is not None:
             changes.update(status=translate.cancel_status(cancel.reason), reason=cancel.reason)
         result = _replace(state, **changes)
@@ -389,13 +393,15 @@ class OandaAdapter:
             raise error from exc
         order = found.order
         fill = cancel = None
-        related = order.filling_transaction_id or order.cancelling_transaction_id
-        if related is not None:
-            txs = await self._read(self.client.transactions_range(related, related))
+        # An IOC filled in part has both: the fill, then the cancel of the rest.
+        related = [r for r in (order.filling_transaction_id, order.cancelling_transaction_id) if r]
+        if related:
+            first, last = min(related, key=_number), max(related, key=_number)
+            txs = await self._read(self.client.transactions_range(first, last))
             for tx in txs.valid:
-                if tx.type == "ORDER_FILL":
+                if tx.type == "ORDER_FILL" and tx.id == order.filling_transaction_id:
                     fill = tx
-                elif tx.type == "ORDER_CANCEL":
+                elif tx.type == "ORDER_CANCEL" and tx.id == order.cancelling_transaction_id:
                     cancel = tx
         try:
             state = translate.order_state(order, self.symbol_of, fill=fill, cancel=cancel)
@@ -639,10 +645,12 @@ class OandaAdapter:
             fill = self._fill_or_skip(tx)
             known = self._orders.get(fill.venue_order_id) if fill is not None else None
             if fill is not None and known is not None:
+                # A partial IOC fill may follow its cancel here (place_order saw both).
+                closed = known.status in (OrderStatus.CANCELLED, OrderStatus.EXPIRED)
                 self._remember(
                     _replace(
                         known,
-                        status=OrderStatus.FILLED,
+                        status=known.status if closed else OrderStatus.FILLED,
                         filled_quantity=fill.quantity,
                         average_price=fill.price,
                     )
@@ -678,6 +686,11 @@ def _id_of(message: object) -> int | None:
     else:
         return None
     return int(text) if text is not None and text.isdigit() else None
+
+
+def _number(transaction_id: str) -> int:
+    """Return a transaction ID's number for ordering (a non-number sorts first)."""
+    return int(transaction_id) if transaction_id.isdigit() else 0
 
 
 def _time_or_zero(text: str) -> int:

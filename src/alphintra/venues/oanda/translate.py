@@ -1,7 +1,8 @@
 """Translation between domain values and OANDA v20 wire types, and of errors.
 
-OANDA units are signed (negative = sell) decimal strings; OANDA orders fill in full or
-not at all, so an order's filled quantity is its units once it is FILLED.
+OANDA units are signed (negative = sell) decimal strings. An order fills once: in full,
+or (IOC, "immediately partially filled or cancelled") in part with the rest cancelled,
+so its filled quantity is its fill's units (its units once FILLED, if the fill is unknown).
 """
 
 from __future__ import annotations
@@ -243,7 +244,9 @@ def order_state(
         order_type=FROM_OANDA_TYPE.get(order.type, OrderType.MARKET),
         status=status,
         quantity=quantity,
-        filled_quantity=quantity if status is OrderStatus.FILLED else ZERO,
+        filled_quantity=abs(fill.units)
+        if fill is not None and fill.units
+        else (quantity if status is OrderStatus.FILLED else ZERO),
         average_price=fill_price(fill) if fill is not None else None,
         price=price,
         trigger_price=trigger,
