@@ -129,3 +129,25 @@ def test_an_item_arriving_a_loop_round_later_joins_while_the_group_gathers(
 def test_gather_rounds_must_not_be_negative() -> None:
     with pytest.raises(ValueError, match="gather_rounds must not be negative, got -1"):
         CommitGroup(asyncio.Lock(), Ledger().dispatch, -1)
+
+
+def test_a_cancelled_drainer_cancels_its_waiting_requests_and_the_next_one_runs() -> None:
+    async def scenario() -> None:
+        lock = asyncio.Lock()
+        dispatched: list[int] = []
+        group: CommitGroup[int] = CommitGroup(lock, lambda: dispatched.append(1))
+        await lock.acquire()  # another request holds the account
+        first = asyncio.ensure_future(group.run(lambda: 1))
+        second = asyncio.ensure_future(group.run(lambda: 2))
+        await asyncio.sleep(0.01)  # both wait behind the drainer, which waits for the lock
+        (drainer,) = tuple(group._drainers)
+        drainer.cancel()  # as at shutdown
+        results = await asyncio.wait_for(
+            asyncio.gather(first, second, return_exceptions=True), timeout=5
+        )
+        assert [type(r) for r in results] == [asyncio.CancelledError] * 2
+        lock.release()
+        assert await asyncio.wait_for(group.run(lambda: 3), timeout=5) == 3
+        assert dispatched == [1]
+
+    asyncio.run(scenario())

@@ -56,9 +56,19 @@ class CommitGroup(Generic[_T]):
         return await future
 
     async def _drain(self) -> None:
-        for _ in range(self._gather_rounds):
-            await asyncio.sleep(0)  # let requests that have arrived join this group
-        async with self._lock:
+        try:
+            for _ in range(self._gather_rounds):
+                await asyncio.sleep(0)  # let requests that have arrived join this group
+            await self._lock.acquire()
+        except asyncio.CancelledError:
+            # Cancelled before taking its group (a shutdown): the waiting requests get
+            # the cancellation instead of waiting for ever, and the next request starts
+            # a drainer of its own.
+            group, self._waiting = self._waiting, []
+            for _, future in group:
+                future.cancel()
+            raise
+        try:
             group, self._waiting = self._waiting, []
             done: list[tuple[asyncio.Future[_T], tuple[_T] | Exception]] = []
             for work, future in group:
@@ -80,3 +90,5 @@ class CommitGroup(Generic[_T]):
                     future.set_exception(outcome)
                 else:
                     future.set_result(outcome[0])
+        finally:
+            self._lock.release()
