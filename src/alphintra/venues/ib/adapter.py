@@ -665,7 +665,10 @@ class IbAdapter:
             if (client_order_id is not None and f.execution.orderRef == client_order_id)
             or (venue_order_id and str(f.execution.permId) == venue_order_id)
         ]
-        return state_from_executions(fills, instrument_id, now) if fills else None
+        if not fills:
+            return None
+        known = tracked.last.quantity if tracked is not None and tracked.last else None
+        return state_from_executions(fills, instrument_id, now, known)
 
     async def _executions(self, since_ns: int) -> list[Fill]:
         """Return IB's executions at or after ``since_ns``, with their commission reports

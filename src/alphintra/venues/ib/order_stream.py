@@ -283,11 +283,21 @@ class OrderStream:
 
 
 def state_from_executions(
-    fills: list[Fill], instrument_id: InstrumentId, now: int
+    fills: list[Fill], instrument_id: InstrumentId, now: int, quantity: Decimal | None = None
 ) -> VenueOrderState:
-    """Return a FILLED state built from executions alone (the order left IB's lists)."""
+    """Return the state of an order IB lists nowhere, built from its executions alone.
+
+    Such an order no longer works. Executions do not carry the order's quantity. With
+    ``quantity`` known (this session tracked the order, e.g. across a reconnect) and the
+    executions short of it, the order was filled in part and the rest cancelled: it is
+    CANCELLED with the executed shares filled (a FILLED status short of the order's
+    quantity gives the engine no terminal event, so its order stayed open). Otherwise it
+    is FILLED with the executed shares (an untracked order, after a restart, cannot be
+    told apart from a complete one here).
+    """
     first = fills[0].execution
-    quantity = sum((decimal_from_ib(f.execution.shares) or ZERO for f in fills), ZERO)
+    executed = sum((decimal_from_ib(f.execution.shares) or ZERO for f in fills), ZERO)
+    complete = quantity is None or executed >= quantity
     notional = sum(
         (
             (decimal_from_ib(f.execution.shares) or ZERO)
@@ -302,11 +312,12 @@ def state_from_executions(
         instrument_id=instrument_id,
         side=side_from_ib(first.side),
         order_type=OrderType.MARKET,
-        status=OrderStatus.FILLED,
-        quantity=quantity,
-        filled_quantity=quantity,
-        average_price=notional / quantity if quantity else None,
-        reason="rebuilt from executions: IB no longer lists the order",
+        status=OrderStatus.FILLED if complete else OrderStatus.CANCELLED,
+        quantity=executed if complete or quantity is None else quantity,
+        filled_quantity=executed,
+        average_price=notional / executed if executed else None,
+        reason="rebuilt from executions: IB no longer lists the order"
+        + ("" if complete else "; what did not execute is no longer working"),
         ts=now,
     )
 

@@ -1,0 +1,201 @@
+"""IB: an order rebuilt from executions alone must not read FILLED when it was cut short.
+
+When IB lists an order nowhere (not in this session's trades, which ib_async clears on a
+reconnect, nor open, nor completed orders), ``query_order`` rebuilds it from its
+executions. It reported FILLED with the executed shares as the quantity, even for an
+order the adapter tracked as 100 shares with 40 filled: filled in part, then cancelled.
+A FILLED status yields no terminal engine event, so the engine's order stayed open for
+good. Now, with the quantity known, it is CANCELLED with the 40 shares filled.
+
+After a restart the adapter does not know the quantity (executions do not carry it), and
+an existing test (ib/test_adapter_requests.py, rebuilt_as_filled) expects FILLED for
+such an order: that case is left as a strict xfail here.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import partial
+
+import pytest
+
+from alphintra.domain.commands import OrderRequest
+from alphintra.domain.enums import OrderSide, OrderStatus, OrderType, TimeInForce
+from alphintra.domain.identifiers import AccountId, ClientOrderId, InstrumentId, VenueId
+from alphintra.engine.clock import LiveClock
+from alphintra.engine.engine import TradingEngine
+from alphintra.risk.pretrade import RiskLimits
+from alphintra.service.execution import ExecutionClient, ExecutionPolicy
+from alphintra.store.memory import MemoryJournal
+from alphintra.venues.adapter import VenueFill
+from alphintra.venues.ib import IbAdapter
+from alphintra.venues.ib.adapter import IB_CAPABILITIES
+
+from .ib import tws_messages as m
+from .ib.fake_tws import FakeTws
+from .ib.recordings import ORDER
+from .ib.session import (
+    fake_config,
+    ib_session,
+    order,
+    recorded_day_clock,
+    registry,
+    wait_until,
+)
+
+D = Decimal
+pytestmark = pytest.mark.asyncio
+
+AAPL = InstrumentId("AAPL")
+PERM = 1_811_240_077
+EXEC_ID = "0000e0d5.6787c1b9.01.01"
+
+
+def _execution(cid: str, req_id: str = "-1", order_id: str = ORDER) -> list[str]:
+    return m.exec_details(
+        m.AAPL,
+        order_id=order_id,
+        exec_id=EXEC_ID,
+        time="20250115 09:41:07 America/New_York",
+        side="BOT",
+        shares="40",
+        price="185.00",
+        perm_id=PERM,
+        cum_qty="40",
+        avg_price="185.00",
+        order_ref=cid,
+        req_id=req_id,
+    )
+
+
+def _past_executions(fake: FakeTws, cid: str) -> None:
+    """IB lists no order for ``cid``, only its execution of 40 (of 100) shares."""
+    fake.executions = [
+        (_execution(cid, "$REQ_ID", "0"), m.commission_report(EXEC_ID, "1.0", "USD")),
+    ]
+
+
+def _engine() -> TradingEngine:
+    return TradingEngine(
+        account_id=AccountId("IB-REVIEW"),
+        registry=registry(),
+        journal=MemoryJournal(),
+        clock=LiveClock(),
+        venues={VenueId("IB"): IB_CAPABILITIES},
+        default_venue=VenueId("IB"),
+        limits=RiskLimits(enforce_min_notional=False),
+    )
+
+
+REQUEST = OrderRequest(
+    instrument_id=AAPL,
+    side=OrderSide.BUY,
+    order_type=OrderType.LIMIT,
+    quantity=D(100),
+    price=D("185.00"),
+    time_in_force=TimeInForce.DAY,
+)
+
+
+def _partly_filled_then_gone(fake: FakeTws, cid: str) -> None:
+    """The order rests, 40 of 100 shares fill, then the link drops; after the reconnect
+    IB lists the order nowhere (its rest was cancelled meanwhile), only the execution."""
+    opened = m.open_order(
+        ORDER, m.AAPL, action="BUY", quantity="100", order_type="LMT", status="Submitted",
+        perm_id=PERM, order_ref=cid, lmt_price="185.00",
+    )  # fmt: skip
+    _past_executions(fake, cid)
+    fake.play(
+        [
+            {"expect": "placeOrder"},
+            {"send": opened},
+            {"send": m.order_status(ORDER, "Submitted", remaining="100", perm_id=PERM)},
+            {"send": _execution(cid)},
+            {"send": m.commission_report(EXEC_ID, "1.0", "USD")},
+            {"mark": "filled"},
+            {"drop": True},
+        ]
+    )
+
+
+async def test_query_order_of_a_tracked_order_cut_short_is_cancelled() -> None:
+    fake = FakeTws()
+    _partly_filled_then_gone(fake, "O-PART-1")
+    async with ib_session(fake=fake) as s:
+        await s.adapter.place_order(
+            order("O-PART-1", "AAPL", OrderSide.BUY, OrderType.LIMIT, "100", price="185.00")
+        )
+        await fake.reached("filled")
+        await wait_until(lambda: any(isinstance(u, VenueFill) for u in s.updates))
+        fake.resume("filled")
+        await wait_until(lambda: s.adapter.reconnects >= 1)
+        state = await s.adapter.query_order(AAPL, client_order_id=ClientOrderId("O-PART-1"))
+    assert state is not None
+    assert state.status is OrderStatus.CANCELLED
+    assert (state.quantity, state.filled_quantity) == (D(100), D(40))
+    assert state.average_price == D("185.00")
+
+
+async def test_engine_closes_a_partly_filled_order_ib_no_longer_lists_after_a_reconnect() -> None:
+    engine = _engine()
+    fake = FakeTws()
+    cid = ClientOrderId("O-1")  # the engine's first client order ID
+    _partly_filled_then_gone(fake, cid)
+    adapter = IbAdapter(fake_config(await fake.start()), registry(), clock=recorded_day_clock())
+    client = ExecutionClient(engine, adapter, policy=ExecutionPolicy(unknown_checks=1), seed=1)
+    try:
+        await adapter.connect()
+        await adapter.subscribe_order_updates(client.on_update)
+        placed = await client.run_engine(partial(engine.submit, REQUEST))
+        assert placed.client_order_id == cid
+        await fake.reached("filled")
+        await wait_until(lambda: engine.state.orders[cid].filled_quantity == D(40))
+        fake.resume("filled")
+        await wait_until(lambda: adapter.reconnects >= 1)
+        await client.resolve(cid, AAPL)  # as reconciliation does: IB lists it nowhere
+    finally:
+        await adapter.disconnect()
+        await fake.stop()
+    booked = engine.state.orders[cid]
+    assert booked.status is OrderStatus.CANCELLED
+    assert booked.filled_quantity == D(40)
+    assert engine.state.position_quantity(AAPL) == D(40)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="after a restart the adapter does not know the order's quantity: executions "
+    "alone read FILLED (as ib/test_adapter_requests.py expects), so the engine's order "
+    "of 100 with 40 filled stays open; needs the quantity from the engine side",
+)
+async def test_engine_closes_a_partly_filled_order_ib_no_longer_lists_after_a_restart() -> None:
+    engine = _engine()
+    cid = ClientOrderId("O-1")
+    first = FakeTws()
+    _partly_filled_then_gone(first, cid)
+    adapter = IbAdapter(fake_config(await first.start()), registry(), clock=recorded_day_clock())
+    client = ExecutionClient(engine, adapter, policy=ExecutionPolicy(unknown_checks=1), seed=1)
+    try:
+        await adapter.connect()
+        await adapter.subscribe_order_updates(client.on_update)
+        await client.run_engine(partial(engine.submit, REQUEST))
+        await first.reached("filled")
+        await wait_until(lambda: engine.state.orders[cid].filled_quantity == D(40))
+    finally:
+        await adapter.disconnect()
+        await first.stop()
+
+    # A new process (a new adapter, nothing tracked); IB lists only the execution.
+    second = FakeTws()
+    _past_executions(second, cid)
+    adapter = IbAdapter(fake_config(await second.start()), registry(), clock=recorded_day_clock())
+    client = ExecutionClient(engine, adapter, policy=ExecutionPolicy(unknown_checks=1), seed=1)
+    try:
+        await adapter.connect()
+        await client.resolve(cid, AAPL)
+    finally:
+        await adapter.disconnect()
+        await second.stop()
+    booked = engine.state.orders[cid]
+    assert booked.status is OrderStatus.CANCELLED
+    assert engine.state.position_quantity(AAPL) == D(40)
