@@ -12,7 +12,8 @@ import math
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Annotated, Any
+from decimal import Decimal
+from typing import Annotated, Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
@@ -62,6 +63,7 @@ from alphintra.domain.enums import OrderStatus, OrderType, TrailingOffsetType
 from alphintra.domain.identifiers import AccountId, ClientOrderId, InstrumentId, ModelId, SignalId
 from alphintra.domain.signals import TradingSignal
 from alphintra.reports.queries import ReportStore
+from alphintra.risk.limits_mapping import limits_from_mapping, limits_to_mapping
 from alphintra.risk.monitors import MonitorLimits
 from alphintra.risk.pretrade import RiskLimits
 from alphintra.security import Permission
@@ -625,19 +627,11 @@ def create_app(context: ApiContext, lifespan: Callable[[FastAPI], Any] | None = 
         accountId: Annotated[str | None, Query(max_length=128)] = None,
     ) -> RiskLimitsBody:
         account = who.account_for(accountId)
-        # Only the fields the body carries change; the other limit sections (set in the
-        # account's configuration) stay as they are.
-        limits = dataclasses.replace(
-            service.account(account, who.accounts).engine.limits,
-            max_order_quantity=body.maxOrderQuantity,
-            max_order_notional=body.maxOrderNotional,
-            max_position_quantity=body.maxPositionQuantity,
-            max_position_notional=body.maxPositionNotional,
-            enforce_min_notional=body.enforceMinNotional,
-            enforce_trading_hours=body.enforceTradingHours,
-        )
+        current = service.account(account, who.accounts).engine.limits
+        limits = _requested_limits(body, current)
         monitor = _monitor_limits(body.monitors)
         old, old_monitor = await service.set_limits(account, who.accounts, limits, monitor)
+        stored = _limits_body(limits, monitor)
         await service.audit(
             account,
             actor=who.user_id,
@@ -645,9 +639,9 @@ def create_app(context: ApiContext, lifespan: Callable[[FastAPI], Any] | None = 
             address=client_address(request),
             target=account,
             old_value=_limits_body(old, old_monitor).model_dump_json(),
-            new_value=body.model_dump_json(),
+            new_value=stored.model_dump_json(),
         )
-        return body
+        return stored
 
     @app.get(f"{API}/risk/metrics", response_model=RiskMetricsView, tags=["risk"])
     async def risk_metrics(
@@ -752,6 +746,7 @@ def _limits_body(limits: RiskLimits, monitor: MonitorLimits) -> RiskLimitsBody:
         maxPositionNotional=limits.max_position_notional,
         enforceMinNotional=limits.enforce_min_notional,
         enforceTradingHours=limits.enforce_trading_hours,
+        limits=limits_to_mapping(limits),
         monitors=MonitorLimitsBody(
             maxDrawdown=monitor.max_drawdown,
             dailyLossLimit=monitor.daily_loss_limit,
@@ -765,6 +760,82 @@ def _limits_body(limits: RiskLimits, monitor: MonitorLimits) -> RiskLimitsBody:
             cooldownSeconds=monitor.cooldown_ns // 1_000_000_000,
         ),
     )
+
+
+_FLAT_LIMITS: Final = {
+    "maxOrderQuantity": "max_order_quantity",
+    "maxOrderNotional": "max_order_notional",
+    "maxPositionQuantity": "max_position_quantity",
+    "maxPositionNotional": "max_position_notional",
+    "enforceMinNotional": "enforce_min_notional",
+    "enforceTradingHours": "enforce_trading_hours",
+}
+"""The flat fields of `RiskLimitsBody` and the `RiskLimits` fields they set."""
+MAX_LIMIT_DIGITS: Final = 38
+"""Digits a decimal in ``limits`` may have, as for the flat fields (`Positive`)."""
+MAX_LIMIT_INTEGER: Final = 2**53 - 1
+"""Largest integer in ``limits`` (JSON clients lose precision beyond it)."""
+MAX_DETAIL: Final = 500
+
+
+def _limits_error(detail: str) -> InvalidRequestError:
+    if len(detail) > MAX_DETAIL:
+        detail = detail[: MAX_DETAIL - 3] + "..."
+    return InvalidRequestError("INVALID_RISK_LIMITS", detail)
+
+
+def _requested_limits(body: RiskLimitsBody, current: RiskLimits) -> RiskLimits:
+    """The limits a PUT asks for.
+
+    Without ``limits``, the flat fields replace themselves in ``current`` (every one:
+    an absent field takes its default). With it, the mapping replaces every limit and
+    the flat fields the body carries override it. A malformed mapping is a 422 naming
+    the key, its path and the value.
+    """
+    if body.limits is None:
+        flat = {name: getattr(body, field) for field, name in _FLAT_LIMITS.items()}
+        return dataclasses.replace(current, **flat)
+    sent = {
+        name: getattr(body, field)
+        for field, name in _FLAT_LIMITS.items()
+        if field in body.model_fields_set
+    }
+    symbols = body.limits.get("restricted_symbols")
+    if isinstance(symbols, list):
+        # frozenset() of an unhashable entry would be a TypeError without a path.
+        bad = [s for s in symbols if not isinstance(s, str) or not s]
+        if bad:
+            raise _limits_error(
+                f"limits.restricted_symbols must hold non-empty strings, got {bad!r}"
+            )
+    try:
+        limits = dataclasses.replace(limits_from_mapping(body.limits, path="limits"), **sent)
+    except (ValueError, TypeError) as exc:  # RiskLimitsError is a ValueError
+        raise _limits_error(
+            str(exc) if str(exc).startswith("limits") else f"limits: {exc}"
+        ) from None
+    _check_magnitudes(limits_to_mapping(limits), "limits")
+    return limits
+
+
+def _check_magnitudes(mapping: Mapping[str, object], path: str) -> None:
+    """Refuse numbers the engine's arithmetic could overflow on (``limits_to_mapping`` form:
+    decimals are strings, integers ints, symbol lists lists)."""
+    for key, value in mapping.items():
+        where = f"{path}.{key}"
+        if isinstance(value, Mapping):
+            _check_magnitudes(value, where)
+        elif isinstance(value, str):
+            number = Decimal(value)
+            exponent = number.as_tuple().exponent
+            places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+            digits = max(number.adjusted() + 1, 0) + places
+            if digits > MAX_LIMIT_DIGITS:
+                raise _limits_error(
+                    f"{where} must have at most {MAX_LIMIT_DIGITS} digits, got {value}"
+                )
+        elif isinstance(value, int) and value > MAX_LIMIT_INTEGER:
+            raise _limits_error(f"{where} must be at most {MAX_LIMIT_INTEGER}, got {value}")
 
 
 def _monitor_limits(body: MonitorLimitsBody) -> MonitorLimits:

@@ -428,6 +428,25 @@ class RiskLimitsBody(ApiModel):
     enforceMinNotional: bool = True
     enforceTradingHours: bool = False
     monitors: MonitorLimitsBody = Field(default_factory=MonitorLimitsBody)
+    limits: dict[str, Any] | None = Field(
+        default=None,
+        description=(
+            "Every limit in the configuration's form (snake_case keys, decimals as strings; "
+            "see README, Risk limits). A GET fills it. On a PUT it replaces all of the "
+            "account's limits; the flat fields above that the body carries then override "
+            "it. Absent or null: only the flat fields change. Unknown keys, floats, "
+            "negative or malformed values are refused with 422 naming the key and value."
+        ),
+        examples=[
+            {
+                "max_order_quantity": "1000",
+                "restricted_symbols": ["GME"],
+                "exposure": {"max_gross_exposure": "5000000", "max_leverage": "3"},
+                "loss": {"max_daily_loss": "25000", "max_drawdown": "0.1"},
+                "account_throttle": {"window_ms": 1000, "max_orders": 50},
+            }
+        ],
+    )
 
 
 class EmergencyStopIn(ApiModel):
