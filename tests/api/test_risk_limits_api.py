@@ -196,3 +196,19 @@ def test_risk_limits_mapping_trader_and_read_only_403_unchanged(
             assert response.json()["code"] == "FORBIDDEN"
             assert get_ok(client, "/risk/limits") == before
             assert "exposure" not in before["limits"]
+
+
+def test_risk_limits_put_without_monitors_keeps_the_monitor_thresholds(
+    live: LiveService, deployment: Deployment
+) -> None:
+    rita = deployment.users["rita"]
+    monitors = {"maxDrawdown": "0.05", "dailyLossLimit": "2500", "flattenOnDrawdown": True}
+    with live.client(rita) as client:
+        _put_ok(client, {"monitors": monitors})
+        _put_ok(client, {"maxOrderQuantity": "9"})  # no monitors: they stay as they are
+        got = get_ok(client, "/risk/limits")
+    assert got["maxOrderQuantity"] == "9"
+    assert {k: got["monitors"][k] for k in monitors} == monitors
+    settings = live.runtime.service.account("RISK-1", None).settings.monitor
+    assert settings.max_drawdown == Decimal("0.05")
+    assert settings.daily_loss_limit == Decimal(2500)

@@ -113,6 +113,10 @@ def test_limits_enabled_section_with_defaults_survives_round_trip() -> None:
         ({"duplicate_window_ms": "500"}, "risk.duplicate_window_ms must be an integer, got '500'"),
         ({"enforce_min_notional": "yes"}, "risk.enforce_min_notional must be true or false"),
         ({"restricted_symbols": "GME"}, "risk.restricted_symbols must be a list of symbols"),
+        (
+            {"restricted_symbols": ["GME", {}]},
+            "risk.restricted_symbols must hold non-empty strings, got [{}]",
+        ),
         ({"account_throttle": {"max_orders": 5}}, "risk.account_throttle:"),
         ({"account_throttle": {"window_ms": 5}}, "Throttle needs max_orders or max_messages"),
         ({"price_collar": {}}, "PriceCollar needs max_fraction or max_ticks"),

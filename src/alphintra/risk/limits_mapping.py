@@ -122,11 +122,10 @@ def _parse(kind: str, key: str, value: object, path: str) -> object:
     if kind == _SYMBOLS:
         if isinstance(value, str | bytes) or not isinstance(value, list | tuple | set | frozenset):
             raise RiskLimitsError(f"{path} must be a list of symbols, got {value!r}")
-        symbols = frozenset(value)
-        bad = [s for s in symbols if not isinstance(s, str) or not s]
-        if bad:
+        bad = [s for s in value if not isinstance(s, str) or not s]
+        if bad:  # before frozenset(), which an unhashable entry would break without a path
             raise RiskLimitsError(f"{path} must hold non-empty strings, got {bad!r}")
-        return symbols
+        return frozenset(value)
     if kind == _BY_INSTRUMENT:
         entries = _mapping(value, path)
         return {
