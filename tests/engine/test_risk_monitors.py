@@ -81,6 +81,37 @@ def test_daily_loss_monitor_breach_enters_reducing_and_allows_only_reductions() 
     assert closing.status is not OrderStatus.DENIED
 
 
+def test_daily_loss_breach_cancels_the_working_orders_reducing_would_deny() -> None:
+    """Entering REDUCING cancels resting entries and sells that would cross zero.
+
+    Kept: a sell within the position and a reduce-only stop. Cancelled: a buy that adds
+    to the long and a sell that, after the first one, would take it short.
+    """
+    harness = SimHarness("BTCUSD", BTC_QUOTES)
+    harness.engine.attach_monitor(RiskMonitor(MonitorLimits(daily_loss_limit=Decimal(500))))
+    harness.begin("2018-04-04T00:10:00Z")
+    harness.submit(OrderSide.BUY, OrderType.MARKET, "100")
+    harness.step()
+    assert harness.position() == Decimal(100)
+    entry = harness.submit(OrderSide.BUY, OrderType.LIMIT, "1", price=Decimal(5000))
+    within = harness.submit(OrderSide.SELL, OrderType.LIMIT, "30", price=Decimal(100_000))
+    beyond = harness.submit(OrderSide.SELL, OrderType.LIMIT, "80", price=Decimal(100_000))
+    stop = harness.submit(
+        OrderSide.SELL, OrderType.STOP, "100", trigger_price=Decimal(1000), reduce_only=True
+    )
+    for _ in range(3000):
+        if harness.engine.state.trading_state is TradingState.REDUCING:
+            break
+        harness.step()
+    assert harness.engine.state.trading_state is TradingState.REDUCING
+    harness.dispatch()
+    assert entry.status is OrderStatus.CANCELLED
+    assert beyond.status is OrderStatus.CANCELLED
+    assert within.status is OrderStatus.ACCEPTED
+    assert stop.status is OrderStatus.ACCEPTED
+    assert len(_alerts(harness, "daily_loss")) == 1
+
+
 def _rolling_volatility_trip(path: str, window: int, threshold: float) -> str | None:
     """Independently find the first bar whose window of mid returns breaches the threshold."""
     mids: list[float] = []

@@ -400,6 +400,7 @@ class TradingEngine(SorEngine):
                 self._alert("daily_loss", action.reason)
                 if self.state.trading_state is TradingState.ACTIVE:  # never out of HALTED
                     self.set_trading_state(TradingState.REDUCING, action.reason)
+                    self.cancel_risk_increasing(f"daily loss limit: {action.reason}")
             elif type(action) is TripBreaker:
                 self._alert("volatility_breaker", action.reason, action.instrument_id)
                 self._reduce(action.instrument_id, action.reduce_fraction, action.reason)
@@ -423,6 +424,34 @@ class TradingEngine(SorEngine):
                 ):
                     continue  # the parent's cancel takes its working slice with it
                 count += self.cancel(order.client_order_id, reason)
+        return count
+
+    def cancel_risk_increasing(self, reason: str) -> int:
+        """Cancel the working orders REDUCING would deny now; return how many.
+
+        REDUCING judges new orders only, so an entry resting before the breach could
+        still fill and add to the position. This cancels every order that is not
+        reduce-only and either adds to its position or, with the orders before it on
+        its side, would take the position across zero. An algorithm's or iceberg's
+        parent is judged for its slices; a bracket's exits are reduce-only and stay.
+        """
+        state = self.state
+        used: dict[tuple[InstrumentId, OrderSide], Decimal] = {}
+        count = 0
+        for order in tuple(state.open_orders.values()):
+            if not order.is_open or order.reduce_only:
+                continue  # cancelled with its parent earlier in this loop; or bounded
+            parent_id = order.parent_id
+            if parent_id is not None and self._is_slice(order) and state.orders[parent_id].is_open:
+                continue  # the parent is judged (and cancelled) for it
+            position = state.position_quantity(order.instrument_id)
+            if is_reducing(order.side, position):
+                key = (order.instrument_id, order.side)
+                reach = used.get(key, Decimal(0)) + order.quantity - order.filled_quantity
+                if reach <= abs(position):
+                    used[key] = reach
+                    continue
+            count += self.cancel(order.client_order_id, reason)
         return count
 
     def flatten(self, reason: str, instrument_id: InstrumentId | None = None) -> list[Order]:
