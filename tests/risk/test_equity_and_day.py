@@ -16,7 +16,13 @@ from alphintra.domain.values import Currency
 from alphintra.portfolio.fx import FxRates
 from alphintra.portfolio.valuation import account_equity, value_account
 from alphintra.risk.loss_checks import exceeds
-from alphintra.risk.monitors import NANOS_PER_SECOND, MonitorLimits, RiskMonitor, _local_ordinal
+from alphintra.risk.monitors import (
+    NANOS_PER_SECOND,
+    EnterReducing,
+    MonitorLimits,
+    RiskMonitor,
+    _local_ordinal,
+)
 from risk.builders import D, equity, hold, make_state
 
 NANOS_PER_DAY = 86_400 * NANOS_PER_SECOND
@@ -111,9 +117,29 @@ def test_risk_monitor_day_rolls_at_utc_midnight_to_the_nanosecond() -> None:
     monitor.on_equity(midnight - 2 * NANOS_PER_SECOND, D(100))
     monitor.on_equity(midnight - NANOS_PER_SECOND, D(90))
     assert monitor.day_start_equity == D(100)
-    monitor.on_equity(midnight + NANOS_PER_SECOND, D(80))
-    assert monitor.day_start_equity == D(80)
+    monitor.on_equity(midnight - 1, D(85))
+    assert monitor.day_start_equity == D(100)
+    monitor.on_equity(midnight, D(80))
+    # The new day starts at the previous day's close (the last equity before
+    # midnight), so the loss across midnight is the new day's.
+    assert monitor.day_start_equity == D(85)
     assert monitor.high_water == D(100)
+
+
+def test_overnight_gap_counts_toward_the_new_days_loss() -> None:
+    monitor = RiskMonitor(MonitorLimits(daily_loss_limit=D(500)))
+    midnight = (T0 // NANOS_PER_DAY + 1) * NANOS_PER_DAY
+    assert monitor.on_equity(midnight - 3600 * NANOS_PER_SECOND, D(100_000)) == []
+    # The market opens 1,000 lower: no update in between.
+    actions = monitor.on_equity(midnight + 9 * 3600 * NANOS_PER_SECOND, D(99_000))
+    assert [type(a) for a in actions] == [EnterReducing]
+    assert monitor.day_start_equity == D(100_000)
+
+
+def test_first_update_ever_starts_the_day_at_its_own_equity() -> None:
+    monitor = RiskMonitor(MonitorLimits(daily_loss_limit=D(500)))
+    assert monitor.on_equity(T0, D(99_000)) == []
+    assert monitor.day_start_equity == D(99_000)
 
 
 _FLOATS = st.floats(allow_nan=False, allow_infinity=True) | st.floats(0, 1)

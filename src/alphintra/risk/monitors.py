@@ -84,13 +84,14 @@ class ResetBreaker:
 
 
 def _local_ordinal(ts_ns: int, zone: ZoneInfo) -> int:
-    local = datetime.fromtimestamp(ts_ns / NANOS_PER_SECOND, tz=UTC).astimezone(zone)
+    # Whole seconds, floored: exact (a float of ns rounds 23:59:59.999999999 up to the
+    # next day), and every zone's day starts on a whole second.
+    local = datetime.fromtimestamp(ts_ns // NANOS_PER_SECOND, tz=UTC).astimezone(zone)
     return local.toordinal()
 
 
 _MARGIN_NS = NANOS_PER_SECOND
-"""Kept clear of a day's edges, where the float timestamp of `_local_ordinal` could round
-across midnight: there the day is always computed afresh."""
+"""Kept clear of a day's edges: there the day is always computed afresh."""
 _NANOS_PER_DAY = 86_400 * NANOS_PER_SECOND
 _EPOCH_ORDINAL = datetime(1970, 1, 1).toordinal()
 _UTC_KEYS = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Universal", "Universal", "Zulu"})
@@ -99,8 +100,8 @@ _UTC_KEYS = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Universal", "Uni
 def _day_interior(ts_ns: int, day: int, zone: ZoneInfo) -> tuple[int, int, int]:
     """Return an interval around ``ts_ns`` on which `_local_ordinal` is ``day``.
 
-    In UTC that is the day less `_MARGIN_NS` at each end (far wider than the float's
-    rounding error); elsewhere, where offsets change within a day, it is empty.
+    In UTC that is the day less `_MARGIN_NS` at each end; elsewhere, where offsets
+    change within a day, it is empty.
     """
     if zone.key not in _UTC_KEYS:
         return (0, -1, day)
@@ -122,6 +123,8 @@ class RiskMonitor:
         self.high_water: Decimal | None = None
         self.day: int | None = None
         self.day_start_equity: Decimal | None = None
+        self.last_equity: Decimal | None = None
+        """The equity of the latest update (this process's): the next day's start."""
         self.halted = False
         self.reducing = False
         self._prices: dict[InstrumentId, deque[float]] = {}
@@ -171,10 +174,14 @@ class RiskMonitor:
         day = span[2] if span[0] <= ts_ns < span[1] else self._trading_day(ts_ns)
         if self.day is None or day > self.day:
             # Only forward: a late report stamped before midnight must not restart the
-            # day (twice, with the next on-time one) at the current equity.
+            # day (twice, with the next on-time one) at the current equity. The day
+            # starts at the last equity seen before it (the previous day's close), so
+            # an overnight gap counts as the new day's loss; with none seen, at this one.
+            last = self.last_equity
             self.day = day
-            self.day_start_equity = equity
+            self.day_start_equity = equity if last is None else last
             self.reducing = False
+        self.last_equity = equity
         if self.high_water is None or equity > self.high_water:
             self.high_water = equity
         limits = self.limits
