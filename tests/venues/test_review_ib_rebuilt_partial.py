@@ -7,27 +7,36 @@ order the adapter tracked as 100 shares with 40 filled: filled in part, then can
 A FILLED status yields no terminal engine event, so the engine's order stayed open for
 good. Now, with the quantity known, it is CANCELLED with the 40 shares filled.
 
-After a restart the adapter does not know the quantity (executions do not carry it), and
-an existing test (ib/test_adapter_requests.py, rebuilt_as_filled) expects FILLED for
-such an order: that case is left as a strict xfail here.
+After a restart the adapter does not know the quantity (executions do not carry it) and
+reports FILLED with the executed shares (ib/test_adapter_requests.py, rebuilt_as_filled);
+the execution client, which knows the engine's quantity, closes the order as CANCELLED
+with what was filled (any venue reporting FILLED short of the quantity is treated alike).
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
 from functools import partial
+from typing import cast
 
 import pytest
 
 from alphintra.domain.commands import OrderRequest
 from alphintra.domain.enums import OrderSide, OrderStatus, OrderType, TimeInForce
-from alphintra.domain.identifiers import AccountId, ClientOrderId, InstrumentId, VenueId
+from alphintra.domain.events import OrderAccepted, OrderCancelled, OrderModified
+from alphintra.domain.identifiers import (
+    AccountId,
+    ClientOrderId,
+    InstrumentId,
+    VenueId,
+    VenueOrderId,
+)
 from alphintra.engine.clock import LiveClock
 from alphintra.engine.engine import TradingEngine
 from alphintra.risk.pretrade import RiskLimits
 from alphintra.service.execution import ExecutionClient, ExecutionPolicy
 from alphintra.store.memory import MemoryJournal
-from alphintra.venues.adapter import VenueFill
+from alphintra.venues.adapter import VenueAdapter, VenueFill, VenueOrderState
 from alphintra.venues.ib import IbAdapter
 from alphintra.venues.ib.adapter import IB_CAPABILITIES
 
@@ -162,12 +171,6 @@ async def test_engine_closes_a_partly_filled_order_ib_no_longer_lists_after_a_re
     assert engine.state.position_quantity(AAPL) == D(40)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="after a restart the adapter does not know the order's quantity: executions "
-    "alone read FILLED (as ib/test_adapter_requests.py expects), so the engine's order "
-    "of 100 with 40 filled stays open; needs the quantity from the engine side",
-)
 async def test_engine_closes_a_partly_filled_order_ib_no_longer_lists_after_a_restart() -> None:
     engine = _engine()
     cid = ClientOrderId("O-1")
@@ -198,4 +201,47 @@ async def test_engine_closes_a_partly_filled_order_ib_no_longer_lists_after_a_re
         await second.stop()
     booked = engine.state.orders[cid]
     assert booked.status is OrderStatus.CANCELLED
+    assert booked.filled_quantity == D(40)
     assert engine.state.position_quantity(AAPL) == D(40)
+
+
+def _state(cid: ClientOrderId, status: OrderStatus, quantity: str, filled: str) -> VenueOrderState:
+    return VenueOrderState(
+        client_order_id=cid,
+        venue_order_id=VenueOrderId("1"),
+        instrument_id=AAPL,
+        side=OrderSide.BUY,
+        order_type=OrderType.LIMIT,
+        status=status,
+        quantity=D(quantity),
+        filled_quantity=D(filled),
+        price=D("185.00"),
+    )
+
+
+async def test_translate_closes_an_order_the_venue_reports_filled_short_of_its_quantity() -> None:
+    """Any venue: FILLED with 40 of 100 is a cancel of the rest; after a modify down to
+    60, FILLED with 60 of 60 is the modify (the fills then complete the order)."""
+    engine = _engine()
+    client = ExecutionClient(engine, cast(VenueAdapter, None))
+    order = engine.submit(REQUEST)
+    engine.flush()
+    cid = order.client_order_id
+    engine.on_venue_event(
+        OrderAccepted(
+            account_id=engine.account_id,
+            client_order_id=cid,
+            ts_event=1,
+            ts_recv=1,
+            venue_order_id=VenueOrderId("1"),
+        )
+    )
+    (cancel,) = client.translate(_state(cid, OrderStatus.FILLED, "40", "40"))
+    assert type(cancel) is OrderCancelled
+    assert cancel.reason == "the venue reports the order done with 40 of 100 filled"
+    assert client.translate(_state(cid, OrderStatus.FILLED, "100", "100")) == []
+    engine.modify(cid, quantity=D(60))
+    engine.flush()
+    assert engine.state.orders[cid].status is OrderStatus.PENDING_MODIFY
+    (modified,) = client.translate(_state(cid, OrderStatus.FILLED, "60", "60"))
+    assert type(modified) is OrderModified and modified.quantity == D(60)

@@ -362,6 +362,23 @@ class ExecutionClient:
                     ),
                 )
             )
+        elif state.status is OrderStatus.FILLED and state.filled_quantity < order.quantity:
+            # Done at the venue with less than the order's quantity, and not by a modify
+            # (the branch above): as an order rebuilt from its executions alone reads
+            # after a restart. The rest will never fill; without a terminal event the
+            # order would stay open for good.
+            events.append(
+                OrderCancelled(
+                    account_id=account,
+                    client_order_id=cid,
+                    ts_event=state.ts or ts,
+                    ts_recv=ts,
+                    reason=(
+                        f"the venue reports the order done with {state.filled_quantity} of "
+                        f"{order.quantity} filled"
+                    ),
+                )
+            )
         return events
 
     def _fill_event(self, fill: VenueFill) -> OrderFilled | None:
