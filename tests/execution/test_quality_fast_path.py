@@ -19,6 +19,7 @@ from alphintra.domain.identifiers import ClientOrderId, InstrumentId, TradeId, V
 from alphintra.domain.market import QuoteTick
 from alphintra.execution import quality as q
 from alphintra.execution.quality import Execution, OrderRecord
+from alphintra.execution.quality_benchmarks import _at
 
 XYZ = InstrumentId("XYZ")
 SEC = 1_000_000_000
@@ -75,7 +76,7 @@ def test_measure_one_fill_fast_path_equals_general_path_written_the_same(
 ) -> None:
     order, quotes, horizon = case
     times = [quote.ts for quote in quotes]
-    arrival = q._at(quotes, times, order.arrival_ts)
+    arrival = _at(quotes, times, order.arrival_ts)
     assert arrival is not None
 
     fast = q.measure(order, quotes, times, horizon_ns=horizon)
