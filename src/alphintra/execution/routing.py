@@ -3,7 +3,8 @@
 Everything here is pure: a `RoutingRequest` (books, fees, limits, latencies, fill
 probabilities and model parameters) goes in, a `RoutingDecision` that records all of
 it, the split, the expected cost per venue and a plain-text explanation comes out.
-`RoutingDecision.to_json` and `RoutingDecision.from_json` round-trip it exactly.
+`RoutingDecision.to_json` and `RoutingDecision.from_json` round-trip it exactly (the
+codec is in `alphintra.execution.routing_json`).
 
 Cost model
 ----------
@@ -57,10 +58,9 @@ import heapq
 import itertools
 import json
 import math
-import types
 import typing
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields, is_dataclass, replace
+from dataclasses import dataclass, fields, replace
 from decimal import (
     ROUND_FLOOR,
     ROUND_HALF_EVEN,
@@ -72,12 +72,13 @@ from decimal import (
     localcontext,
 )
 from enum import StrEnum
-from typing import Any, Final
+from typing import Final
 
 import msgspec
 
 from alphintra.domain.enums import OrderSide
 from alphintra.domain.identifiers import InstrumentId, VenueId
+from alphintra.execution.routing_json import _from_plain, _to_plain
 
 DP_LIMIT: Final = 250_000
 """Most (grid step × lot choice) pairs the exact mixed-lot programme may visit."""
@@ -763,52 +764,3 @@ def reroute(
     mid = (consolidated_mid(next_venues) if fresh is not None else None) or decision.reference_mid
     next_request = replace(request, quantity=left, venues=tuple(next_venues), reference_mid=mid)
     return route(next_request, context=context)
-
-
-# --- JSON ---------------------------------------------------------------------------------
-
-
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
-"""Field names of each dataclass met while encoding (``fields`` is slow to call)."""
-
-
-def _to_plain(value: object) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    names = _FIELD_NAMES.get(type(value))
-    if names is not None:
-        return {name: _to_plain(getattr(value, name)) for name in names}
-    if isinstance(value, StrEnum):
-        return value.value
-    if isinstance(value, tuple):
-        return [_to_plain(item) for item in value]
-    if value is None or isinstance(value, str | int | bool):
-        return value
-    if is_dataclass(value) and not isinstance(value, type):
-        _FIELD_NAMES[type(value)] = tuple(item.name for item in fields(value))
-        return _to_plain(value)
-    raise TypeError(f"cannot encode {type(value).__name__} {value!r} as JSON")
-
-
-def _from_plain(kind: Any, value: Any) -> Any:
-    origin, arguments = typing.get_origin(kind), typing.get_args(kind)
-    if origin is typing.Union or origin is types.UnionType:
-        if value is None:
-            return None
-        return _from_plain(next(a for a in arguments if a is not type(None)), value)
-    if origin is tuple:
-        if len(arguments) == 2 and arguments[1] is Ellipsis:
-            return tuple(_from_plain(arguments[0], item) for item in value)
-        return tuple(_from_plain(a, item) for a, item in zip(arguments, value, strict=True))
-    if isinstance(kind, typing.NewType):
-        return kind(_from_plain(kind.__supertype__, value))
-    if kind is Decimal:
-        return Decimal(value)
-    if isinstance(kind, type) and is_dataclass(kind):
-        hints = typing.get_type_hints(kind)
-        return kind(
-            **{item.name: _from_plain(hints[item.name], value[item.name]) for item in fields(kind)}
-        )
-    if isinstance(kind, type) and issubclass(kind, StrEnum | str | int | bool):
-        return kind(value)
-    raise TypeError(f"cannot decode {kind!r} from JSON")
