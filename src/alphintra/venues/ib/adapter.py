@@ -2,8 +2,9 @@
 
 The client is ``ib_async.IB`` (one socket to TWS, asyncio). Translation lives in
 ``translation.py`` (contracts, orders, statuses, fills), ``errors.py`` (IB error codes)
-and ``order_stream.py`` (ordering the order-update stream). See ``README.md`` for running
-against a paper TWS or IB Gateway.
+and ``order_stream.py`` (ordering the order-update stream); quotes and bars in
+``market_data.py`` (a mixin of the adapter). See ``README.md`` for running against a
+paper TWS or IB Gateway.
 
 Writes: ``place_order`` sends the order with ``orderRef`` = client order ID and waits up
 to ``ack_timeout_s`` for TWS's first answer: an acknowledgement returns the state; an
@@ -36,7 +37,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 import structlog
-from ib_async import IB, Contract, ExecutionFilter, Fill, Order, StartupFetch, Ticker, Trade
+from ib_async import IB, Contract, ExecutionFilter, Fill, Order, StartupFetch, Trade
 from ib_async import OrderStatus as IbOrderStatus
 from ib_async.wrapper import RequestError
 
@@ -44,7 +45,7 @@ from alphintra.domain.enums import OrderStatus, OrderType, TimeInForce
 from alphintra.domain.events import OrderInitialized
 from alphintra.domain.identifiers import ClientOrderId, InstrumentId, VenueOrderId
 from alphintra.domain.instruments import Instrument
-from alphintra.domain.market import QuoteTick, TradeBar
+from alphintra.domain.market import QuoteTick
 from alphintra.domain.registry import InstrumentRegistry
 from alphintra.domain.values import ZERO
 from alphintra.venues.adapter import (
@@ -64,6 +65,7 @@ from alphintra.venues.ib import translation as tr
 from alphintra.venues.ib.config import IbConfig
 from alphintra.venues.ib.errors import IbErrorEffect, classify_error, venue_error
 from alphintra.venues.ib.instruments import IbInstruments
+from alphintra.venues.ib.market_data import IbMarketData
 from alphintra.venues.ib.order_stream import (
     OrderStream,
     Update,
@@ -117,7 +119,7 @@ _EFFECTS_REFUSING = {
 }
 
 
-class IbAdapter:
+class IbAdapter(IbMarketData):
     """A ``VenueAdapter`` over one TWS or IB Gateway API session."""
 
     capabilities: VenueCapabilities = IB_CAPABILITIES
@@ -747,88 +749,6 @@ class IbAdapter:
                 state = dataclasses.replace(state, client_order_id=synthetic)
             open_orders.append(state)
         return AccountSnapshot(tuple(balances), tuple(held), tuple(open_orders), ts=now)
-
-    # ------------------------------------------------------------------ market data
-
-    async def quote(self, instrument_id: InstrumentId) -> QuoteTick:
-        """Return the streamed quote if subscribed, else a snapshot; TRANSIENT if one-sided."""
-        contract = await self._qualified(instrument_id)
-        now = self._clock()
-        streamed = self._ib.ticker(contract) if instrument_id in self._subscribed else None
-        quote = tr.quote_from_ticker(streamed, instrument_id, now) if streamed else None
-        if quote is None:
-            tickers = await self._request(lambda: self._ib.reqTickersAsync(contract), "quote")
-            quote = tr.quote_from_ticker(tickers[0], instrument_id, now) if tickers else None
-        if quote is None:
-            raise VenueError(
-                VenueErrorKind.TRANSIENT,
-                self.venue_id,
-                f"quote {instrument_id}: IB sent no two-sided quote (market closed?)",
-            )
-        return quote
-
-    async def subscribe_quotes(
-        self, instruments: list[InstrumentId], handler: QuoteHandler
-    ) -> None:
-        """Stream best bid and ask into ``handler``; resubscribed after every reconnect."""
-        self._require_connected("subscribe quotes")
-        contracts = {iid: await self._qualified(iid) for iid in instruments}
-        self._quote_handlers.append(handler)
-        for iid, contract in contracts.items():
-            if iid not in self._subscribed:
-                self._subscribed[iid] = contract
-                self._tickers[id(self._ib.reqMktData(contract))] = iid
-        if not any(not p.done() for p in self._pumps if p.get_name() == "ib-quotes"):
-            self._pumps.append(asyncio.create_task(self._pump_quotes(), name="ib-quotes"))
-
-    def _resubscribe(self) -> None:
-        self._tickers.clear()
-        for iid, contract in self._subscribed.items():
-            if self._ib.ticker(contract) is not None:  # the session survived (1101)
-                self._ib.cancelMktData(contract)
-            self._tickers[id(self._ib.reqMktData(contract))] = iid
-
-    def _on_tickers(self, tickers: set[Ticker]) -> None:
-        now = self._clock()
-        for ticker in tickers:
-            iid = self._tickers.get(id(ticker))
-            quote = tr.quote_from_ticker(ticker, iid, now) if iid else None
-            if quote is not None:
-                self._quotes.put_nowait(quote)
-
-    async def _pump_quotes(self) -> None:
-        while True:
-            quote = await self._quotes.get()
-            for handler in list(self._quote_handlers):
-                try:
-                    await handler(quote)
-                except Exception as exc:
-                    log.exception("ib_quote_handler_failed", error=str(exc))
-
-    async def bars(
-        self, instrument_id: InstrumentId, interval_s: int, start_ns: int, end_ns: int
-    ) -> list[TradeBar]:
-        """Return historical bars in ``[start_ns, end_ns)`` (MIDPOINT where IB has no trades)."""
-        contract = await self._qualified(instrument_id)
-        try:
-            size, duration = tr.bar_size_for(interval_s), tr.duration_for(start_ns, end_ns)
-        except tr.IbTranslationError as exc:
-            raise VenueError(VenueErrorKind.DEFINITIVE, self.venue_id, str(exc)) from exc
-        bars = await self._request(
-            lambda: self._ib.reqHistoricalDataAsync(
-                contract,
-                endDateTime=tr.datetime_from_ns(end_ns),
-                durationStr=duration,
-                barSizeSetting=size,
-                whatToShow=tr.what_to_show(contract),
-                useRTH=False,
-                formatDate=2,
-                timeout=0,
-            ),
-            f"bars {instrument_id}",
-        )
-        out = [tr.trade_bar(bar, instrument_id, interval_s) for bar in bars]
-        return [b for b in out if start_ns <= b.ts < end_ns]
 
 
 _MODIFIABLE = ("totalQuantity", "lmtPrice", "auxPrice", "trailStopPrice")
