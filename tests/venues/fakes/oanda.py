@@ -17,6 +17,11 @@ on the same server. What it implements, per the v20 spec (basePath /v3):
   that many units and the rest is cancelled (``INSUFFICIENT_LIQUIDITY``). Positions
   are netted per instrument (hedging disabled); ``positionFill`` is recorded but
   REDUCE_ONLY is not enforced.
+* An instrument closed with ``set_tradeable(name, False)`` (a weekend, a halt) keeps
+  streaming and polling its indicative prices with ``tradeable: false`` (``status:
+  non-tradeable``); a market order on it is answered 201 with the order's create and an
+  ``ORDER_CANCEL`` with reason ``MARKET_HALTED``, as OANDA does; nothing on it fills
+  until it reopens.
 * Client order IDs (``clientExtensions.id``) are unique in the account: reusing one
   held by any order, pending or not, is rejected with 400 and an ``*_ORDER_REJECT``
   transaction, ``rejectReason: CLIENT_ORDER_ID_ALREADY_EXISTS``. The one exception is a
@@ -235,6 +240,10 @@ class FakeOanda:
     def set_quote(self, instrument: str, bid: Decimal, ask: Decimal) -> None:
         """Set the price of an instrument, stream it, and fill the orders it crosses."""
         self.book.set_quote(instrument, bid, ask)
+
+    def set_tradeable(self, instrument: str, tradeable: bool) -> None:
+        """Open or close an instrument for trading and stream a price that says so."""
+        self.book.set_tradeable(instrument, tradeable)
 
     def venue_record(self) -> dict[str, dict[str, Any]]:
         """Return every order by client ID: ``status``, ``filled``, ``quantity``..."""

@@ -75,6 +75,10 @@ class OandaBook:
             name: (Decimal(bid), Decimal(ask), self.created_ns)
             for name, (bid, ask) in DEFAULT_QUOTES.items()
         }
+        self.untradeable: set[str] = set()
+        """Instruments OANDA does not trade now (market closed, halt): their prices say
+        ``tradeable: false``, market orders on them are cancelled ``MARKET_HALTED`` and
+        nothing on them fills (``set_tradeable``)."""
         self.orders: dict[str, Json] = {}
         self.ioc_liquidity: Decimal | None = None
         """Opt-in: the most units an IOC order fills at once; OANDA cancels the rest
@@ -103,10 +107,32 @@ class OandaBook:
         """Set the price of an instrument, publish it, and fill the orders it crosses."""
         ts = now_ns()
         self.quotes[instrument] = (bid, ask, ts)
+        self._publish_and_match(instrument)
+
+    def set_tradeable(self, instrument: str, tradeable: bool) -> None:
+        """Open or close ``instrument`` for trading and stream a price that says so.
+
+        While it is closed its (indicative) prices carry ``tradeable: false`` and
+        ``status: non-tradeable``; a market order on it is created and at once cancelled
+        with reason ``MARKET_HALTED``; pending orders on it rest without filling. When it
+        reopens, pending orders its price crosses fill.
+        """
+        bid, ask, _ = self.quotes[instrument]
+        if tradeable:
+            self.untradeable.discard(instrument)
+        else:
+            self.untradeable.add(instrument)
+        self.quotes[instrument] = (bid, ask, now_ns())
+        self._publish_and_match(instrument)
+
+    def _publish_and_match(self, instrument: str) -> None:
+        bid, ask, ts = self.quotes[instrument]
         price = self.price_json(instrument)
         for listener in self.price_listeners:
             listener(price)
         self.expire(ts)
+        if instrument in self.untradeable:
+            return
         for order in sorted(self.orders.values(), key=lambda o: int(o["id"])):
             if order["state"] == "PENDING" and order["instrument"] == instrument:
                 fill_at = self.touched(order, bid, ask)
@@ -147,12 +173,13 @@ class OandaBook:
 
     def price_json(self, instrument: str) -> Json:
         bid, ask, ts = self.quotes[instrument]
+        tradeable = instrument not in self.untradeable
         return {
             "type": "PRICE",
             "instrument": instrument,
             "time": rfc3339(ts),
-            "status": "tradeable",
-            "tradeable": True,
+            "status": "tradeable" if tradeable else "non-tradeable",
+            "tradeable": tradeable,
             "bids": [{"price": dec(bid), "liquidity": 10_000_000}],
             "asks": [{"price": dec(ask), "liquidity": 10_000_000}],
             "closeoutBid": dec(bid),
@@ -323,7 +350,14 @@ class OandaBook:
         bid, ask, _ = self.quotes[instrument]
         market = ask if units > 0 else bid
         fillable = self.ioc_liquidity if tif == "IOC" else None
-        if (kind == "MARKET" or self.touched(order, bid, ask) is not None) and (
+        if instrument in self.untradeable:
+            # OANDA creates the order, then cancels a market order (MARKET_HALTED); a
+            # pending order rests (an FOK/IOC one expires unfilled).
+            if kind == "MARKET":
+                result["orderCancelTransaction"] = self.cancel(order, "MARKET_HALTED")
+            elif tif in ("FOK", "IOC"):
+                result["orderCancelTransaction"] = self.cancel(order, "TIME_IN_FORCE_EXPIRED")
+        elif (kind == "MARKET" or self.touched(order, bid, ask) is not None) and (
             fillable is not None and fillable < abs(units)
         ):
             # IOC: fill what the liquidity allows, cancel the rest (ORDER_FILL for the

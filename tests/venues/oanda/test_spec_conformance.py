@@ -260,6 +260,11 @@ async def _exercise(fake: FakeOanda) -> None:
             await adapter.place_order(
                 order("c9", OrderSide.BUY, OrderType.MARKET, instrument="ZZZUSD")
             )
+        fake.set_tradeable("XAU_USD", False)  # a price line with tradeable false
+        fake.set_tradeable("DE30_EUR", False)  # not streamed: OANDA cancels MARKET_HALTED
+        await adapter.place_order(
+            order("c10", OrderSide.SELL, OrderType.MARKET, quantity="1", instrument="DE30EUR")
+        )
         await adapter.modify_order(
             ClientOrderId("c3"), EURUSD, quantity=Decimal(2000), price=Decimal("1.09100"),
             trigger_price=None,
@@ -310,6 +315,9 @@ async def test_client_requests_and_fake_responses_conform_to_spec(spec: Spec) ->
     assert ("GET", "/accounts/{accountID}/summary", 401) in statuses
     lines = [line["type"] for r in fake.requests for line in r.stream_lines]
     assert {"HEARTBEAT", "PRICE", "ORDER_FILL", "LIMIT_ORDER"} <= set(lines)
+    streamed = [line for r in fake.requests for line in r.stream_lines]
+    assert any(line.get("tradeable") is False for line in streamed)
+    assert any(line.get("reason") == "MARKET_HALTED" for line in streamed)
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,11 @@ a 5xx, timeout or dropped connection is UNKNOWN_OUTCOME on a write and TRANSIENT
 read (a connection that was never established is TRANSIENT on a write too: nothing was
 sent). OANDA answers 201 to an order that it created and then cancelled (a FOK that
 could not fill, a price-bound violation): that is not an error, and the returned state
-says CANCELLED (EXPIRED for ``TIME_IN_FORCE_EXPIRED``) with OANDA's reason.
+says CANCELLED (EXPIRED for ``TIME_IN_FORCE_EXPIRED``) with OANDA's reason, except a
+market order cancelled unfilled with ``MARKET_HALTED``: REJECTED, with a reason that names
+the instrument OANDA does not trade. Prices that say ``tradeable: false`` (a closed
+market, a halt) are published as quotes (indicative marks); while the latest one read
+says so, a market order on the instrument is refused without sending (``tradeable.py``).
 
 Streams (prices, transactions) run as background tasks that reconnect with exponential
 backoff. After every reconnect of the transaction stream the adapter polls
@@ -32,7 +36,7 @@ from typing import Any, TypeVar
 import httpx
 import structlog
 
-from alphintra.domain.enums import OrderStatus, TimeInForce
+from alphintra.domain.enums import OrderStatus, OrderType, TimeInForce
 from alphintra.domain.events import OrderInitialized
 from alphintra.domain.identifiers import ClientOrderId, InstrumentId, VenueOrderId
 from alphintra.domain.market import QuoteTick, TradeBar
@@ -61,6 +65,7 @@ from alphintra.venues.oanda.client import (
     page_range,
 )
 from alphintra.venues.oanda.config import OandaConfig
+from alphintra.venues.oanda.tradeable import MARKET_HALTED, Tradeability
 from alphintra.venues.oanda.wire import (
     ClientPrice,
     Order,
@@ -133,6 +138,8 @@ class OandaAdapter:
         """Recent orders by OANDA ID: fills and cancels from the stream are checked against
         them (side) and completed from them (quantity, type). Bounded."""
         self._delivered_id = 0
+        self.tradeability = Tradeability()
+        """What the latest prices read say about which instruments OANDA trades now."""
 
     # --- symbols ------------------------------------------------------------------------
 
@@ -246,11 +253,17 @@ class OandaAdapter:
     # --- orders -------------------------------------------------------------------------
 
     async def place_order(self, order: OrderInitialized) -> VenueOrderState:
-        """Create the order under its client order ID (``clientExtensions.id``)."""
+        """Create the order under its client order ID (``clientExtensions.id``).
+
+        A market order is not sent while the latest price read of its instrument says
+        it is not tradeable (DEFINITIVE, code ``MARKET_HALTED``): OANDA would cancel it.
+        """
+        name = self.instrument_name(order.instrument_id)
+        refusal = self.tradeability.refusal(name)
+        if refusal is not None and order.order_type is OrderType.MARKET:
+            raise self._definitive(f"{order.client_order_id}: {refusal}", MARKET_HALTED)
         try:
-            request = translate.order_request(
-                order, self.instrument_name(order.instrument_id), tag=self.config.tag
-            )
+            request = translate.order_request(order, name, tag=self.config.tag)
         except translate.UnsupportedOrder as exc:
             raise self._definitive(str(exc)) from exc
         result = await self._write(self.client.create_order(request))
@@ -290,15 +303,22 @@ class OandaAdapter:
                 filled_quantity=abs(fill.units or state.quantity),
                 average_price=translate.fill_price(fill),
             )
-            if cancel is not None:
-                # An IOC filled in part: the rest was cancelled. Report the partial fill
-                # with the cancel (a FILLED status would leave the order open).
-                changes.update(status=translate.cancel_status(cancel.reason), reason=cancel.reason)
-        elif cancel is not None:
-            changes.update(status=translate.cancel_status(cancel.reason), reason=cancel.reason)
+        if cancel is not None:
+            # An IOC filled in part: the rest was cancelled. Report the partial fill
+            # with the cancel (a FILLED status would leave the order open).
+            status, reason = self._cancel_outcome(
+                state, cancel.reason, changes.get("filled_quantity", ZERO)
+            )
+            changes.update(status=status, reason=reason)
         result = _replace(state, **changes)
         self._remember(result)
         return result
+
+    def _cancel_outcome(
+        self, state: VenueOrderState, reason: str | None, filled: Decimal
+    ) -> tuple[OrderStatus, str | None]:
+        name = self.instrument_name(state.instrument_id)
+        return translate.cancel_outcome(reason, state.order_type, filled, name)
 
     async def cancel_order(
         self, client_order_id: ClientOrderId, instrument_id: InstrumentId
@@ -472,6 +492,7 @@ class OandaAdapter:
         pricing = await self._read(self.client.pricing([name]))
         for price in pricing.prices:
             if price.instrument == name:
+                self.tradeability.note(price)
                 tick = self._quote_tick(price)
                 if tick is not None:
                     return tick
@@ -564,21 +585,30 @@ class OandaAdapter:
     async def subscribe_quotes(
         self, instruments: list[InstrumentId], handler: QuoteHandler
     ) -> None:
-        """Stream prices into ``handler`` until disconnect, reconnecting with backoff."""
+        """Stream prices into ``handler`` until disconnect, reconnecting with backoff.
+
+        A price that says its instrument is not tradeable is published all the same (an
+        indicative mark) and noted in ``tradeability``. What the stream said is dropped
+        when it ends: the snapshot after the reconnect says it again.
+        """
         names = [self.instrument_name(i) for i in instruments]
 
         async def run() -> None:
-            async for message in self.client.stream_pricing(names):
-                if isinstance(message, MalformedLine):
-                    self._skip(f"pricing stream: {message.error}", line=message.raw[:200])
-                elif isinstance(message, ClientPrice):
-                    try:
-                        tick = self._quote_tick(message)
-                    except ValueError as exc:
-                        self._skip(f"pricing stream: {exc}")
-                        continue
-                    if tick is not None:
-                        await handler(tick)
+            try:
+                async for message in self.client.stream_pricing(names):
+                    if isinstance(message, MalformedLine):
+                        self._skip(f"pricing stream: {message.error}", line=message.raw[:200])
+                    elif isinstance(message, ClientPrice):
+                        self.tradeability.note(message)
+                        try:
+                            tick = self._quote_tick(message)
+                        except ValueError as exc:
+                            self._skip(f"pricing stream: {exc}")
+                            continue
+                        if tick is not None:
+                            await handler(tick)
+            finally:
+                self.tradeability.forget(names)
 
         self._spawn("pricing", run)
 
@@ -671,7 +701,8 @@ class OandaAdapter:
             known = self._orders.get(VenueOrderId(tx.order_id))
             if known is None:
                 return await self._fetch_state(order_specifier(order_id=tx.order_id))
-            cancelled = _replace(known, status=translate.cancel_status(tx.reason), reason=tx.reason)
+            status, reason = self._cancel_outcome(known, tx.reason, known.filled_quantity)
+            cancelled = _replace(known, status=status, reason=reason)
             self._remember(cancelled)
             return cancelled
         return None

@@ -21,6 +21,7 @@ from alphintra.venues.oanda.client import (
     OandaResponseError,
     OandaTransportError,
 )
+from alphintra.venues.oanda.tradeable import MARKET_HALTED, halted_reason
 from alphintra.venues.oanda.wire import (
     ClientExtensions,
     Order,
@@ -210,6 +211,20 @@ def cancel_status(reason: str | None) -> OrderStatus:
     return OrderStatus.EXPIRED if reason == "TIME_IN_FORCE_EXPIRED" else OrderStatus.CANCELLED
 
 
+def cancel_outcome(
+    reason: str | None, order_type: OrderType, filled: Decimal, instrument: str
+) -> tuple[OrderStatus, str | None]:
+    """Return our status and reason for an order OANDA cancelled with ``reason``.
+
+    A market order cancelled unfilled with ``MARKET_HALTED`` never reached a market:
+    OANDA did not trade ``instrument`` (closed or halted). It is REJECTED with a reason
+    that says so, as it is when the adapter refuses it before sending.
+    """
+    if reason == MARKET_HALTED and order_type is OrderType.MARKET and filled == 0:
+        return OrderStatus.REJECTED, halted_reason(instrument)
+    return cancel_status(reason), reason
+
+
 def order_state(
     order: Order,
     symbol_of: SymbolOf,
@@ -230,9 +245,10 @@ def order_state(
         "CANCELLED": OrderStatus.CANCELLED,
     }[order.state]
     reason = None
+    filled = abs(fill.units) if fill is not None and fill.units else ZERO
     if status is OrderStatus.CANCELLED and cancel is not None:
-        status = cancel_status(cancel.reason)
-        reason = cancel.reason
+        order_type = FROM_OANDA_TYPE.get(order.type, OrderType.MARKET)
+        status, reason = cancel_outcome(cancel.reason, order_type, filled, order.instrument)
     price = order.price if order.type == "LIMIT" else None
     trigger = order.price if order.type in ("STOP", "MARKET_IF_TOUCHED") else None
     ts = parse_time_ns(order.create_time) if order.create_time else 0
@@ -244,9 +260,7 @@ def order_state(
         order_type=FROM_OANDA_TYPE.get(order.type, OrderType.MARKET),
         status=status,
         quantity=quantity,
-        filled_quantity=abs(fill.units)
-        if fill is not None and fill.units
-        else (quantity if status is OrderStatus.FILLED else ZERO),
+        filled_quantity=filled or (quantity if status is OrderStatus.FILLED else ZERO),
         average_price=fill_price(fill) if fill is not None else None,
         price=price,
         trigger_price=trigger,
