@@ -7,15 +7,14 @@ import contextlib
 import heapq
 import json
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 import structlog
 from fastapi import WebSocket, WebSocketDisconnect
 
 from alphintra.api import views
+from alphintra.api.account_book import AccountBook, trade_page
 from alphintra.api.alerts import Alert, WebhookSender
 from alphintra.api.auth import Authenticator, AuthError, Principal
 from alphintra.api.risk_views import risk_metrics_view, risk_snapshot
@@ -63,19 +62,6 @@ PERSIST_INTERVAL_NS = 10_000_000_000
 """How often a portfolio snapshot is written to ``portfolio_snapshots``."""
 RISK_SNAPSHOT_INTERVAL_NS = 60_000_000_000
 """How often, by default, the risk report is written to ``risk_snapshots``."""
-
-
-@dataclass(slots=True)
-class AccountBook:
-    """Per-account data the API serves that the engine state does not keep."""
-
-    fills: list[OrderFilled] = field(default_factory=list)
-    history: list[tuple[int, Decimal, Decimal]] = field(default_factory=list)
-    arrival_mids: dict[SignalId, Decimal] = field(default_factory=dict)
-    day: int = -1
-    day_start: Decimal = ZERO
-    persisted: int = 0
-    risk_persisted: int = 0
 
 
 class Portal:
@@ -131,7 +117,7 @@ class Portal:
     def start_account(self, settings: AccountSettings, history: list[AnyEvent]) -> AccountRuntime:
         """Open an account's runtime and index its history."""
         book = self.books.setdefault(settings.account_id, AccountBook())
-        book.fills.extend(e for e in history if type(e) is OrderFilled)
+        book.add_fills(e for e in history if type(e) is OrderFilled)
         self._owners[settings.account_id] = settings.owner
         runtime = self.service.open_account(settings, history)
         if self._on_start is not None:
@@ -229,7 +215,7 @@ class Portal:
                     order.instrument_id,
                 )
             if type(event) is OrderFilled:
-                self._book(account).fills.append(event)
+                self._book(account).add_fill(event)
                 symbol = event.instrument_id
                 publish("trades", account, views.trade_payload_later(account, event), symbol)
                 position = state.positions.get(symbol)
@@ -278,14 +264,15 @@ class Portal:
         if runtime is None:
             return
         state = runtime.engine.state
-        arrival_mids = self._book(account).arrival_mids
+        book = self._book(account)
         for signal_id in signal_ids:
             received = state.signals.get(signal_id)
-            if received is None:
+            # The feedback measures from a journaled entry price when there is one.
+            if received is None or received.entry_price is not None:
                 continue
             mark = state.marks.get(received.instrument_id)
             if mark is not None:
-                arrival_mids.setdefault(signal_id, mark)
+                book.note_arrival(signal_id, mark)
 
     def sample_all(self) -> None:
         """Record a portfolio snapshot of every account (at most once per second)."""
@@ -316,8 +303,6 @@ class Portal:
         if not book.risk_persisted or now - book.risk_persisted >= self.risk_snapshot_interval_ns:
             book.risk_persisted = now
             self._snapshot_risk(runtime, book, now)
-        if len(book.history) > 100_000:
-            del book.history[: len(book.history) - 100_000]
         if now // NANOS_PER_DAY != book.day:
             book.day = now // NANOS_PER_DAY
             book.day_start = value.total
@@ -406,16 +391,12 @@ class Portal:
         offset: int,
         limit: int,
     ) -> TradeList:
-        """Return a page of fills, newest first."""
-        items = []
-        for runtime in self._runtimes(allowed, account_id):
-            account = runtime.engine.account_id
-            for fill in self.books.get(account, AccountBook()).fills:
-                if symbol is None or fill.instrument_id == symbol.upper():
-                    items.append((fill.ts_event, account, fill))
-        items.sort(key=lambda item: item[0], reverse=True)
-        page = [views.trade_view(a, f) for _, a, f in items[offset : offset + limit]]
-        return TradeList(items=page, total=len(items), offset=offset, limit=limit)
+        """Return a page of fills, newest first (``account_book.trade_page``)."""
+        books = [
+            (str(account), self.books.get(account) or AccountBook())
+            for account in (r.engine.account_id for r in self._runtimes(allowed, account_id))
+        ]
+        return trade_page(self.directory, books, symbol, offset, limit)
 
     def positions(
         self, allowed: frozenset[str] | None, account_id: str | None
@@ -515,7 +496,6 @@ class Portal:
             received,
             outcome,
             runtime.engine.state,
-            book.fills,
             received.entry_price,
             book.arrival_mids.get(received.signal_id),
         )

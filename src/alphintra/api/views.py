@@ -401,16 +401,18 @@ def signal_view(
     received: SignalReceived,
     outcome: SignalOutcome,
     state: AccountState,
-    fills: list[OrderFilled],
     entry_price: Decimal | None,
     arrival_mid: Decimal | None,
 ) -> SignalView:
-    """Return a signal with its status and the feedback its model needs."""
+    """Return a signal with its status and the feedback its model needs.
+
+    The fill figures come from the orders, which hold each fill's quantity and notional.
+    """
     orders = [state.orders[o] for o in outcome.order_ids if o in state.orders]
-    entries = [o for o in orders if o.parent_id is None]
-    own_fills = [f for f in fills if f.client_order_id in {o.client_order_id for o in entries}]
-    filled = sum((f.last_quantity for f in own_fills), Decimal(0))
-    notional = sum((f.last_quantity * f.last_price for f in own_fills), Decimal(0))
+    distinct = {o.client_order_id: o for o in orders}.values()
+    entries = [o for o in distinct if o.parent_id is None]
+    filled = sum((o.filled_quantity for o in entries), Decimal(0))
+    notional = sum((o.avg_price_notional for o in entries), Decimal(0))
     average = notional / filled if filled else None
     reference = entry_price if entry_price is not None else arrival_mid
     slippage: Decimal | None = None
@@ -433,7 +435,7 @@ def signal_view(
         orderIds=list(outcome.order_ids),
         feedback=SignalFeedback(
             orders=len(orders),
-            fills=len([f for f in fills if f.client_order_id in outcome.order_ids]),
+            fills=sum(len(o.trade_ids) for o in distinct),
             filledQuantity=format(filled, "f"),
             averagePrice=text(average),
             slippageBps=text(

@@ -20,6 +20,7 @@ from alphintra.store.schema import (
     metadata,
     portfolio_snapshots,
     risk_snapshots,
+    trades,
     trading_accounts,
     users,
 )
@@ -65,6 +66,24 @@ def _exact(value: Decimal | None) -> str | None:
 
 def _decimal(value: object) -> Decimal | None:
     return None if value is None else Decimal(str(value))
+
+
+@dataclass(frozen=True, slots=True)
+class TradeRecord:
+    """A fill as the ``trades`` read table holds it."""
+
+    account_id: str
+    venue: str
+    trade_id: str
+    order_id: str
+    symbol: str
+    side: str
+    quantity: Decimal
+    price: Decimal
+    fee: Decimal
+    fee_currency: str
+    liquidity: str
+    executed_at_ns: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,6 +331,46 @@ class Directory:
                 .limit(limit)
             ).all()
         return [(int(r[0]), Decimal(str(r[1])), Decimal(str(r[2]))) for r in reversed(rows)]
+
+    def newest_trades(self, account_id: str, symbol: str | None, count: int) -> list[TradeRecord]:
+        """Return an account's ``count`` newest trades (by execution time), in no order.
+
+        Every trade executed at the time of the ``count``-th newest is returned too, so
+        that a caller ordering equal times its own way sees all of them. ``symbol``
+        (exact) keeps that instrument's trades alone.
+        """
+        where = trades.c.account_id == account_id
+        if symbol is not None:
+            where = where & (trades.c.symbol == symbol)
+        with self.engine.connect() as connection:
+            oldest = connection.execute(
+                sa.select(trades.c.executed_at_ns)
+                .where(where)
+                .order_by(trades.c.executed_at_ns.desc())
+                .offset(count - 1)
+                .limit(1)
+            ).scalar()
+            query = sa.select(trades).where(where)
+            if oldest is not None:
+                query = query.where(trades.c.executed_at_ns >= oldest)
+            rows = connection.execute(query).mappings().all()
+        return [
+            TradeRecord(
+                account_id=str(r["account_id"]),
+                venue=str(r["venue"]),
+                trade_id=str(r["trade_id"]),
+                order_id=str(r["order_id"]),
+                symbol=str(r["symbol"]),
+                side=str(r["side"]),
+                quantity=Decimal(str(r["quantity"])),
+                price=Decimal(str(r["price"])),
+                fee=Decimal(str(r["fee"])),
+                fee_currency=str(r["fee_currency"]),
+                liquidity=str(r["liquidity"]),
+                executed_at_ns=int(r["executed_at_ns"]),
+            )
+            for r in rows
+        ]
 
     def record_risk(self, snapshot: RiskSnapshot) -> None:
         """Store one risk snapshot (a second one at the same nanosecond is ignored)."""

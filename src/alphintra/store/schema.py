@@ -117,6 +117,7 @@ trades = sa.Table(
     sa.Column("fee_currency", sa.String(16), nullable=False),
     sa.Column("liquidity", sa.String(8), nullable=False),
     sa.Column("executed_at_ns", Nanos, nullable=False),
+    sa.Index("ix_trades_account_executed", "account_id", "executed_at_ns"),
 )
 
 positions = sa.Table(
