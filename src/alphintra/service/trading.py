@@ -3,21 +3,19 @@
 Each account has a runtime: its engine, its venue and an asyncio lock that makes the
 engine's single writer explicit. Every command runs under that lock, then the
 journal is committed (write-ahead) and the venue commands are dispatched; venue
-reports go straight back into the engine.
+reports go straight back into the engine. The runtime and the account's settings are
+in ``account_runtime.py``, the errors the service answers with in ``errors.py``; both
+are importable from here.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import dataclasses
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from functools import partial
-
-import structlog
 
 from alphintra.domain.account import AccountState, UnknownOrderError, is_execution_parent
 from alphintra.domain.commands import BracketRequest, OrderRequest
@@ -28,12 +26,11 @@ from alphintra.domain.events import (
     OrderFilled,
     SignalReceived,
 )
-from alphintra.domain.identifiers import AccountId, ClientOrderId, InstrumentId, SignalId, VenueId
+from alphintra.domain.identifiers import AccountId, ClientOrderId, InstrumentId, SignalId
 from alphintra.domain.market import MarketData, QuoteTick
 from alphintra.domain.orders import Order
 from alphintra.domain.registry import InstrumentRegistry, UnknownInstrumentError
 from alphintra.domain.signals import TradingSignal
-from alphintra.domain.values import Currency
 from alphintra.engine.clock import Clock
 from alphintra.engine.engine import EventJournal, TradingEngine
 from alphintra.execution.algorithms import AlgoSpec
@@ -41,147 +38,23 @@ from alphintra.execution.routing import VenueProfile
 from alphintra.orders.factory import OrderValidationError, build_order
 from alphintra.risk.monitors import MonitorLimits, RiskMonitor
 from alphintra.risk.pretrade import RiskLimits
-from alphintra.service.coalesce import CommitGroup
+from alphintra.service.account_runtime import AccountRuntime, AccountSettings, SignalOutcome
+from alphintra.service.errors import (
+    AccountUnavailableError,
+    ConflictError,
+    InvalidRequestError,
+    NotFoundError,
+    ServiceError,
+)
 from alphintra.service.hub import EventHub
-from alphintra.service.live import AlertFn, LiveAccount, LivePolicy, RoutedEngine, VenueLink
+from alphintra.service.live import AlertFn, LiveAccount, LivePolicy, RoutedEngine
 from alphintra.service.outcomes import market_data_payload, signal_state, signal_status
 from alphintra.service.sim_venues import SimulatedVenueSetup
 from alphintra.service.simulated import LazyInstruments, number_after_history
-from alphintra.signals.sizing import SizingCaps, SizingError, SizingPolicy, size_signal
+from alphintra.signals.sizing import SizingCaps, SizingError, size_signal
 from alphintra.signals.translation import SignalRejected as TranslationRejected
 from alphintra.signals.translation import validation_requests, validation_shape
-from alphintra.store.journal import JournalError
 from alphintra.venues.simulated.matching import SimulatedVenue, SimulatedVenueConfig
-
-log = structlog.get_logger("alphintra")
-
-
-class ServiceError(Exception):
-    """A request the service refuses. ``status`` is the HTTP status the API answers."""
-
-    status = 400
-
-    def __init__(self, code: str, detail: str) -> None:
-        super().__init__(detail)
-        self.code = code
-        self.detail = detail
-
-
-class NotFoundError(ServiceError):
-    """The thing does not exist, or belongs to another tenant (never tell which)."""
-
-    status = 404
-
-
-class ConflictError(ServiceError):
-    """The request conflicts with the current state (an order already closed)."""
-
-    status = 409
-
-
-class AccountUnavailableError(ServiceError):
-    """The account stopped after a storage failure; it resumes after a restart (replay)."""
-
-    status = 503
-
-
-class InvalidRequestError(ServiceError):
-    """The request is well-formed but semantically wrong (a price off the tick)."""
-
-    status = 422
-
-
-@dataclass(frozen=True, slots=True)
-class AccountSettings:
-    """How one trading account is set up."""
-
-    account_id: AccountId
-    owner: str
-    venue: str = "SIM"
-    base_currency: Currency = "USD"
-    starting_cash: Decimal = Decimal(1_000_000)
-    sizing: SizingPolicy | None = None
-    limits: RiskLimits = field(default_factory=RiskLimits)
-    monitor: MonitorLimits = field(default_factory=MonitorLimits)
-    links: tuple[VenueLink, ...] = ()
-    """Live venues (primary first); none means the in-process simulated venue."""
-    failover: Mapping[InstrumentId, tuple[VenueId, ...]] = field(default_factory=dict)
-    """Per instrument, the venues new orders may go to, in order of preference."""
-
-
-@dataclass(frozen=True, slots=True)
-class SignalOutcome:
-    """What became of one signal."""
-
-    signal_id: SignalId
-    status: str
-    reason_code: str | None
-    reason: str | None
-    order_ids: tuple[ClientOrderId, ...]
-    duplicate: bool = False
-
-
-class AccountRuntime:
-    """One account's engine, venue and single-writer lock."""
-
-    def __init__(
-        self, settings: AccountSettings, engine: TradingEngine, venue: SimulatedVenue
-    ) -> None:
-        self.settings = settings
-        self.engine = engine
-        self.venue = venue
-        self.lock = asyncio.Lock()
-        self.arrivals: dict[ClientOrderId, int] = {}
-        """Signal or order arrival time (perf counter ns), until the venue acknowledges."""
-        self.failure: str | None = None
-        """Why the account stopped (a journal commit failed), or None while healthy."""
-        self.live: LiveAccount | None = None
-        """The live venues, when the account trades on any (then ``venue`` is unused)."""
-        self.extra_venues: dict[VenueId, SimulatedVenue] = {}
-        """Simulated venues beside ``venue``, quoting the same feed their own way."""
-        self.signal_group: CommitGroup[SignalOutcome] = CommitGroup(self.lock, self.dispatch)
-        """Concurrent signals share one commit (see ``coalesce.py``)."""
-        self.valid_shapes: set[tuple[object, ...]] = set()
-        """Signal shapes found valid since the last dispatch (forgotten at each one)."""
-
-    def dispatch(self) -> None:
-        """Commit the journal, send waiting commands and apply the venue's reports.
-
-        Ends with a commit, so that whatever a request or a data point changed is
-        durable (and in the read tables) before it is answered.
-        """
-        engine = self.engine
-        self.valid_shapes.clear()
-        try:
-            if self.live is not None:
-                self.live.enqueue(engine.flush(force=True))
-                return
-            commands = engine.flush()
-            while commands:
-                for command in commands:
-                    venue = self.extra_venues.get(command.venue, self.venue)
-                    for report in venue.handle(command):
-                        engine.on_venue_event(report)
-                commands = engine.flush()
-            engine.flush(force=True)
-        except JournalError as exc:
-            # Fail-stop: the state in memory may now hold events the journal does not,
-            # so the account takes no further input until a restart replays the journal.
-            self.failure = f"journal commit failed: {exc}"
-            log.error("account_stopped", account=engine.account_id, reason=self.failure)
-            raise AccountUnavailableError("ACCOUNT_UNAVAILABLE", self.failure) from None
-        except Exception as exc:
-            # Anything else here (a read-table projection that raises inside the commit, a
-            # venue that raises mid-report) leaves memory and journal in doubt alike.
-            self.failure = f"dispatch failed: {type(exc).__name__}: {exc}"
-            log.exception("account_stopped", account=engine.account_id, reason=self.failure)
-            raise AccountUnavailableError("ACCOUNT_UNAVAILABLE", self.failure) from None
-
-    def check_available(self) -> None:
-        """Raise 503 when the account has stopped after a storage failure."""
-        if self.failure is not None:
-            raise AccountUnavailableError("ACCOUNT_UNAVAILABLE", self.failure)
-
 
 ObserverFn = Callable[[AccountRuntime, AnyEvent], None]
 
@@ -801,6 +674,7 @@ class TradingService:
 __all__ = [
     "AccountRuntime",
     "AccountSettings",
+    "AccountUnavailableError",
     "ConflictError",
     "InvalidRequestError",
     "NotFoundError",
