@@ -52,6 +52,7 @@ from alphintra.venues.adapter import (
 
 log = structlog.get_logger("alphintra.execution")
 _T = TypeVar("_T")
+_Refusal = TypeVar("_Refusal", OrderRejected, OrderCancelRejected, OrderModifyRejected)
 
 
 @dataclass(frozen=True, slots=True)
@@ -424,35 +425,24 @@ class ExecutionClient:
             liquidity=fill.liquidity,
         )
 
-    def _rejected(self, cid: ClientOrderId, reason: str) -> OrderRejected:
+    def _refusal(self, kind: type[_Refusal], cid: ClientOrderId, reason: str) -> _Refusal:
         ts = self.engine.clock.now_ns()
-        return OrderRejected(
+        return kind(
             account_id=self.engine.account_id,
             client_order_id=cid,
             ts_event=ts,
             ts_recv=ts,
             reason=reason,
         )
+
+    def _rejected(self, cid: ClientOrderId, reason: str) -> OrderRejected:
+        return self._refusal(OrderRejected, cid, reason)
 
     def _cancel_rejected(self, cid: ClientOrderId, reason: str) -> OrderCancelRejected:
-        ts = self.engine.clock.now_ns()
-        return OrderCancelRejected(
-            account_id=self.engine.account_id,
-            client_order_id=cid,
-            ts_event=ts,
-            ts_recv=ts,
-            reason=reason,
-        )
+        return self._refusal(OrderCancelRejected, cid, reason)
 
     def _modify_rejected(self, cid: ClientOrderId, reason: str) -> OrderModifyRejected:
-        ts = self.engine.clock.now_ns()
-        return OrderModifyRejected(
-            account_id=self.engine.account_id,
-            client_order_id=cid,
-            ts_event=ts,
-            ts_recv=ts,
-            reason=reason,
-        )
+        return self._refusal(OrderModifyRejected, cid, reason)
 
 
 __all__ = ["Decimal", "ExecutionClient", "ExecutionPolicy"]
