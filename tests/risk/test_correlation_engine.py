@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+
 from alphintra.domain.commands import OrderRequest
 from alphintra.domain.enums import OrderSide, OrderStatus, OrderType
 from alphintra.domain.identifiers import AccountId
@@ -118,3 +120,27 @@ def test_correlated_cluster_over_its_cap_is_denied() -> None:
     order = _buy(bench, gbpusd, 100_000)
     assert order.status is OrderStatus.DENIED
     assert engine.state.denials[order.client_order_id].reason_code == CORRELATION_CLUSTER
+
+
+@pytest.mark.parametrize(("min_observations", "denied"), [(None, False), (8, False), (7, True)])
+def test_the_cluster_needs_min_observations_returns(
+    min_observations: int | None, denied: bool
+) -> None:
+    """The feed gives 7 returns per pair. With a window of 10 the default asks for 10
+    (min(window, 20)), so the pairs are not yet a cluster and the second buy passes; asking
+    for 7 clusters them and the buy is denied."""
+    limits = RiskLimits(
+        correlation=CorrelationLimits(
+            max_cluster_exposure=D(200_000),
+            window=10,
+            sample_ms=1_000,
+            min_correlation=D("0.9"),
+            min_observations=min_observations,
+        )
+    )
+    bench = _bench(limits)
+    _, _, _, eurusd, gbpusd = bench
+    _feed(bench)
+    assert _buy(bench, eurusd, 100_000).status is OrderStatus.FILLED
+    order = _buy(bench, gbpusd, 100_000)
+    assert (order.status is OrderStatus.DENIED) is denied

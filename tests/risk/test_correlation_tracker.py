@@ -236,6 +236,55 @@ def test_tracker_refuses_bad_parameters(kwargs: dict[str, object], message: str)
         CorrelationTracker(**kwargs)  # type: ignore[arg-type]
 
 
+def test_an_instrument_joins_a_cluster_only_with_min_observations_returns() -> None:
+    """Two series moving in lockstep: no cluster until each has 5 returns; lowering the
+    requirement keeps the samples and takes effect at once."""
+    tracker = CorrelationTracker(
+        window=10, sample_ms=1_000, min_correlation=0.9, min_observations=5
+    )
+    moves = [D("1"), D("3"), D("-2"), D("4"), D("-1"), D("2")]
+    price = D(100)
+    for k, move in enumerate(moves):
+        tracker.note(A, price, T0 + k * SEC)
+        tracker.note(B, price * 2, T0 + k * SEC + 1)
+        price += move
+    tracker.note(A, price, T0 + len(moves) * SEC)  # takes the sample of 5 returns
+    assert len(tracker.samples(A)) == 6
+    tracker.require(6)
+    assert tracker.view().clusters == ()
+    tracker.require(5)
+    assert tracker.view().clusters == (frozenset({A, B}),)
+    tracker.require(4)
+    assert tracker.view().clusters == (frozenset({A, B}),)
+    assert len(tracker.samples(A)) == 6
+
+
+@pytest.mark.parametrize("value", [2, 11, True, 4.0])
+def test_tracker_refuses_min_observations_outside_3_to_window(value: object) -> None:
+    with pytest.raises(ValueError, match="min_observations must be an integer from 3"):
+        CorrelationTracker(window=10, sample_ms=1_000, min_correlation=0.9, min_observations=value)  # type: ignore[arg-type]
+
+
+def test_min_observations_defaults_to_20_within_the_window() -> None:
+    assert CorrelationLimits(max_cluster_exposure=D(1)).observations_needed == 20
+    assert CorrelationLimits(max_cluster_exposure=D(1), window=8).observations_needed == 8
+    limits = CorrelationLimits(max_cluster_exposure=D(1), window=30, min_observations=12)
+    assert limits.observations_needed == 12
+    with pytest.raises(
+        RiskLimitsError, match=r"min_observations must be at most window \(30\), got 31"
+    ):
+        CorrelationLimits(max_cluster_exposure=D(1), window=30, min_observations=31)
+    with pytest.raises(RiskLimitsError, match=r"min_observations must be at least 3, got 2"):
+        CorrelationLimits(max_cluster_exposure=D(1), min_observations=2)
+    mapping = RiskLimits(correlation=limits).to_mapping()
+    assert mapping["correlation"] == {
+        "max_cluster_exposure": "1",
+        "window": 30,
+        "min_observations": 12,
+    }
+    assert RiskLimits.from_mapping(mapping).correlation == limits
+
+
 # The limit's fields -------------------------------------------------------------------
 
 

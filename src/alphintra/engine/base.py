@@ -298,6 +298,8 @@ class EngineBase:
             tracker = CorrelationTracker(
                 settings.window, settings.sample_ms, float(settings.min_correlation)
             )
+        if tracker is not None and settings is not None:
+            tracker.require(settings.observations_needed)
         self._correlation = tracker
         return tracker
 

@@ -21,8 +21,9 @@ return.
 
 An instrument first seen later starts its series at the next sample; the view
 aligns the series on their most recent common length, and an instrument with fewer
-than three returns is in no cluster. A mark stamped before the latest note's interval
-(out of order) updates the last mark and takes no sample. Marks should be positive: a
+than ``min_observations`` returns (at least three) is in no cluster. A mark stamped
+before the latest note's interval (out of order) updates the last mark and takes no
+sample. Marks should be positive: a
 zero one gives an infinite return, which leaves the instrument out of every cluster
 until it has left the window. Correlations are statistics, not money: they are floats.
 """
@@ -41,7 +42,7 @@ from alphintra.risk.correlation import CorrelationView, build_correlation_view
 
 NANOS_PER_MILLI: Final = 1_000_000
 MIN_RETURNS: Final = 3
-"""Returns an instrument needs before it can join a cluster."""
+"""The fewest returns ``min_observations`` may ask for."""
 
 
 class CorrelationTracker:
@@ -62,11 +63,18 @@ class CorrelationTracker:
         "_samples",
         "changed",
         "min_correlation",
+        "min_observations",
         "sample_ms",
         "window",
     )
 
-    def __init__(self, window: int, sample_ms: int, min_correlation: float) -> None:
+    def __init__(
+        self,
+        window: int,
+        sample_ms: int,
+        min_correlation: float,
+        min_observations: int = MIN_RETURNS,
+    ) -> None:
         if isinstance(window, bool) or not isinstance(window, int) or window < MIN_RETURNS:
             raise ValueError(f"window must be an integer of at least {MIN_RETURNS}, got {window!r}")
         if isinstance(sample_ms, bool) or not isinstance(sample_ms, int) or sample_ms <= 0:
@@ -77,6 +85,8 @@ class CorrelationTracker:
         self.window = window
         self.sample_ms = sample_ms
         self.min_correlation = rho
+        self.min_observations = MIN_RETURNS
+        self.require(min_observations)
         self._sample_ns = sample_ms * NANOS_PER_MILLI
         self._bucket: int | None = None
         """The grid interval (``ts // sample_ns``) of the latest note."""
@@ -86,6 +96,21 @@ class CorrelationTracker:
         """Samples taken so far; the view may differ only after it moves."""
         self._cached: CorrelationView | None = None
         self._cached_at = -1
+
+    def require(self, min_observations: int) -> None:
+        """Set the returns an instrument needs to join a cluster (keeps the samples)."""
+        if (
+            isinstance(min_observations, bool)
+            or not isinstance(min_observations, int)
+            or not MIN_RETURNS <= min_observations <= self.window
+        ):
+            raise ValueError(
+                f"min_observations must be an integer from {MIN_RETURNS} to the window "
+                f"({self.window}), got {min_observations!r}"
+            )
+        if min_observations != self.min_observations:
+            self.min_observations = min_observations
+            self._cached = None
 
     def note(self, instrument_id: InstrumentId, mark: Decimal, ts_ns: int) -> None:
         """Record ``mark`` as the instrument's latest at ``ts_ns`` (epoch nanoseconds).
@@ -122,12 +147,12 @@ class CorrelationTracker:
             return cached
         returns: dict[InstrumentId, npt.NDArray[np.float64]] = {}
         for instrument_id, series in self._samples.items():
-            if len(series) > MIN_RETURNS:
+            if len(series) > self.min_observations:
                 prices = np.fromiter(series, dtype=np.float64, count=len(series))
                 with np.errstate(divide="ignore", invalid="ignore"):
                     returns[instrument_id] = prices[1:] / prices[:-1] - 1.0
         view = build_correlation_view(
-            returns, threshold=self.min_correlation, min_observations=MIN_RETURNS
+            returns, threshold=self.min_correlation, min_observations=self.min_observations
         )
         self._cached, self._cached_at = view, self.changed
         return view

@@ -56,13 +56,13 @@ REVIEWED_LIMIT_FIELDS: Final[Mapping[str, frozenset[str]]] = {
         "ConcentrationLimits": "max_per_asset_class max_per_instrument max_per_sector"
         " max_per_venue",
         "BuyingPowerLimits": "fee_rate long_margin_rate short_margin_rate",
-        # min_correlation, window and sample_ms only shape the clusters (the view in
-        # RiskContext.correlation); the fast path vouches for a correlation limit only
+        # min_correlation, min_observations, window and sample_ms only shape the clusters
+        # (the view in RiskContext.correlation); the fast path vouches for a correlation limit only
         # through PortfolioBound.within, whose cap (portfolio_bound._caps) is at most
         # max_cluster_exposure and max_cluster_fraction × equity whatever the clusters:
         # a cluster's exposure is never above the whole book's.
         "CorrelationLimits": "max_cluster_exposure max_cluster_fraction min_correlation"
-        " sample_ms window",
+        " min_observations sample_ms window",
         "LossLimits": "max_daily_loss max_daily_loss_fraction max_drawdown max_drawdown_amount",
     }.items()
 }

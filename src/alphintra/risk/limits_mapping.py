@@ -77,6 +77,7 @@ _SPECS: Final[dict[type[Any], dict[str, str]]] = {
         "min_correlation": _DEC,
         "window": _INT,
         "sample_ms": _INT,
+        "min_observations": _INT,
     },
     LossLimits: {f.name: _DEC for f in fields(LossLimits)},
     RiskLimits: {
