@@ -84,8 +84,9 @@ def test_daily_loss_monitor_breach_enters_reducing_and_allows_only_reductions() 
 def test_daily_loss_breach_cancels_the_working_orders_reducing_would_deny() -> None:
     """Entering REDUCING cancels resting entries and sells that would cross zero.
 
-    Kept: a sell within the position and a reduce-only stop. Cancelled: a buy that adds
-    to the long and a sell that, after the first one, would take it short.
+    Kept: a reduce-only stop for 70 and a sell of 30 within what it leaves of the long.
+    Cancelled: a buy that adds to the long and a sell that, after those, would take it
+    short.
     """
     harness = SimHarness("BTCUSD", BTC_QUOTES)
     harness.engine.attach_monitor(RiskMonitor(MonitorLimits(daily_loss_limit=Decimal(500))))
@@ -97,7 +98,7 @@ def test_daily_loss_breach_cancels_the_working_orders_reducing_would_deny() -> N
     within = harness.submit(OrderSide.SELL, OrderType.LIMIT, "30", price=Decimal(100_000))
     beyond = harness.submit(OrderSide.SELL, OrderType.LIMIT, "80", price=Decimal(100_000))
     stop = harness.submit(
-        OrderSide.SELL, OrderType.STOP, "100", trigger_price=Decimal(1000), reduce_only=True
+        OrderSide.SELL, OrderType.STOP, "70", trigger_price=Decimal(1000), reduce_only=True
     )
     for _ in range(3000):
         if harness.engine.state.trading_state is TradingState.REDUCING:
@@ -110,6 +111,65 @@ def test_daily_loss_breach_cancels_the_working_orders_reducing_would_deny() -> N
     assert within.status is OrderStatus.ACCEPTED
     assert stop.status is OrderStatus.ACCEPTED
     assert len(_alerts(harness, "daily_loss")) == 1
+
+
+def test_daily_loss_breach_counts_reduce_only_exits_before_plain_orders_on_their_side() -> None:
+    """A plain sell kept beside a reduce-only stop for the whole long could open a short.
+
+    Long 100 with a reduce-only stop for 100: the stop fills first and flattens, then a
+    plain sell of 30 opens a short of 30. REDUCING denies that sell when it is new
+    (the reduce-only exits count up to the position they close), so the breach must
+    cancel it when it rests; the reduce-only stop stays.
+    """
+    harness = SimHarness("BTCUSD", BTC_QUOTES)
+    harness.engine.attach_monitor(RiskMonitor(MonitorLimits(daily_loss_limit=Decimal(500))))
+    harness.begin("2018-04-04T00:10:00Z")
+    harness.submit(OrderSide.BUY, OrderType.MARKET, "100")
+    harness.step()
+    assert harness.position() == Decimal(100)
+    stop = harness.submit(
+        OrderSide.SELL, OrderType.STOP, "100", trigger_price=Decimal(1000), reduce_only=True
+    )
+    plain = harness.submit(OrderSide.SELL, OrderType.LIMIT, "30", price=Decimal(100_000))
+    for _ in range(3000):
+        if harness.engine.state.trading_state is TradingState.REDUCING:
+            break
+        harness.step()
+    assert harness.engine.state.trading_state is TradingState.REDUCING
+    harness.dispatch()
+    assert stop.status is OrderStatus.ACCEPTED
+    assert plain.status is OrderStatus.CANCELLED
+    again = harness.submit(OrderSide.SELL, OrderType.LIMIT, "30", price=Decimal(100_000))
+    assert again.status is OrderStatus.DENIED  # as REDUCING judges it new
+
+
+def test_daily_loss_breach_counts_a_brackets_oco_exits_once() -> None:
+    """The stop-loss and take-profit of a bracket fill one or the other, not both.
+
+    Long 100, 40 of it under a bracket whose two exits (40 each) are one OCO list: they
+    close 40 at most, so a plain sell of the other 60 stays working.
+    """
+    harness = SimHarness("BTCUSD", BTC_QUOTES)
+    harness.engine.attach_monitor(RiskMonitor(MonitorLimits(daily_loss_limit=Decimal(500))))
+    harness.begin("2018-04-04T00:10:00Z")
+    harness.submit(OrderSide.BUY, OrderType.MARKET, "60")
+    _, stop, target = harness.submit_bracket(
+        harness.request(OrderSide.BUY, OrderType.MARKET, "40"),
+        stop_loss=Decimal(1000),
+        take_profit=Decimal(100_000),
+    )
+    harness.step()
+    assert harness.position() == Decimal(100)
+    plain = harness.submit(OrderSide.SELL, OrderType.LIMIT, "60", price=Decimal(100_000))
+    for _ in range(3000):
+        if harness.engine.state.trading_state is TradingState.REDUCING:
+            break
+        harness.step()
+    assert harness.engine.state.trading_state is TradingState.REDUCING
+    harness.dispatch()
+    assert stop.is_open and target.is_open
+    assert stop.quantity == target.quantity == Decimal(40)
+    assert plain.status is OrderStatus.ACCEPTED
 
 
 def _rolling_volatility_trip(path: str, window: int, threshold: float) -> str | None:

@@ -21,7 +21,13 @@ from alphintra.domain.commands import (
     OrderRequest,
     SubmitToVenue,
 )
-from alphintra.domain.enums import OrderSide, OrderStatus, OrderType, TradingState
+from alphintra.domain.enums import (
+    ContingencyType,
+    OrderSide,
+    OrderStatus,
+    OrderType,
+    TradingState,
+)
 from alphintra.domain.events import (
     AlgoStateChanged,
     AlgoVolumeObserved,
@@ -40,6 +46,7 @@ from alphintra.domain.events import (
 from alphintra.domain.identifiers import (
     ClientOrderId,
     InstrumentId,
+    OrderListId,
     VenueId,
     VenueOrderId,
 )
@@ -55,7 +62,7 @@ from alphintra.execution.algorithms import AlgoSpec
 from alphintra.orders.brackets import build_bracket, exit_requests
 from alphintra.orders.factory import OrderValidationError, check_bracket_prices
 from alphintra.portfolio.valuation import PortfolioValue, value_account
-from alphintra.risk.books import side_reach
+from alphintra.risk.books import is_slice, side_reach
 from alphintra.risk.denial import VOLATILITY_BREAKER
 from alphintra.risk.monitors import (
     EmergencyStop,
@@ -434,9 +441,26 @@ class TradingEngine(SorEngine):
         reduce-only and either adds to its position or, with the orders before it on
         its side, would take the position across zero. An algorithm's or iceberg's
         parent is judged for its slices; a bracket's exits are reduce-only and stay.
+        As in REDUCING's check, the reduce-only orders on a side count first, up to the
+        position they close (an OCO list once): one of them can flatten the position
+        before a plain order on its side fills, which then opens the other way.
         """
         state = self.state
         used: dict[tuple[InstrumentId, OrderSide], Decimal] = {}
+        groups: dict[tuple[OrderListId, OrderSide], Decimal] = {}
+        for order in state.open_orders.values():
+            if not order.reduce_only or is_slice(order, state):
+                continue
+            leaves = order.quantity - order.filled_quantity
+            if order.contingency is ContingencyType.OCO and order.order_list_id is not None:
+                group = (order.order_list_id, order.side)
+                counted = groups.get(group, Decimal(0))
+                groups[group] = max(counted, leaves)
+                leaves = max(leaves - counted, Decimal(0))
+            key = (order.instrument_id, order.side)
+            used[key] = used.get(key, Decimal(0)) + leaves
+        for key, reach in used.items():
+            used[key] = min(reach, abs(state.position_quantity(key[0])))
         count = 0
         for order in tuple(state.open_orders.values()):
             if not order.is_open or order.reduce_only:
