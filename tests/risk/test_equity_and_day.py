@@ -136,6 +136,31 @@ def test_overnight_gap_counts_toward_the_new_days_loss() -> None:
     assert monitor.day_start_equity == D(100_000)
 
 
+def test_monitor_reenabled_days_later_starts_the_day_at_its_first_update() -> None:
+    """Thresholds switched off, then on again a week later (``set_limits`` reconfigures).
+
+    While nothing watches equity the engine feeds the monitor nothing, so the equity it
+    last saw is a week old, not the previous day's close: the week's losses (or gains)
+    are not the new day's. The day starts at its first update, as with none seen.
+    """
+    monitor = RiskMonitor(MonitorLimits(daily_loss_limit=D(500)))
+    assert monitor.on_equity(T0, D(100_000)) == []
+    monitor.reconfigure(MonitorLimits())  # off: the engine stops feeding it
+    monitor.reconfigure(MonitorLimits(daily_loss_limit=D(500)))  # on, a week later
+    assert monitor.on_equity(T0 + 7 * NANOS_PER_DAY, D(95_000)) == []
+    assert monitor.day_start_equity == D(95_000)
+
+
+def test_marks_restored_for_a_later_day_drop_the_equity_seen_before_it() -> None:
+    monitor = RiskMonitor(MonitorLimits(daily_loss_limit=D(500)))
+    assert monitor.on_equity(T0, D(100_000)) == []
+    day = monitor.day
+    assert day is not None
+    monitor.restore_marks(day + 5, D(95_000), D(100_000))
+    assert monitor.on_equity(T0 + 6 * NANOS_PER_DAY, D(94_800)) == []
+    assert monitor.day_start_equity == D(94_800)
+
+
 def test_first_update_ever_starts_the_day_at_its_own_equity() -> None:
     monitor = RiskMonitor(MonitorLimits(daily_loss_limit=D(500)))
     assert monitor.on_equity(T0, D(99_000)) == []

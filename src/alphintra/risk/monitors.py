@@ -134,8 +134,14 @@ class RiskMonitor:
         """(from_ns, until_ns, day): every ts in [from_ns, until_ns) falls on ``day``."""
 
     def reconfigure(self, limits: MonitorLimits) -> None:
-        """Apply new thresholds, keeping the high-water mark and the day's start."""
+        """Apply new thresholds, keeping the high-water mark and the day's start.
+
+        The last equity seen is dropped: while no threshold needed equity the engine fed
+        the monitor nothing, so it may be days old rather than the previous day's close.
+        The next update sets it again; a day that rolls first starts at its own update.
+        """
         self.limits = limits
+        self.last_equity = None
         self._zone = ZoneInfo(limits.timezone)
         self._day_span = (0, -1, 0)
         for instrument_id, window in list(self._prices.items()):
@@ -148,6 +154,7 @@ class RiskMonitor:
         if self.day is None or day > self.day:
             self.day = day
             self.day_start_equity = day_start_equity
+            self.last_equity = None  # seen before the restored day: not its close
         elif day == self.day:
             self.day_start_equity = day_start_equity  # the day's true start, not a restart's
         if self.high_water is None or high_water > self.high_water:
