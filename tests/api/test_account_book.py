@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -83,6 +84,30 @@ def test_account_book_caps_fills_points_and_arrival_mids_oldest_dropped(
     assert book.count("XAUUSD") == 0
     assert [p[0] for p in book.history] == [7, 8, 9]
     assert book.arrival_mids == {SignalId("S-8"): Decimal(8), SignalId("S-9"): Decimal(9)}
+
+
+def test_account_book_full_of_arrival_mids_drops_the_oldest_in_constant_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Dropping a plain dict's first key again and again leaves the dropped slots in
+    # front: each next(iter()) walks past all of them, so a full book got slower with
+    # every signal (tens of microseconds a signal at the real cap).
+    monkeypatch.setattr(account_book, "ARRIVAL_MIDS", 20_000)
+    ids = [SignalId(f"S-{n}") for n in range(60_000)]
+    mid = Decimal(1)
+    ratios = []
+    for _ in range(3):
+        book = AccountBook()
+        start = time.perf_counter()
+        for signal_id in ids[:20_000]:
+            book.note_arrival(signal_id, mid)
+        filled = time.perf_counter()
+        for signal_id in ids[20_000:]:
+            book.note_arrival(signal_id, mid)
+        ratios.append((time.perf_counter() - filled) / 2 / (filled - start))
+        assert list(book.arrival_mids) == ids[40_000:]
+    # Per signal, a full book costs about what a filling one does (about 60 times before).
+    assert min(ratios) < 10
 
 
 def test_trade_page_dropped_fills_come_from_the_trades_table_equal_times_included(

@@ -20,7 +20,7 @@ keeps the same memory however many fills and signals it sees:
 from __future__ import annotations
 
 import heapq
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -63,8 +63,9 @@ class AccountBook:
     symbol_fills: dict[str, int] = field(default_factory=dict)
     """``fill_count`` by instrument."""
     history: deque[EquityPoint] = field(default_factory=_recent_points)
-    arrival_mids: dict[SignalId, Decimal] = field(default_factory=dict)
-    """Mids at arrival, oldest signal first (at most ``ARRIVAL_MIDS``)."""
+    arrival_mids: OrderedDict[SignalId, Decimal] = field(default_factory=OrderedDict)
+    """Mids at arrival, oldest signal first (at most ``ARRIVAL_MIDS``). Ordered: a plain
+    dict drops its first key in time growing with the keys dropped before it."""
     day: int = -1
     day_start: Decimal = ZERO
     persisted: int = 0
@@ -94,7 +95,7 @@ class AccountBook:
             return
         mids[signal_id] = mid
         if len(mids) > ARRIVAL_MIDS:
-            del mids[next(iter(mids))]
+            mids.popitem(last=False)
 
 
 _Keyed = tuple[int, int, str, str, TradeView | OrderFilled]
