@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from alphintra.domain.identifiers import (
 from alphintra.domain.values import Quantity
 from alphintra.store.directory import Directory
 from alphintra.store.schema import trades
-from api.live import QUANTITY, Deployment, get_ok, post_ok, signal_body, wait_order
+from api.live import QUANTITY, Deployment, LiveService, get_ok, post_ok, signal_body, wait_order
 
 ACCOUNT = "ACC-1"
 
@@ -189,3 +190,27 @@ def test_service_many_fills_memory_capped_every_fill_and_signal_still_served(
         assert len(book.fills) <= 3
         assert book.fill_count == len(signals)
         assert get_ok(client, "/trades", limit="100") == everything
+
+
+def test_algo_signal_feedback_counts_each_child_fill_once(
+    live: LiveService, deployment: Deployment
+) -> None:
+    # A TWAP parent mirrors each child's fill (OrderChildFilled, same trade ID): the
+    # signal's orders are the parent and its children, yet each fill is one fill.
+    end = datetime.now(UTC) + timedelta(seconds=2)
+    execution = {"type": "TWAP", "endTime": end.isoformat().replace("+00:00", "Z"), "slices": 3}
+    body = signal_body("twap-feedback", quantity=Decimal("0.03"))
+    with live.client(deployment.users["alice"]) as client:
+        result = post_ok(client, "/signals", {**body, "metadata": {"execution": execution}})
+        parent = wait_order(client, result["orderIds"][0], "FILLED")
+        children = {c["orderId"] for c in parent["children"]}
+        fills = [
+            t for t in get_ok(client, "/trades", limit="100")["items"] if t["orderId"] in children
+        ]
+        assert fills
+        feedback = get_ok(client, "/signals/twap-feedback")["feedback"]
+        assert feedback["fills"] == len(fills)
+        filled = sum(Decimal(t["quantity"]) for t in fills)
+        notional = sum(Decimal(t["quantity"]) * Decimal(t["price"]) for t in fills)
+        assert Decimal(feedback["filledQuantity"]) == filled == Decimal("0.03")
+        assert Decimal(feedback["averagePrice"]) == notional / filled

@@ -19,7 +19,7 @@ from alphintra.api.schemas import (
     SignalView,
     TradeView,
 )
-from alphintra.domain.account import AccountState
+from alphintra.domain.account import AccountState, is_execution_parent
 from alphintra.domain.enums import OrderSide, OrderStatus
 from alphintra.domain.events import OrderFilled, SignalReceived
 from alphintra.domain.identifiers import AccountId, InstrumentId
@@ -407,6 +407,8 @@ def signal_view(
     """Return a signal with its status and the feedback its model needs.
 
     The fill figures come from the orders, which hold each fill's quantity and notional.
+    An execution parent holds its children's fills too (mirrored, same trade IDs): its
+    fills are counted once, from the children.
     """
     orders = [state.orders[o] for o in outcome.order_ids if o in state.orders]
     distinct = {o.client_order_id: o for o in orders}.values()
@@ -435,7 +437,7 @@ def signal_view(
         orderIds=list(outcome.order_ids),
         feedback=SignalFeedback(
             orders=len(orders),
-            fills=sum(len(o.trade_ids) for o in distinct),
+            fills=sum(len(o.trade_ids) for o in distinct if not is_execution_parent(o)),
             filledQuantity=format(filled, "f"),
             averagePrice=text(average),
             slippageBps=text(
