@@ -21,16 +21,18 @@ from typing import cast
 
 import pytest
 
-from alphintra.domain.commands import OrderRequest
-from alphintra.domain.enums import OrderSide, OrderStatus, OrderType, TimeInForce
-from alphintra.domain.events import OrderAccepted, OrderCancelled, OrderModified
+from alphintra.domain.commands import BracketRequest, OrderRequest
+from alphintra.domain.enums import LiquiditySide, OrderSide, OrderStatus, OrderType, TimeInForce
+from alphintra.domain.events import OrderAccepted, OrderCancelled, OrderFilled, OrderModified
 from alphintra.domain.identifiers import (
     AccountId,
     ClientOrderId,
     InstrumentId,
+    TradeId,
     VenueId,
     VenueOrderId,
 )
+from alphintra.domain.values import Currency, Quantity
 from alphintra.engine.clock import LiveClock
 from alphintra.engine.engine import TradingEngine
 from alphintra.risk.pretrade import RiskLimits
@@ -236,6 +238,7 @@ async def test_translate_closes_an_order_the_venue_reports_filled_short_of_its_q
             venue_order_id=VenueOrderId("1"),
         )
     )
+    engine.on_venue_event(_fill(engine, cid, "40"))
     (cancel,) = client.translate(_state(cid, OrderStatus.FILLED, "40", "40"))
     assert type(cancel) is OrderCancelled
     assert cancel.reason == "the venue reports the order done with 40 of 100 filled"
@@ -245,3 +248,53 @@ async def test_translate_closes_an_order_the_venue_reports_filled_short_of_its_q
     assert engine.state.orders[cid].status is OrderStatus.PENDING_MODIFY
     (modified,) = client.translate(_state(cid, OrderStatus.FILLED, "60", "60"))
     assert type(modified) is OrderModified and modified.quantity == D(60)
+
+
+def _fill(engine: TradingEngine, cid: ClientOrderId, quantity: str) -> OrderFilled:
+    return OrderFilled(
+        account_id=engine.account_id,
+        client_order_id=cid,
+        ts_event=2,
+        ts_recv=2,
+        venue=VenueId("IB"),
+        venue_order_id=VenueOrderId("1"),
+        trade_id=TradeId(EXEC_ID),
+        instrument_id=AAPL,
+        side=OrderSide.BUY,
+        last_quantity=Quantity(D(quantity)),
+        last_price=D("185.00"),
+        fee=D(1),
+        fee_currency=Currency("USD"),
+        liquidity=LiquiditySide.MAKER,
+    )
+
+
+async def test_translate_waits_for_the_fills_before_closing_an_order_reported_filled_short() -> (
+    None
+):
+    """FILLED with 40 of 100 while the engine has booked none of the 40 (the fills lag,
+    or their poll failed): closing the entry now, unfilled, would cancel its bracket's
+    stop-loss, and the 40 booked later would be a position without one. The order is
+    closed once its fills are in; the stop then protects the 40."""
+    engine = _engine()
+    client = ExecutionClient(engine, cast(VenueAdapter, None))
+    entry, stop = engine.submit_bracket(BracketRequest(entry=REQUEST, stop_loss=D("180.00")))
+    engine.flush()
+    cid = entry.client_order_id
+    engine.on_venue_event(
+        OrderAccepted(
+            account_id=engine.account_id,
+            client_order_id=cid,
+            ts_event=1,
+            ts_recv=1,
+            venue_order_id=VenueOrderId("1"),
+        )
+    )
+    for event in client.translate(_state(cid, OrderStatus.FILLED, "40", "40")):
+        engine.on_venue_event(event)
+    engine.on_venue_event(_fill(engine, cid, "40"))
+    for event in client.translate(_state(cid, OrderStatus.FILLED, "40", "40")):
+        engine.on_venue_event(event)
+    assert entry.status is OrderStatus.CANCELLED and entry.filled_quantity == D(40)
+    assert engine.state.position_quantity(AAPL) == D(40)
+    assert stop.is_open and stop.quantity == D(40)

@@ -363,11 +363,17 @@ class ExecutionClient:
                     ),
                 )
             )
-        elif state.status is OrderStatus.FILLED and state.filled_quantity < order.quantity:
+        elif (
+            state.status is OrderStatus.FILLED
+            and state.filled_quantity < order.quantity
+            and state.filled_quantity <= order.filled_quantity
+        ):
             # Done at the venue with less than the order's quantity, and not by a modify
             # (the branch above): as an order rebuilt from its executions alone reads
             # after a restart. The rest will never fill; without a terminal event the
-            # order would stay open for good.
+            # order would stay open for good. Only once the fills the venue reports are
+            # booked: closed unfilled first, a bracket entry would cancel its exits, and
+            # its late fills would leave a position without them.
             events.append(
                 OrderCancelled(
                     account_id=account,
