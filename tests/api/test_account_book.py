@@ -12,6 +12,7 @@ import pytest
 
 from alphintra.api import account_book
 from alphintra.api.account_book import AccountBook, trade_page
+from alphintra.api.schemas import TradeView
 from alphintra.domain.enums import LiquiditySide, OrderSide
 from alphintra.domain.events import OrderFilled
 from alphintra.domain.identifiers import (
@@ -138,6 +139,40 @@ def test_trade_page_dropped_fills_come_from_the_trades_table_equal_times_include
         assert (oldest.quantity, oldest.fee, oldest.side) == ("0.5", "0.01", OrderSide.BUY)
         other = trade_page(directory, [(ACCOUNT, book)], "ETHUSD", 0, 10)
         assert (other.total, other.items) == (0, [])
+    finally:
+        directory.close()
+
+
+def test_trade_page_deep_in_the_table_reads_only_its_own_rows_in_full(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # A page at offset N ranks the newest N + limit fills by their keys; only the
+    # page's own rows are read and built in full (before: every candidate row became a
+    # TradeRecord and a TradeView, about 5 s on the event loop at offset 199,000).
+    monkeypatch.setattr(account_book, "RECENT_FILLS", 2)
+    built: list[str] = []
+    real_view = account_book._record_view
+
+    def counting_view(record: Any) -> TradeView:
+        built.append(record.trade_id)
+        return real_view(record)
+
+    monkeypatch.setattr(account_book, "_record_view", counting_view)
+    directory = Directory(f"sqlite:///{tmp_path / 'deep.db'}")
+    directory.create_tables()
+    try:
+        fills = [_fill(n, 1 + n // 3) for n in range(60)]
+        book = AccountBook()
+        book.add_fills(fills)
+        with directory.engine.begin() as connection:
+            connection.execute(trades.insert(), [_row(f) for f in fills[:-1]])
+        expected = [f.trade_id for f in sorted(fills, key=lambda f: (-f.ts_event, f.trade_id))]
+
+        page = trade_page(directory, [(ACCOUNT, book)], None, 50, 5)
+
+        assert [t.tradeId for t in page.items] == expected[50:55]
+        assert sorted(built) == sorted(expected[50:55])
+        assert page.items[0].price == str(100 + int(expected[50][2:]))
     finally:
         directory.close()
 

@@ -98,8 +98,9 @@ class AccountBook:
             mids.popitem(last=False)
 
 
-_Keyed = tuple[int, int, str, str, TradeView | OrderFilled]
-"""(minus the execution time, account rank, venue, trade ID, the fill)."""
+_Keyed = tuple[int, int, str, str, OrderFilled | None]
+"""(minus the execution time, account rank, venue, trade ID, the fill: None for one read
+from the ``trades`` table)."""
 
 
 def trade_page(
@@ -113,9 +114,9 @@ def trade_page(
 
     Equal times list the accounts in the order given, then by venue and trade ID. An
     account whose book still holds every fill it had is served from memory; for one
-    whose oldest fills were dropped, the newest ``offset + limit`` fills are read from
-    the ``trades`` table and joined with the book's (which holds those not committed
-    yet).
+    whose oldest fills were dropped, the keys of the newest ``offset + limit`` fills are
+    read from the ``trades`` table and joined with the book's (which holds those not
+    committed yet); only the page's rows are then read in full.
     """
     wanted = symbol.upper() if symbol is not None else None
     count = offset + limit
@@ -130,14 +131,24 @@ def trade_page(
                 keyed.append((-fill.ts_event, rank, fill.venue, fill.trade_id, fill))
         if len(seen) >= book.count(wanted):
             continue
-        for record in directory.newest_trades(account, wanted, count):
-            if (record.venue, record.trade_id) not in seen:
-                view = _record_view(record)
-                keyed.append((-record.executed_at_ns, rank, record.venue, record.trade_id, view))
-    newest = heapq.nsmallest(count, keyed, key=_order)
+        for executed_at_ns, venue, trade_id in directory.newest_trade_keys(account, wanted, count):
+            if (venue, trade_id) not in seen:
+                keyed.append((-executed_at_ns, rank, venue, trade_id, None))
+    newest = heapq.nsmallest(count, keyed, key=_order)[offset:]
+    stored: dict[int, set[tuple[str, str]]] = {}
+    for _, rank, venue, trade_id, item in newest:
+        if item is None:
+            stored.setdefault(rank, set()).add((venue, trade_id))
+    records = {
+        (rank, record.venue, record.trade_id): _record_view(record)
+        for rank, keys in stored.items()
+        for record in directory.trades_by_id(books[rank][0], keys)
+    }
     page = [
-        item if isinstance(item, TradeView) else views.trade_view(books[rank][0], item)
-        for _, rank, _, _, item in newest[offset:]
+        views.trade_view(books[rank][0], item)
+        if item is not None
+        else records[rank, venue, trade_id]
+        for _, rank, venue, trade_id, item in newest
     ]
     return TradeList(items=page, total=total, offset=offset, limit=limit)
 

@@ -8,7 +8,7 @@ ciphertext the caller hands in: this module never sees plaintext.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -332,12 +332,16 @@ class Directory:
             ).all()
         return [(int(r[0]), Decimal(str(r[1])), Decimal(str(r[2]))) for r in reversed(rows)]
 
-    def newest_trades(self, account_id: str, symbol: str | None, count: int) -> list[TradeRecord]:
-        """Return an account's ``count`` newest trades (by execution time), in no order.
+    def newest_trade_keys(
+        self, account_id: str, symbol: str | None, count: int
+    ) -> list[tuple[int, str, str]]:
+        """Return the (execution time, venue, trade ID) of an account's ``count`` newest
+        trades, in no order.
 
         Every trade executed at the time of the ``count``-th newest is returned too, so
         that a caller ordering equal times its own way sees all of them. ``symbol``
-        (exact) keeps that instrument's trades alone.
+        (exact) keeps that instrument's trades alone. Only the keys are read: a caller
+        reads in full (`trades_by_id`) the few it keeps.
         """
         where = trades.c.account_id == account_id
         if symbol is not None:
@@ -350,10 +354,29 @@ class Directory:
                 .offset(count - 1)
                 .limit(1)
             ).scalar()
-            query = sa.select(trades).where(where)
+            query = sa.select(trades.c.executed_at_ns, trades.c.venue, trades.c.trade_id)
+            query = query.where(where)
             if oldest is not None:
                 query = query.where(trades.c.executed_at_ns >= oldest)
-            rows = connection.execute(query).mappings().all()
+            rows = connection.execute(query).all()
+        return [(int(r[0]), str(r[1]), str(r[2])) for r in rows]
+
+    def trades_by_id(self, account_id: str, keys: Iterable[tuple[str, str]]) -> list[TradeRecord]:
+        """Return an account's trades with the given (venue, trade ID) keys, in no order."""
+        wanted = set(keys)
+        if not wanted:
+            return []
+        with self.engine.connect() as connection:
+            rows = (
+                connection.execute(
+                    sa.select(trades).where(
+                        (trades.c.account_id == account_id)
+                        & trades.c.trade_id.in_(sorted({t for _, t in wanted}))
+                    )
+                )
+                .mappings()
+                .all()
+            )
         return [
             TradeRecord(
                 account_id=str(r["account_id"]),
@@ -370,6 +393,7 @@ class Directory:
                 executed_at_ns=int(r["executed_at_ns"]),
             )
             for r in rows
+            if (str(r["venue"]), str(r["trade_id"])) in wanted
         ]
 
     def record_risk(self, snapshot: RiskSnapshot) -> None:
