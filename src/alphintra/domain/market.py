@@ -23,6 +23,9 @@ class QuoteTick(msgspec.Struct, frozen=True, gc=False):
     bid_size: Decimal
     ask_size: Decimal
     ts: int
+    indicative: bool = False
+    """The venue says the instrument cannot be traded now (a closed market, a halt): the
+    prices are a mark, not a market. Emulated orders do not trigger on it."""
 
 
 class TradeTick(msgspec.Struct, frozen=True, gc=False):

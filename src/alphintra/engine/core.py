@@ -50,7 +50,7 @@ from alphintra.domain.identifiers import (
     VenueOrderId,
 )
 from alphintra.domain.instruments import Instrument, InstrumentRuleError
-from alphintra.domain.market import MarketData, closing_mid
+from alphintra.domain.market import MarketData, QuoteTick, closing_mid
 from alphintra.domain.orders import InvalidTransition, Order, OverfillError
 from alphintra.domain.values import Price, Quantity
 from alphintra.engine.base import EngineBase, RejectedReport
@@ -433,6 +433,8 @@ class OrderEngine(EngineBase):
         if instrument.asset_class in _FX_SOURCES and instrument.kind is _SPOT:
             self.fx.update(instrument.base_currency, instrument.quote_currency, mark)
         if self.emulator.watches(instrument_id):
+            if type(data) is QuoteTick and data.indicative:
+                return  # a closed market's mark: a native stop would wait for the reopen
             for action in self.emulator.on_market_data(data):
                 order = self.state.orders[action.order_id]
                 if type(action) is MoveTrigger:

@@ -269,11 +269,6 @@ async def test_engine_marks_the_indicative_price_and_rejects_the_market_order(
     assert placed.client_order_id not in fake.venue_record()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: an emulated stop is released on an indicative (tradeable false) quote "
-    "and its market order refused, so the stop ends REJECTED while the market is closed",
-)
 async def test_emulated_trailing_stop_survives_an_indicative_price_while_closed(
     adapter: OandaAdapter, fake: FakeOanda
 ) -> None:

@@ -65,7 +65,7 @@ from alphintra.venues.oanda.client import (
     page_range,
 )
 from alphintra.venues.oanda.config import OandaConfig
-from alphintra.venues.oanda.tradeable import MARKET_HALTED, Tradeability
+from alphintra.venues.oanda.tradeable import MARKET_HALTED, Tradeability, is_tradeable
 from alphintra.venues.oanda.wire import (
     ClientPrice,
     Order,
@@ -510,6 +510,7 @@ class OandaAdapter:
             Decimal(best_bid.liquidity or 0),
             Decimal(best_ask.liquidity or 0),
             parse_time_ns(price.time),
+            indicative=not is_tradeable(price),
         )
 
     async def bars(
