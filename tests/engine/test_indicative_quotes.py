@@ -88,4 +88,4 @@ def test_an_emulated_stop_waits_through_indicative_quotes(fields: dict[str, obje
     (released,) = _quote(engine, clock, 3, "1.09700", indicative=False)
     assert released.order.client_order_id == stop.client_order_id
     assert released.order.order_type is OrderType.MARKET
-    assert stop.status is OrderStatus.TRIGGERED
+    assert engine.state.orders[stop.client_order_id].status is OrderStatus.TRIGGERED
