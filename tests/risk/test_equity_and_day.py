@@ -187,3 +187,15 @@ def test_exceeds_float_against_decimal_equals_exact_comparison(
 def test_exceeds_nan_raises_as_the_exact_comparison_does() -> None:
     with pytest.raises(InvalidOperation):
         exceeds(math.nan, D(1))
+
+
+def test_a_resume_rebases_the_daily_loss_so_it_holds_until_a_further_loss() -> None:
+    monitor = RiskMonitor(MonitorLimits(daily_loss_limit=D(500)))
+    assert monitor.on_equity(T0, D(100_000)) == []
+    assert [type(a) for a in monitor.on_equity(T0 + NANOS_PER_SECOND, D(99_400))] == [EnterReducing]
+    monitor.rearm(D(99_400))  # the operator resumes
+    assert monitor.day_start_equity == D(99_400)
+    assert monitor.on_equity(T0 + 2 * NANOS_PER_SECOND, D(99_300)) == []
+    assert [type(a) for a in monitor.on_equity(T0 + 3 * NANOS_PER_SECOND, D(98_899))] == [
+        EnterReducing
+    ]

@@ -161,8 +161,13 @@ class RiskMonitor:
             self.high_water = high_water
 
     def rearm(self, equity: Decimal) -> None:
-        """Start again after a resume: the current equity is the new high-water mark."""
+        """Start again after a resume: the current equity is the new high-water mark and,
+        for the rest of the trading day, the daily-loss reference. Left at the day's
+        start, a loss past the limit would set REDUCING again on the next update and a
+        resume from it could never hold; now a further loss of the limit trips it."""
         self.high_water = equity
+        if self.day is not None:
+            self.day_start_equity = equity
         self.halted = False
         self.reducing = False
 
