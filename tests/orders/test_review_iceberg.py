@@ -166,3 +166,36 @@ def test_algo_iceberg_remainder_below_minimum_after_a_cancelled_slice_closes_the
     desk.dispatch()
     assert parent.status is OrderStatus.CANCELLED
     assert desk.engine.state.position_quantity(XYZ.id) == 5
+
+
+def test_a_reduce_only_icebergs_slices_are_reduce_only() -> None:
+    """The venue sees the slices, not the parent: without the flag a slice that fills
+    after the position was closed elsewhere would open a new one."""
+    desk = Desk()
+    desk.bar("1000")
+    desk.engine.submit(
+        OrderRequest(
+            instrument_id=XYZ.id,
+            side=OrderSide.BUY,
+            order_type=OrderType.MARKET,
+            quantity=Decimal(8),
+        )
+    )
+    desk.dispatch()
+    desk.bar("1000")
+    assert desk.engine.state.position_quantity(XYZ.id) == 8
+    parent = desk.engine.submit(
+        OrderRequest(
+            instrument_id=XYZ.id,
+            side=OrderSide.SELL,
+            order_type=OrderType.ICEBERG,
+            quantity=Decimal(8),
+            price=Decimal("200"),
+            display_quantity=Decimal(4),
+            reduce_only=True,
+        )
+    )
+    desk.dispatch()
+    slices = [o for o in desk.engine.state.orders.values() if o.parent_id == parent.client_order_id]
+    assert len(slices) == 1 and slices[0].is_open
+    assert slices[0].reduce_only

@@ -622,6 +622,7 @@ class OrderEngine(EngineBase):
                     time_in_force=parent.time_in_force,
                     expire_ts=parent.expire_ts,
                     post_only=parent.post_only,
+                    reduce_only=parent.reduce_only,
                     signal_id=parent.signal_id,
                 ),
                 instrument,
