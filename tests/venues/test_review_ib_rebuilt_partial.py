@@ -23,7 +23,13 @@ import pytest
 
 from alphintra.domain.commands import BracketRequest, OrderRequest
 from alphintra.domain.enums import LiquiditySide, OrderSide, OrderStatus, OrderType, TimeInForce
-from alphintra.domain.events import OrderAccepted, OrderCancelled, OrderFilled, OrderModified
+from alphintra.domain.events import (
+    OrderAccepted,
+    OrderCancelled,
+    OrderFilled,
+    OrderInitialized,
+    OrderModified,
+)
 from alphintra.domain.identifiers import (
     AccountId,
     ClientOrderId,
@@ -298,3 +304,94 @@ async def test_translate_waits_for_the_fills_before_closing_an_order_reported_fi
     assert entry.status is OrderStatus.CANCELLED and entry.filled_quantity == D(40)
     assert engine.state.position_quantity(AAPL) == D(40)
     assert stop.is_open and stop.quantity == D(40)
+
+
+class _FillsAdapter:
+    """A venue that accepts every order and lists the fills it is given."""
+
+    venue_id = VenueId("IB")
+    capabilities = IB_CAPABILITIES
+    rate_limit = None
+
+    def __init__(self) -> None:
+        self.fills: list[VenueFill] = []
+        self.placed: list[ClientOrderId] = []
+
+    async def place_order(self, order: OrderInitialized) -> VenueOrderState:
+        self.placed.append(order.client_order_id)
+        return VenueOrderState(
+            client_order_id=order.client_order_id,
+            venue_order_id=VenueOrderId(f"V-{order.client_order_id}"),
+            instrument_id=order.instrument_id,
+            side=order.side,
+            order_type=order.order_type,
+            status=OrderStatus.ACCEPTED,
+            quantity=order.quantity,
+            filled_quantity=D(0),
+        )
+
+    async def fills_since(
+        self, ts_ns: int, instrument_id: InstrumentId | None = None
+    ) -> list[VenueFill]:
+        return list(self.fills)
+
+
+def _venue_fill(cid: ClientOrderId, quantity: str) -> VenueFill:
+    return VenueFill(
+        trade_id=TradeId(EXEC_ID),
+        client_order_id=cid,
+        venue_order_id=VenueOrderId("1"),
+        instrument_id=AAPL,
+        side=OrderSide.BUY,
+        quantity=D(quantity),
+        price=D("185.00"),
+        fee=D(1),
+        fee_currency=Currency("USD"),
+        liquidity=LiquiditySide.MAKER,
+        ts=2,
+    )
+
+
+@pytest.mark.parametrize("status", [OrderStatus.CANCELLED, OrderStatus.EXPIRED])
+async def test_a_streamed_close_before_its_fills_waits_for_them_and_keeps_the_stop(
+    status: OrderStatus,
+) -> None:
+    """The venue's stream says a bracket entry was cancelled (or expired) with 40 of 100
+    filled before the 40's own message arrives. Closed at once, unfilled, the entry
+    would cancel its stop-loss and the 40 booked later would be unprotected. The client
+    holds the close, fetches the fills, books them (the stop is released for 40), then
+    closes the entry."""
+    engine = _engine()
+    adapter = _FillsAdapter()
+    client = ExecutionClient(engine, cast(VenueAdapter, adapter))
+    entry, stop = await client.run_engine(
+        partial(engine.submit_bracket, BracketRequest(entry=REQUEST, stop_loss=D("180.00")))
+    )
+    cid = entry.client_order_id
+    assert entry.status is OrderStatus.ACCEPTED
+    adapter.fills.append(_venue_fill(cid, "40"))
+    await client.on_update(_state(cid, status, "100", "40"))
+    assert entry.status is status and entry.filled_quantity == D(40)
+    assert engine.state.position_quantity(AAPL) == D(40)
+    assert stop.is_open and stop.quantity == D(40)
+    assert stop.client_order_id in adapter.placed
+    assert client.awaiting_fills == {}
+
+
+async def test_a_close_whose_fills_cannot_be_fetched_is_held_until_they_arrive() -> None:
+    """No fill to fetch yet: the entry stays open (its close held); the fill's stream
+    message then books the 40 and the held close is applied right after it."""
+    engine = _engine()
+    adapter = _FillsAdapter()
+    client = ExecutionClient(engine, cast(VenueAdapter, adapter))
+    entry, stop = await client.run_engine(
+        partial(engine.submit_bracket, BracketRequest(entry=REQUEST, stop_loss=D("180.00")))
+    )
+    cid = entry.client_order_id
+    await client.on_update(_state(cid, OrderStatus.CANCELLED, "100", "40"))
+    assert entry.is_open and cid in client.awaiting_fills
+    assert stop.status is OrderStatus.NEW  # still waiting for its entry, not cancelled
+    await client.on_update(_venue_fill(cid, "40"))
+    assert entry.status is OrderStatus.CANCELLED and entry.filled_quantity == D(40)
+    assert stop.is_open and stop.quantity == D(40)
+    assert client.awaiting_fills == {}

@@ -92,6 +92,9 @@ class ExecutionClient:
         self._random = random.Random(seed)
         self.last_fill_ts = 0
         self.venue_errors: list[str] = []
+        self.awaiting_fills: dict[ClientOrderId, VenueOrderState] = {}
+        """Venue states that close an order, held until the fills they report are booked
+        (see `translate`); applied as soon as they are."""
 
     # Engine side ----------------------------------------------------------------------
 
@@ -103,6 +106,21 @@ class ExecutionClient:
                 self.engine.on_venue_event(event)
             commands = self.engine.flush(force=True)
         await self.send(commands)
+        if self.awaiting_fills:
+            await self._close_when_filled(events)
+
+    async def _close_when_filled(self, events: list[OrderEvents]) -> None:
+        """Apply the held closing states whose fills ``events`` completed."""
+        for event in events:
+            if type(event) is not OrderFilled:
+                continue
+            state = self.awaiting_fills.get(event.client_order_id)
+            order = self._order(event.client_order_id)
+            if state is None or order is None:
+                continue
+            if order.filled_quantity >= state.filled_quantity or order.status.is_closed:
+                del self.awaiting_fills[event.client_order_id]
+                await self._apply(self.translate(state))
 
     async def run_engine(self, action: Callable[[], _T]) -> _T:
         """Run ``action`` on the engine under the lock, send what it produced, return it."""
@@ -299,6 +317,11 @@ class ExecutionClient:
                 await self._apply([event])
             return
         await self._apply(self.translate(update))
+        order = self._order(update.client_order_id)
+        if update.client_order_id in self.awaiting_fills and order is not None:
+            # Closed at the venue with fills not booked yet: fetch them rather than wait
+            # for their stream messages (or the next reconciliation).
+            await self.poll_fills(since_ns=order.ts_init)
 
     # Translation ----------------------------------------------------------------------
 
@@ -327,6 +350,23 @@ class ExecutionClient:
                     venue_order_id=state.venue_order_id or VenueOrderId(cid),
                 )
             )
+        modified = order.status is OrderStatus.PENDING_MODIFY and (
+            state.quantity != order.quantity
+            or (state.price is not None and state.price != order.price)
+            or (state.trigger_price is not None and state.trigger_price != order.trigger_price)
+        )
+        closes = state.status is OrderStatus.CANCELLED or state.status is OrderStatus.EXPIRED
+        if state.status is OrderStatus.FILLED and state.filled_quantity < order.quantity:
+            closes = not modified  # else the modify is applied (below) and the fills end it
+        if closes and state.filled_quantity > order.filled_quantity:
+            # Closed at the venue with fills the engine has not booked yet (their messages
+            # lag, or a fill poll failed). Closed unfilled now, a bracket entry would
+            # cancel its exits, and its late fills would leave a position without them:
+            # hold the close until the fills are in (`_close_when_filled`; a later resolve
+            # or reconciliation applies it too).
+            self.awaiting_fills[cid] = state
+            return events
+        self.awaiting_fills.pop(cid, None)
         if state.status is OrderStatus.CANCELLED:
             events.append(
                 OrderCancelled(
@@ -345,11 +385,7 @@ class ExecutionClient:
             )
         elif state.status is OrderStatus.REJECTED:
             events.append(self._rejected(cid, state.reason or "rejected by the venue"))
-        elif order.status is OrderStatus.PENDING_MODIFY and (
-            state.quantity != order.quantity
-            or (state.price is not None and state.price != order.price)
-            or (state.trigger_price is not None and state.trigger_price != order.trigger_price)
-        ):
+        elif modified:
             events.append(
                 OrderModified(
                     account_id=account,
@@ -363,17 +399,11 @@ class ExecutionClient:
                     ),
                 )
             )
-        elif (
-            state.status is OrderStatus.FILLED
-            and state.filled_quantity < order.quantity
-            and state.filled_quantity <= order.filled_quantity
-        ):
+        elif state.status is OrderStatus.FILLED and state.filled_quantity < order.quantity:
             # Done at the venue with less than the order's quantity, and not by a modify
             # (the branch above): as an order rebuilt from its executions alone reads
             # after a restart. The rest will never fill; without a terminal event the
-            # order would stay open for good. Only once the fills the venue reports are
-            # booked: closed unfilled first, a bracket entry would cancel its exits, and
-            # its late fills would leave a position without them.
+            # order would stay open for good.
             events.append(
                 OrderCancelled(
                     account_id=account,
