@@ -424,11 +424,7 @@ class TradingEngine(SorEngine):
         count = 0
         for order in tuple(self.state.open_orders.values()):
             if instrument_id is None or order.instrument_id == instrument_id:
-                if (
-                    order.parent_id is not None
-                    and self._is_slice(order)
-                    and self.state.orders[order.parent_id].is_open
-                ):
+                if is_slice(order, self.state):
                     continue  # the parent's cancel takes its working slice with it
                 count += self.cancel(order.client_order_id, reason)
         return count
@@ -465,8 +461,7 @@ class TradingEngine(SorEngine):
         for order in tuple(state.open_orders.values()):
             if not order.is_open or order.reduce_only:
                 continue  # cancelled with its parent earlier in this loop; or bounded
-            parent_id = order.parent_id
-            if parent_id is not None and self._is_slice(order) and state.orders[parent_id].is_open:
+            if is_slice(order, state):
                 continue  # the parent is judged (and cancelled) for it
             position = state.position_quantity(order.instrument_id)
             if is_reducing(order.side, position):
