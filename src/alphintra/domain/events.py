@@ -236,11 +236,17 @@ class EquityMarksRecorded(Event, frozen=True, kw_only=True, gc=False):
     zone), ``day_start_equity`` the equity at its start and ``high_water`` the peak
     equity. A restart carries on from them, so the day's loss and the drawdown from the
     peak before it still count after it.
+
+    ``last_equity`` is the latest equity of ``day`` when this was journaled (sampled
+    while it moves, exact at a clean shutdown): after a restart on a later day, that
+    day starts at it, so an overnight gap still counts toward its loss. None in
+    journals written before it was recorded.
     """
 
     day: int
     day_start_equity: Decimal
     high_water: Decimal
+    last_equity: Decimal | None = None
 
 
 class SignalReceived(Event, frozen=True, kw_only=True, gc=False):

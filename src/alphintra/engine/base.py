@@ -49,7 +49,7 @@ from alphintra.orders.emulator import OrderEmulator
 from alphintra.portfolio.fx import FxRates
 from alphintra.portfolio.valuation import EquityTracker, PortfolioValue
 from alphintra.risk.context import NANOS_PER_MILLI, OrderRateWindow, RiskContext
-from alphintra.risk.monitors import MonitorLimits, RiskMonitor
+from alphintra.risk.monitors import CLOSE_SAMPLE_NS, MonitorLimits, RiskMonitor
 from alphintra.risk.portfolio_bound import FOLDED as _BOUND_FOLDS
 from alphintra.risk.portfolio_bound import PortfolioBound
 from alphintra.risk.pretrade import RiskLimits
@@ -315,21 +315,33 @@ class EngineBase:
             self._context = dataclasses.replace(context, correlation=tracker.view())
             self._correlation_seen = tracker.changed
 
-    def _record_equity_marks(self, monitor: RiskMonitor) -> None:
+    def _record_equity_marks(self, monitor: RiskMonitor, *, closing: bool = False) -> None:
         """Journal the monitor's day start and peak with this commit when they changed
-        (a new day, a new peak, a rearm), so that a restart carries on from them."""
+        (a new day, a new peak, a rearm), so that a restart carries on from them.
+
+        The day's latest equity rides along, and is journaled on its own when it moved
+        and the last record is `CLOSE_SAMPLE_NS` old, or at once when ``closing`` (a
+        clean shutdown): a restart on a later day starts that day at it.
+        """
         recorded = self.state.equity_marks
         day, start, high = monitor.day, monitor.day_start_equity, monitor.high_water
         if day is None or start is None or high is None:
             return
+        last = monitor.last_equity
+        ts: int | None = None
         if (
             recorded is not None
             and recorded.high_water == high
             and recorded.day == day
             and recorded.day_start_equity == start
         ):
-            return
-        ts = self.clock.now_ns()
+            if last is None or recorded.last_equity == last:
+                return
+            ts = self.clock.now_ns()
+            if not closing and ts - recorded.ts_event < CLOSE_SAMPLE_NS:
+                return
+        if ts is None:
+            ts = self.clock.now_ns()
         self._emit(
             EquityMarksRecorded(
                 account_id=self.account_id,
@@ -338,8 +350,16 @@ class EngineBase:
                 day=day,
                 day_start_equity=start,
                 high_water=high,
+                last_equity=last,
             )
         )
+
+    def record_close(self) -> None:
+        """Journal the monitor's latest equity now, exactly (call at a clean shutdown,
+        then commit): a restart on a later day starts that day at it."""
+        monitor = self.monitor
+        if monitor is not None and monitor.high_water is not None:
+            self._record_equity_marks(monitor, closing=True)
 
     def _equity_marks(self) -> RiskMonitor:
         """Return the monitor that tracks the day's start and the peak equity.
@@ -352,7 +372,12 @@ class EngineBase:
             monitor = self.monitor = RiskMonitor(MonitorLimits())
             recorded = self.state.equity_marks
             if recorded is not None:
-                monitor.restore_marks(recorded.day, recorded.day_start_equity, recorded.high_water)
+                monitor.restore_marks(
+                    recorded.day,
+                    recorded.day_start_equity,
+                    recorded.high_water,
+                    recorded.last_equity,
+                )
             if self._context is not None and self.limits.loss is not None:
                 self._context = dataclasses.replace(self._context, equity_marks=monitor)
         if monitor.day_start_equity is None:

@@ -134,7 +134,9 @@ class TradingEngine(SorEngine):
     def _restore_equity_marks(self) -> None:
         recorded, monitor = self.state.equity_marks, self.monitor
         if recorded is not None and monitor is not None:
-            monitor.restore_marks(recorded.day, recorded.day_start_equity, recorded.high_water)
+            monitor.restore_marks(
+                recorded.day, recorded.day_start_equity, recorded.high_water, recorded.last_equity
+            )
 
     @_ids_back_on_refusal
     def submit_bracket(self, request: BracketRequest) -> list[Order]:

@@ -93,6 +93,13 @@ def _local_ordinal(ts_ns: int, zone: ZoneInfo) -> int:
 _MARGIN_NS = NANOS_PER_SECOND
 """Kept clear of a day's edges: there the day is always computed afresh."""
 _NANOS_PER_DAY = 86_400 * NANOS_PER_SECOND
+CLOSE_SAMPLE_NS = 300 * NANOS_PER_SECOND
+"""How often, at most, the engine journals the monitor's latest equity on its own while
+it moves: after a crash the journaled close is at most this old (a clean shutdown
+journals it exactly), and a day of updates adds at most 288 events."""
+CLOSE_CARRY_DAYS = 4
+"""How many days after its own a restored latest equity may still start a trading day
+(`RiskMonitor.restore_marks`): a weekend with a holiday on either side."""
 _EPOCH_ORDINAL = datetime(1970, 1, 1).toordinal()
 _UTC_KEYS = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Universal", "Universal", "Zulu"})
 
@@ -124,7 +131,9 @@ class RiskMonitor:
         self.day: int | None = None
         self.day_start_equity: Decimal | None = None
         self.last_equity: Decimal | None = None
-        """The equity of the latest update (this process's): the next day's start."""
+        """The equity of the latest update (or the journaled one): the next day's start."""
+        self.last_equity_day = 0
+        """The trading day of ``last_equity``."""
         self.halted = False
         self.reducing = False
         self._prices: dict[InstrumentId, deque[float]] = {}
@@ -147,16 +156,33 @@ class RiskMonitor:
         for instrument_id, window in list(self._prices.items()):
             self._prices[instrument_id] = deque(window, maxlen=limits.volatility_window + 1)
 
-    def restore_marks(self, day: int, day_start_equity: Decimal, high_water: Decimal) -> None:
+    def restore_marks(
+        self,
+        day: int,
+        day_start_equity: Decimal,
+        high_water: Decimal,
+        last_equity: Decimal | None = None,
+    ) -> None:
         """Carry on from journaled figures (after a restart): the trading day with the
-        equity at its start, and the peak. A newer day or a higher peak already held
-        stays."""
+        equity at its start, the peak, and the day's latest equity journaled. A newer day
+        or a higher peak already held stays.
+
+        The latest equity becomes the start of the next day the monitor sees if that day
+        is at most `CLOSE_CARRY_DAYS` later: the previous close across a weekend or a
+        holiday, so an overnight gap over a restart counts toward the day's loss. After a
+        longer stop it would fold days of P&L into one, and the day starts at its first
+        update instead.
+        """
         if self.day is None or day > self.day:
             self.day = day
             self.day_start_equity = day_start_equity
-            self.last_equity = None  # seen before the restored day: not its close
+            self.last_equity = last_equity
+            self.last_equity_day = day
         elif day == self.day:
             self.day_start_equity = day_start_equity  # the day's true start, not a restart's
+            if self.last_equity is None:
+                self.last_equity = last_equity
+                self.last_equity_day = day
         if self.high_water is None or high_water > self.high_water:
             self.high_water = high_water
 
@@ -190,10 +216,13 @@ class RiskMonitor:
             # starts at the last equity seen before it (the previous day's close), so
             # an overnight gap counts as the new day's loss; with none seen, at this one.
             last = self.last_equity
+            if last is not None and day - self.last_equity_day > CLOSE_CARRY_DAYS:
+                last = None  # journaled before a long stop: not the previous close
             self.day = day
             self.day_start_equity = equity if last is None else last
             self.reducing = False
         self.last_equity = equity
+        self.last_equity_day = day
         if self.high_water is None or equity > self.high_water:
             self.high_water = equity
         limits = self.limits

@@ -666,8 +666,11 @@ class TradingService:
         return all(r.live.reconciled for r in self.accounts.values() if r.live is not None)
 
     def flush_all(self) -> None:
-        """Commit every account's buffered events."""
+        """Commit every account's buffered events, with each monitor's latest equity
+        (at shutdown: a restart on a later day starts that day at it)."""
         for runtime in self.accounts.values():
+            if runtime.failure is None:
+                runtime.engine.record_close()
             runtime.engine.flush(force=True)
 
 
