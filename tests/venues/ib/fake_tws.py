@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import struct
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
@@ -107,6 +108,9 @@ class FakeTws:
         self._resume: dict[str, asyncio.Event] = defaultdict(asyncio.Event)
         self._player: asyncio.Task[None] | None = None
         self.port = 0
+        self.hung = False
+        """While True the fake records every message but answers none, its socket open:
+        a TWS or IB Gateway that hangs. The next session answers again."""
 
     # ---------------------------------------------------------------- server
 
@@ -147,6 +151,7 @@ class FakeTws:
             self.drop()
             self._writer = writer
             self.sessions += 1
+            self.hung = False
             writer.write(frame(m.handshake()))
             while True:
                 fields = await self._read(reader)
@@ -169,6 +174,8 @@ class FakeTws:
         name = REQUEST_NAMES.get(int(fields[0]), fields[0])
         async with self._arrived:
             self._arrived.notify_all()
+        if self.hung:
+            return
         if self._scripted[name] > 0:
             self._scripted[name] -= 1
             self._inbox[name].put_nowait(fields)
@@ -195,6 +202,8 @@ class FakeTws:
     def _answer(self, name: str, fields: Fields) -> list[Fields]:
         if name == "startApi":
             return [m.next_valid_id(self.next_order_id), m.managed_accounts()]
+        if name == "reqCurrentTime":
+            return [m.current_time(int(time.time()))]
         if name == "reqPositions":
             return [*self.positions, m.position_end()]
         if name == "reqOpenOrders":

@@ -46,6 +46,8 @@ def test_config_from_mapping_with_unknown_key_raises_naming_it() -> None:
         ("ack_timeout_s", 0, "ack_timeout_s"),
         ("market_data_type", 5, "market_data_type"),
         ("reconnect_max_s", 0.5, "reconnect_max_s"),
+        ("heartbeat_interval_s", 0, "heartbeat_interval_s"),
+        ("heartbeat_timeout_s", -1.0, "heartbeat_timeout_s"),
         ("host", "", "host"),
     ],
 )

@@ -89,6 +89,11 @@ def handshake(time: str = "20250115 09:30:00 EST") -> list[str]:
     return [str(SERVER_VERSION), time]
 
 
+def current_time(epoch_s: int) -> list[str]:
+    """Return TWS's answer to reqCurrentTime (its clock, in epoch seconds)."""
+    return ["49", "1", str(epoch_s)]
+
+
 def next_valid_id(order_id: int) -> list[str]:
     return ["9", "1", str(order_id)]
 

@@ -24,6 +24,7 @@ Stream: order updates come from ``orderStatusEvent``, ``execDetailsEvent``,
 reconnects with exponential backoff; after a reconnect, and after TWS reports its IB
 link restored (1101, 1102), it polls executions since the last one seen and refreshes
 every open order, so nothing is lost in the gap. 1101 also resubscribes market data.
+A heartbeat (``reqCurrentTime``) left unanswered closes and re-opens a session that hung.
 """
 
 from __future__ import annotations
@@ -161,6 +162,9 @@ class IbAdapter(IbMarketData):
         self._closing = True
         self._link_down = False
         self._reconnecting: asyncio.Task[None] | None = None
+        self._heartbeat: asyncio.Task[None] | None = None
+        self.heartbeats_missed = 0
+        """How many times TWS left a heartbeat unanswered (each closed the session)."""
         self._flush_timer: asyncio.TimerHandle | None = None
         self._started_ns = 0
         self.reconnects = 0
@@ -213,13 +217,46 @@ class IbAdapter(IbMarketData):
             ) from exc
         self._link_down = False
         self._ib.reqMarketDataType(cfg.market_data_type)
+        if self._heartbeat is None or self._heartbeat.done():
+            self._heartbeat = asyncio.get_running_loop().create_task(self._beat())
         log.info("ib_connected", host=cfg.host, port=cfg.port, client_id=cfg.client_id)
+
+    async def _beat(self) -> None:
+        """Ask TWS for its clock every ``heartbeat_interval_s``; close a session that
+        leaves it unanswered for ``heartbeat_timeout_s``, to reconnect and resync. A hung
+        TWS keeps its socket open: nothing else would notice."""
+        cfg = self.config
+        while not self._closing:
+            await asyncio.sleep(cfg.heartbeat_interval_s)
+            if self._closing or not self._ib.isConnected():
+                continue  # a dropped socket is the reconnect loop's
+            try:
+                async with asyncio.timeout(cfg.heartbeat_timeout_s):
+                    await self._ib.reqCurrentTimeAsync()
+            except TimeoutError:
+                if self._closing or not self._ib.isConnected():
+                    continue
+                self.heartbeats_missed += 1
+                log.warning(
+                    "ib_heartbeat_missed",
+                    host=cfg.host,
+                    port=cfg.port,
+                    timeout_s=cfg.heartbeat_timeout_s,
+                )
+                self._ib.disconnect()  # emits disconnectedEvent: reconnect and resync
+            except ConnectionError:
+                continue  # the socket dropped while waiting: handled as any drop
 
     async def disconnect(self) -> None:
         """Close the API session and stop every background task."""
         self._closing = True
         if self._reconnecting is not None:
             self._reconnecting.cancel()
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._heartbeat
+            self._heartbeat = None
         self._ib.disconnect()
         self._fail_waiters("the adapter disconnected")
         for task in [*self._pumps, *self._tasks]:

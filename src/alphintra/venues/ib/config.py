@@ -43,6 +43,13 @@ class IbConfig:
     """How long a fill waits for its commission report before it is released without a fee."""
     reconnect_initial_s: float = 1.0
     reconnect_max_s: float = 60.0
+    heartbeat_interval_s: float = 15.0
+    """How often the adapter asks TWS for its clock (``reqCurrentTime``) to prove the
+    session alive: a TWS or IB Gateway that hangs keeps its socket open and sends nothing,
+    which no socket error reveals."""
+    heartbeat_timeout_s: float = 10.0
+    """How long that answer may take before the session is declared dead, closed and
+    re-opened (with the usual resync of executions and open orders)."""
     market_data_type: int = 1
     outside_rth: bool = False
 
@@ -60,6 +67,8 @@ class IbConfig:
             "commission_timeout_s",
             "reconnect_initial_s",
             "reconnect_max_s",
+            "heartbeat_interval_s",
+            "heartbeat_timeout_s",
         ):
             value = getattr(self, name)
             if not value > 0:
