@@ -14,6 +14,7 @@ import asyncio
 from decimal import Decimal
 
 import pytest
+import structlog.testing
 
 from alphintra.domain.enums import OrderSide, OrderStatus, OrderType
 from alphintra.domain.identifiers import ClientOrderId, InstrumentId
@@ -126,3 +127,23 @@ async def test_fills_since_reports_original_and_correction_under_one_trade_id() 
     assert state is not None
     assert state.filled_quantity == D(40)
     assert state.quantity == D(40)
+
+
+async def test_a_correction_not_applied_is_logged_once_for_the_operator() -> None:
+    """The books keep the first report (there is no fill amendment), so the correction
+    is logged as a warning naming both executions and its values: once, although IB
+    repeats executions after every request."""
+    with structlog.testing.capture_logs() as logs:
+        async with ib_session() as s:
+            s.fake.play(_steps())
+            await s.adapter.place_order(order(CID, "AAPL", OrderSide.BUY, OrderType.MARKET, "40"))
+            await s.fake.reached("end")
+            await wait_until(
+                lambda: any(e["event"] == "ib_execution_correction_not_applied" for e in logs)
+            )
+            s.fake.play([{"send": _execution(CORRECTED, "185.26")}])  # repeated by IB
+            await asyncio.sleep(0.3)
+    warned = [e for e in logs if e["event"] == "ib_execution_correction_not_applied"]
+    assert [(e["exec_id"], e["corrects"], e["price"]) for e in warned] == [
+        (CORRECTED, ORIGINAL, "185.26")
+    ]

@@ -178,6 +178,8 @@ class OrderStream:
     """The time of the latest execution seen: the adapter polls from here after a gap."""
     _pending: dict[str, _PendingFill] = field(default_factory=dict)
     _seen_executions: set[str] = field(default_factory=set)
+    _seen_corrections: set[str] = field(default_factory=set)
+    """Corrections already warned about (IB repeats executions after every request)."""
 
     def track(self, client_order_id: ClientOrderId, instrument_id: InstrumentId) -> TrackedOrder:
         """Start following an order the adapter is about to place."""
@@ -241,6 +243,16 @@ class OrderStream:
         exec_id = fill.execution.execId
         key = execution_key(exec_id)  # a correction repeats an execution: not a new fill
         if not exec_id or key in self._seen_executions:
+            if exec_id != key and exec_id not in self._seen_corrections:
+                self._seen_corrections.add(exec_id)
+                _log.warning(  # the books keep the first report: no fill amendment
+                    "ib_execution_correction_not_applied",
+                    exec_id=exec_id,
+                    corrects=key,
+                    order_ref=fill.execution.orderRef,
+                    shares=str(fill.execution.shares),
+                    price=str(fill.execution.price),
+                )
             return []
         self._seen_executions.add(key)
         ref = fill.execution.orderRef
