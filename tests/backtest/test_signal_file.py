@@ -184,6 +184,19 @@ def test_load_signals_invalid_json_raises_with_line(tmp_path: Path) -> None:
     _assert_error(error, 2, "invalid JSON", "column", '{\\"signalId\\": \\"x\\",,}')
 
 
+def test_load_signals_bytes_not_utf8_raise_with_line_and_byte(tmp_path: Path) -> None:
+    path = tmp_path / "signals.jsonl"
+    second = _line(signalId="s-2", modelId="model-?").encode().replace(b"-?", b"-\xe9")
+    path.write_bytes(
+        (_line() + "\n").encode() + second + b"\n" + (_line(signalId="s-3") + "\n").encode()
+    )
+    with pytest.raises(SignalFileError) as info:
+        load_signals(path)
+    column = second.index(b"\xe9") + 1
+    shown = "model-\\\\xe9"  # the byte as a backslash escape, inside the JSON-quoted line
+    _assert_error(info.value, 2, "not valid UTF-8", f"byte 0xe9 at column {column}", shown)
+
+
 def test_load_signals_non_object_line_raises(tmp_path: Path) -> None:
     _assert_error(_error(tmp_path, "[1, 2]"), 1, "one JSON object", "(got [1, 2])")
 

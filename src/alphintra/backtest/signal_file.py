@@ -58,6 +58,8 @@ _TIMESTAMP: Final = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})",
     re.ASCII,
 )
+_UNDECODABLE: Final = re.compile("[\udc80-\udcff]")
+"""A byte that is not UTF-8, as ``errors="surrogateescape"`` reads it."""
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _NS_PER_SECOND: Final = 1_000_000_000
 _SHOW_LIMIT: Final = 120
@@ -100,11 +102,14 @@ def load_signals(path: Path) -> list[NumberedSignal]:
     signals: list[NumberedSignal] = []
     first_line_of: dict[str, int] = {}
     previous: tuple[int, int, str] | None = None  # (ts, line, timestamp text)
-    with path.open(encoding="utf-8") as handle:
+    # surrogateescape keeps reading past a byte that is not UTF-8, so that the error
+    # can name its line instead of failing inside the file iterator.
+    with path.open(encoding="utf-8", errors="surrogateescape") as handle:
         for line, text in enumerate(handle, start=1):
             if not text.strip():
                 continue
             try:
+                _check_utf8(text)
                 signal, timestamp_text = _parse_line(text)
             except _LineError as exc:
                 raise SignalFileError(path, line, str(exc)) from None
@@ -224,6 +229,16 @@ def _parse_line(text: str) -> tuple[TradingSignal, str]:
         metadata=metadata,
     )
     return signal, timestamp_text
+
+
+def _check_utf8(text: str) -> None:
+    bad = _UNDECODABLE.search(text)
+    if bad is not None:
+        shown = text.strip().encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        raise _LineError(
+            f"not valid UTF-8: byte 0x{ord(bad.group()) - 0xDC00:02x} at column "
+            f"{bad.start() + 1} (got {_show(shown)})"
+        )
 
 
 def _decode(text: str) -> dict[str, Any]:
