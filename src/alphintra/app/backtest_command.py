@@ -67,12 +67,14 @@ def run_backtest_command(args: argparse.Namespace) -> int:
             data[symbol] = list(load_bars(path, InstrumentId(symbol)))
         if not args.signals.is_file():
             raise BacktestInputError(f"{args.signals}: no such signal file")
-        signals = load_signals(args.signals)
-        validate_signals(signals, data, registry, str(args.signals))
         if args.starting_cash <= 0:
             raise BacktestInputError(f"--starting-cash must be positive, got {args.starting_cash}")
         if args.latency_ms < 0:
             raise BacktestInputError(f"--latency-ms must not be negative, got {args.latency_ms}")
+        signals = load_signals(args.signals)
+        validate_signals(
+            signals, data, registry, str(args.signals), latency_ns=args.latency_ms * 1_000_000
+        )
         journal = open_journal(args.journal)
     except (
         BacktestInputError,

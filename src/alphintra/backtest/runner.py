@@ -73,8 +73,13 @@ def validate_signals(
     data: Mapping[str, Sequence[MarketData]],
     registry: InstrumentRegistry,
     signal_path: str,
+    latency_ns: int = 0,
 ) -> None:
-    """Refuse signals for unknown symbols, with no later data, or with invalid orders."""
+    """Refuse signals for unknown symbols, with no later data, or with invalid orders.
+
+    A signal's order can fill only on data stamped at or after its timestamp plus
+    ``latency_ns`` (the simulated venue's latency), so a signal needs such data.
+    """
     last_ts = {symbol: series[-1].ts for symbol, series in data.items() if series}
     for line, signal in signals:
         where = f"{signal_path}:{line}"
@@ -87,10 +92,13 @@ def validate_signals(
             raise BacktestInputError(
                 f"{where}: no --data file for symbol {symbol!r} (given: {sorted(data)})"
             )
-        if signal.ts > last_ts[symbol]:
+        if signal.ts + latency_ns > last_ts[symbol]:
+            after = "its timestamp"
+            if latency_ns:
+                after += f" plus the {latency_ns} ns latency"
             raise BacktestInputError(
                 f"{where}: signal {signal.signal_id} at {signal.ts} ns has no {symbol} data "
-                "at or after its timestamp"
+                f"at or after {after} (the last is at {last_ts[symbol]} ns)"
             )
         try:
             for request in validation_requests(signal, signal.quantity):

@@ -1,0 +1,123 @@
+"""Tests for ``alphintra.backtest.runner``: input checks and the timeline of a run.
+
+Data are the real minute bars of the shared market data pack; expected prices are
+read from its CSV rows with the stdlib ``csv`` module.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from alphintra.app.backtest_command import EXIT_BAD_INPUT
+from alphintra.app.cli import main
+from alphintra.backtest.runner import (
+    BacktestInputError,
+    BacktestSettings,
+    run_backtest,
+    validate_signals,
+)
+from alphintra.backtest.signal_file import NumberedSignal
+from alphintra.domain.enums import SignalAction
+from alphintra.domain.identifiers import InstrumentId, ModelId, SignalId
+from alphintra.domain.registry import InstrumentRegistry
+from alphintra.domain.signals import TradingSignal
+from alphintra.store.memory import MemoryJournal
+from alphintra.venues.simulated.matching import SimulatedVenueConfig
+from helpers.csv_rows import SPY_QUOTE, read_rows, ts_ns
+from helpers.market_data import market_data_dir
+from helpers.sim_harness import load_series
+
+
+def _buy(signal_id: str, ts: int, quantity: str = "10") -> TradingSignal:
+    return TradingSignal(
+        signal_id=SignalId(signal_id),
+        model_id=ModelId("model-1"),
+        instrument_id=InstrumentId("SPY"),
+        action=SignalAction.BUY,
+        confidence=Decimal("0.5"),
+        ts=ts,
+        quantity=Decimal(quantity),
+    )
+
+
+def _numbered(*signals: TradingSignal) -> list[NumberedSignal]:
+    return [NumberedSignal(line, s) for line, s in enumerate(signals, start=1)]
+
+
+def test_validate_signals_latency_past_last_data_raises_naming_line() -> None:
+    # The last bar's start is data at the signal's own time, but with latency the order
+    # could only fill on later data, which does not exist: the order would stay open
+    # and the signal would be dropped without a word.
+    last = ts_ns(read_rows(SPY_QUOTE)[-1]["timestamp"])
+    data = {"SPY": load_series(SPY_QUOTE, "SPY")}
+    signals = _numbered(_buy("early", last - 60 * 10**9), _buy("late", last))
+
+    validate_signals(signals, data, InstrumentRegistry(), "signals.jsonl")  # no latency: fine
+    with pytest.raises(BacktestInputError) as info:
+        validate_signals(signals, data, InstrumentRegistry(), "signals.jsonl", latency_ns=1)
+
+    text = str(info.value)
+    assert text.startswith("signals.jsonl:2: signal late ")
+    assert f"at {last} ns" in text
+    assert "plus the 1 ns latency" in text
+    assert f"the last is at {last} ns" in text
+
+
+def test_run_backtest_with_latency_fills_every_validated_signal() -> None:
+    rows = read_rows(SPY_QUOTE)
+    data = {"SPY": load_series(SPY_QUOTE, "SPY")}
+    latency = 60 * 10**9
+    signals = _numbered(_buy("a", ts_ns(rows[-2]["timestamp"])))
+    validate_signals(signals, data, InstrumentRegistry(), "signals.jsonl", latency_ns=latency)
+    settings = BacktestSettings(venue=SimulatedVenueConfig(latency_ns=latency))
+
+    result = run_backtest(data, signals, InstrumentRegistry(), MemoryJournal(), settings)
+
+    (fill,) = result.fills
+    assert fill.ts_event == ts_ns(rows[-1]["timestamp"])
+    assert fill.last_price == Decimal(rows[-1]["ask_open"])
+
+
+def test_backtest_cli_signal_at_last_bar_with_latency_exits_with_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    last = read_rows(SPY_QUOTE)[-1]["timestamp"]
+    signals = tmp_path / "signals.jsonl"
+    signals.write_text(
+        json.dumps(
+            {
+                "signalId": "late",
+                "modelId": "model-1",
+                "timestamp": last,
+                "symbol": "SPY",
+                "action": "BUY",
+                "confidence": 0.5,
+                "quantity": 10,
+            }
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    argv = [
+        "backtest",
+        "--data",
+        f"SPY={market_data_dir() / SPY_QUOTE}",
+        "--signals",
+        str(signals),
+        "--out",
+        str(tmp_path / "out"),
+        "--quiet",
+        "--latency-ms",
+        "5",
+    ]
+
+    assert main(argv) == EXIT_BAD_INPUT
+
+    error = " ".join(capsys.readouterr().err.split())
+    assert f"{signals}:1: signal late" in error
+    assert "plus the 5000000 ns latency" in error
+    assert not (tmp_path / "out").exists()
