@@ -6,10 +6,12 @@ read from its CSV rows with the stdlib ``csv`` module.
 
 from __future__ import annotations
 
+import csv
 import json
 from decimal import Decimal
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from alphintra.app.backtest_command import EXIT_BAD_INPUT
@@ -27,7 +29,7 @@ from alphintra.domain.registry import InstrumentRegistry
 from alphintra.domain.signals import TradingSignal
 from alphintra.store.memory import MemoryJournal
 from alphintra.venues.simulated.matching import SimulatedVenueConfig
-from helpers.csv_rows import SPY_QUOTE, read_rows, ts_ns
+from helpers.csv_rows import SPY_QUOTE, index_of, read_rows, ts_ns
 from helpers.market_data import market_data_dir
 from helpers.sim_harness import load_series
 
@@ -121,3 +123,73 @@ def test_backtest_cli_signal_at_last_bar_with_latency_exits_with_line(
     assert f"{signals}:1: signal late" in error
     assert "plus the 5000000 ns latency" in error
     assert not (tmp_path / "out").exists()
+
+
+def _mid_close(row: dict[str, str]) -> Decimal:
+    return (Decimal(row["bid_close"]) + Decimal(row["ask_close"])) / 2
+
+
+def test_run_backtest_bracket_exit_on_wrong_side_of_last_price_is_refused_and_run_goes_on() -> None:
+    # At 14:01:00 the last price is the 14:00 bar's closing mid; a SELL whose stop-loss
+    # is below it cannot become a bracket. That is known only during the run, so it
+    # must be reported, not raised out of run_backtest (which lost the whole run).
+    rows = read_rows(SPY_QUOTE)
+    last_bar = rows[index_of(rows, "2013-10-07T14:00:00Z")]
+    last_mid, stop = _mid_close(last_bar), Decimal(last_bar["bid_close"])
+    assert stop < last_mid
+    refused_signal = msgspec.structs.replace(
+        _buy("bracket", ts_ns("2013-10-07T14:01:00Z")),
+        action=SignalAction.SELL,
+        stop_loss=stop,
+    )
+    later = _buy("later", ts_ns("2013-10-07T14:05:00Z"))
+    data = {"SPY": load_series(SPY_QUOTE, "SPY")}
+
+    result = run_backtest(
+        data,
+        _numbered(refused_signal, later),
+        InstrumentRegistry(),
+        MemoryJournal(),
+        BacktestSettings(),
+    )
+
+    (refused,) = result.refused
+    assert (refused.line, refused.signal, refused.code) == (
+        1, refused_signal, "STOP_LOSS_WRONG_SIDE",
+    )  # fmt: skip
+    assert str(stop) in refused.reason and str(last_mid) in refused.reason
+    (fill,) = result.fills
+    buy_row = rows[index_of(rows, "2013-10-07T14:05:00Z")]
+    assert (fill.ts_event, fill.last_price) == (
+        ts_ns("2013-10-07T14:05:00Z"), Decimal(buy_row["ask_open"]),
+    )  # fmt: skip
+    assert result.engine.state.orders[fill.client_order_id].signal_id == "later"
+
+
+def test_backtest_cli_refused_signal_is_listed_and_counted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = read_rows(SPY_QUOTE)
+    stop = Decimal(rows[index_of(rows, "2013-10-07T14:00:00Z")]["bid_close"])
+    signals = tmp_path / "signals.jsonl"
+    signals.write_text(
+        '{"signalId": "bracket", "modelId": "m", "timestamp": "2013-10-07T14:01:00Z", '
+        f'"symbol": "SPY", "action": "SELL", "confidence": 0.5, "quantity": 10, '
+        f'"stopLoss": {stop}}}\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    argv = ["backtest", "--data", f"SPY={market_data_dir() / SPY_QUOTE}"]
+    argv += ["--signals", str(signals), "--out", str(out), "--quiet"]
+
+    assert main(argv) == 0
+
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert (summary["refusedSignals"], summary["orders"], summary["fills"]) == (1, 0, 0)
+    with (out / "refused_signals.csv").open(newline="", encoding="utf-8") as handle:
+        (row,) = csv.DictReader(handle)
+    assert (row["timestamp"], row["line"], row["signal_id"], row["code"]) == (
+        "2013-10-07T14:01:00Z", "1", "bracket", "STOP_LOSS_WRONG_SIDE",
+    )  # fmt: skip
+    error = " ".join(capsys.readouterr().err.split())
+    assert f"{signals}:1: signal bracket refused" in error

@@ -118,6 +118,13 @@ def run_backtest_command(args: argparse.Namespace) -> int:
             progress=lambda n: progress.advance(task, n),
         )
     summary = write_outputs(result, args.out, title=f"Backtest: {', '.join(sorted(data))}")
+    for refused in result.refused:
+        err.print(
+            f"warning: {args.signals}:{refused.line}: signal {refused.signal.signal_id} "
+            f"refused at its time: {refused.reason} ({refused.code}); see refused_signals.csv",
+            highlight=False,
+            markup=False,
+        )
     if args.json:
         sys.stdout.write(json.dumps(summary) + "\n")
     else:

@@ -50,6 +50,7 @@ def summarize_result(result: BacktestResult) -> dict[str, Any]:
         "orders": len(orders),
         "fills": len(result.fills),
         "deniedOrders": len(result.denials),
+        "refusedSignals": len(result.refused),
         "totalReturn": str(stats.total_return),
         "sharpeRatio": stats.sharpe_ratio,
         "sortinoRatio": stats.sortino_ratio,
@@ -132,6 +133,22 @@ def write_outputs(result: BacktestResult, out_dir: Path, title: str) -> dict[str
             "liquidity",
         ],
         fill_rows,
+    )
+    _write_csv(
+        out_dir / "refused_signals.csv",
+        ["timestamp", "line", "signal_id", "symbol", "action", "code", "reason"],
+        [
+            [
+                iso(r.signal.ts),
+                r.line,
+                r.signal.signal_id,
+                r.signal.instrument_id,
+                r.signal.action,
+                r.code,
+                r.reason,
+            ]
+            for r in result.refused
+        ],
     )
     marks = engine.state.marks
     _write_csv(

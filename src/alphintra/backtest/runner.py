@@ -19,6 +19,7 @@ from alphintra.domain.events import Event, OrderDenied, OrderFilled
 from alphintra.domain.identifiers import AccountId, ClientOrderId, VenueId
 from alphintra.domain.market import MarketData
 from alphintra.domain.registry import InstrumentRegistry, UnknownInstrumentError
+from alphintra.domain.signals import TradingSignal
 from alphintra.domain.values import Currency
 from alphintra.engine.clock import SimulatedClock
 from alphintra.engine.engine import EventJournal, TradingEngine
@@ -44,6 +45,21 @@ class BacktestSettings:
     limits: RiskLimits = field(default_factory=RiskLimits)
 
 
+@dataclass(frozen=True, slots=True)
+class RefusedSignal:
+    """A signal the engine refused during the run, as the market stood at its time.
+
+    For example a market bracket whose stop-loss is on the wrong side of the last
+    price: that cannot be checked before the run.
+    """
+
+    line: int
+    """1-based line of the signal file."""
+    signal: TradingSignal
+    code: str
+    reason: str
+
+
 @dataclass(slots=True)
 class BacktestResult:
     """Everything a backtest produced, for the writers in ``output.py``."""
@@ -54,6 +70,8 @@ class BacktestResult:
     fills: list[OrderFilled]
     denials: list[OrderDenied]
     starting_equity: Decimal
+    refused: list[RefusedSignal] = field(default_factory=list)
+    """Signals that became no order, in time order; each is journaled as rejected."""
 
 
 def _timeline(
@@ -125,6 +143,9 @@ def run_backtest(
 ) -> BacktestResult:
     """Run the signals against the data and return the result.
 
+    A signal the engine refuses as the market stands at its time (a market bracket
+    with an exit on the wrong side of the last price, for example) does not stop the
+    run: it is journaled as rejected and listed in ``BacktestResult.refused``.
     ``progress`` is called with the number of inputs processed since its last call.
     """
     for symbol in data:
@@ -165,6 +186,7 @@ def run_backtest(
             commands = engine.flush()
 
     equity: list[tuple[int, Decimal, Decimal]] = []
+    refused: list[RefusedSignal] = []
     pending_ts: int | None = None
     processed = 0
     for ts, kind, _, item in _timeline(data, signals):
@@ -175,7 +197,12 @@ def run_backtest(
         clock.advance_to(ts)
         if kind == 0:
             assert isinstance(item, NumberedSignal)
-            engine.process_signal(item.signal)
+            try:
+                engine.process_signal(item.signal)
+            except (SignalRejected, OrderValidationError) as exc:
+                # Nothing was recorded: record the refusal, report it, and go on.
+                engine.reject_signal(item.signal, exc.code, str(exc))
+                refused.append(RefusedSignal(item.line, item.signal, exc.code, str(exc)))
         else:
             bar: MarketData = item  # type: ignore[assignment]
             for report in venue.on_market_data(bar):
@@ -198,4 +225,5 @@ def run_backtest(
         fills=fills,
         denials=denials,
         starting_equity=settings.starting_cash,
+        refused=refused,
     )
