@@ -193,3 +193,53 @@ def test_backtest_cli_refused_signal_is_listed_and_counted(
     )  # fmt: skip
     error = " ".join(capsys.readouterr().err.split())
     assert f"{signals}:1: signal bracket refused" in error
+
+
+def test_run_backtest_signal_inside_a_bar_is_judged_at_the_previous_close() -> None:
+    # A SELL at 14:00:30 with its stop-loss between the 13:59 closing mid (the last
+    # price known at 14:00:30) and the 14:00 closing mid (known only at 14:01). Judged
+    # at the 14:00 close, a price from the future, the bracket was refused; judged at
+    # the 13:59 close it is valid and fills at the 14:01 bid open.
+    rows = read_rows(SPY_QUOTE)
+    known = _mid_close(rows[index_of(rows, "2013-10-07T13:59:00Z")])
+    future = _mid_close(rows[index_of(rows, "2013-10-07T14:00:00Z")])
+    stop = Decimal("167.72")
+    assert known < stop < future
+    sell = msgspec.structs.replace(
+        _buy("bracket", ts_ns("2013-10-07T14:00:30Z")), action=SignalAction.SELL, stop_loss=stop
+    )
+    data = {"SPY": load_series(SPY_QUOTE, "SPY")}
+
+    result = run_backtest(
+        data, _numbered(sell), InstrumentRegistry(), MemoryJournal(), BacktestSettings()
+    )
+
+    assert result.refused == []
+    entry = result.fills[0]
+    next_bar = rows[index_of(rows, "2013-10-07T14:01:00Z")]
+    assert (entry.ts_event, entry.last_price) == (
+        ts_ns("2013-10-07T14:01:00Z"), Decimal(next_bar["bid_open"]),
+    )  # fmt: skip
+
+
+def test_run_backtest_equity_point_values_a_bar_at_its_close_from_its_end() -> None:
+    # An equity point stamped t may use only prices known at t: a bar's close counts
+    # from the bar's end, not from its start.
+    rows = read_rows(SPY_QUOTE)
+    data = {"SPY": load_series(SPY_QUOTE, "SPY")}
+    buy = _buy("a", ts_ns("2013-10-07T14:00:00Z"), quantity="100")
+
+    result = run_backtest(
+        data, _numbered(buy), InstrumentRegistry(), MemoryJournal(), BacktestSettings()
+    )
+
+    (fill,) = result.fills
+    points = {ts: (equity, cash) for ts, equity, cash in result.equity}
+    for stamp, closing in (
+        ("2013-10-07T14:01:00Z", "2013-10-07T14:00:00Z"),
+        ("2013-10-07T14:02:00Z", "2013-10-07T14:01:00Z"),
+    ):
+        equity, cash = points[ts_ns(stamp)]
+        mark = _mid_close(rows[index_of(rows, closing)])
+        assert cash == BacktestSettings().starting_cash - 100 * fill.last_price - fill.fee
+        assert equity == cash + 100 * mark

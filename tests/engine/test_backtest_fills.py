@@ -148,7 +148,10 @@ def test_run_backtest_limit_signal_rests_and_fills_at_limit_as_maker() -> None:
 def test_run_backtest_bracket_signal_with_both_exits_in_one_bar_takes_stop_loss() -> None:
     stop, target = Decimal("11417.0"), Decimal("11425.5")
     rows = read_rows(DE30EUR_QUOTE)
-    entry_i = first_at_or_after(rows, ts_ns("2019-02-21T08:59:30Z"))
+    # At 09:00:00 the last price is the 08:59 closing mid, between the two exits. (At
+    # 08:59:30 it is the 08:58 close, above the take-profit: the bracket was only
+    # accepted there while the runner marked a bar at its close from its start.)
+    entry_i = first_at_or_after(rows, ts_ns("2019-02-21T09:00:00Z"))
     exit_i = first_index(
         rows, entry_i + 1, lambda r: d(r, "bid_low") <= stop or d(r, "bid_high") >= target
     )
@@ -161,7 +164,7 @@ def test_run_backtest_bracket_signal_with_both_exits_in_one_bar_takes_stop_loss(
         DE30EUR_QUOTE,
         [
             signal(
-                "s1", "2019-02-21T08:59:30Z", "DE30EUR", SignalAction.BUY, "3",
+                "s1", "2019-02-21T09:00:00Z", "DE30EUR", SignalAction.BUY, "3",
                 stop_loss=stop, take_profit=target,
             )
         ],

@@ -1,9 +1,14 @@
 """Backtests: the live engine driven by historical data and the simulated venue.
 
-Inputs are processed in timestamp order. At equal timestamps, signals come before
-market data, so a signal stamped at a bar's start can fill at that bar's open.
-After every input the engine's journal is committed and its venue commands are
-handed to the simulated venue, whose reports go straight back into the engine.
+Inputs are processed in timestamp order. The simulated venue matches a bar at its
+start, but the engine sees it (marks, risk, valuation) only at its end, when its
+close is known: a signal stamped inside a bar is sized and risk-checked at the
+previous bar's close, never at a close still in the future. A tick is both at once.
+At equal timestamps, ending bars come first, then signals, then starting data, so a
+signal stamped at a bar's start sees the previous bar's close and can fill at that
+bar's open. After every input the engine's journal is committed and its venue
+commands are handed to the simulated venue, whose reports go straight back into the
+engine.
 """
 
 from __future__ import annotations
@@ -16,8 +21,9 @@ from decimal import Decimal
 from alphintra.backtest.signal_file import NumberedSignal
 from alphintra.domain.enums import OrderType
 from alphintra.domain.events import Event, OrderDenied, OrderFilled
+from alphintra.domain.executable import is_point_in_time
 from alphintra.domain.identifiers import AccountId, ClientOrderId, VenueId
-from alphintra.domain.market import MarketData
+from alphintra.domain.market import MarketData, QuoteBar, TradeBar
 from alphintra.domain.registry import InstrumentRegistry, UnknownInstrumentError
 from alphintra.domain.signals import TradingSignal
 from alphintra.domain.values import Currency
@@ -66,7 +72,8 @@ class BacktestResult:
 
     engine: TradingEngine
     equity: list[tuple[int, Decimal, Decimal]]
-    """(timestamp, equity, cash) after each timestamp of market data."""
+    """(timestamp, equity, cash) after each timestamp at which market data starts or
+    ends; a bar is valued at its close from its end."""
     fills: list[OrderFilled]
     denials: list[OrderDenied]
     starting_equity: Decimal
@@ -74,15 +81,28 @@ class BacktestResult:
     """Signals that became no order, in time order; each is journaled as rejected."""
 
 
+_BAR_END = 0
+_SIGNAL = 1
+_DATA_START = 2
+
+
 def _timeline(
     data: Mapping[str, Sequence[MarketData]], signals: Sequence[NumberedSignal]
 ) -> Iterator[tuple[int, int, int, object]]:
-    # (timestamp, kind, tie-break, item): kind 0 = signal, 1 = market data.
+    # (timestamp, kind, tie-break, item). A bar appears twice: at its start for the
+    # venue (_DATA_START) and at its end for the engine (_BAR_END); a tick once.
     streams: list[Iterator[tuple[int, int, int, object]]] = [
-        ((s.signal.ts, 0, i, s) for i, s in enumerate(signals))
+        ((s.signal.ts, _SIGNAL, i, s) for i, s in enumerate(signals))
     ]
     for index, series in enumerate(data.values()):
-        streams.append((bar.ts, 1, index, bar) for bar in series)
+        streams.append((bar.ts, _DATA_START, index, bar) for bar in series)
+        ends: list[tuple[int, int, int, object]] = [
+            (bar.ts + bar.interval_ns, _BAR_END, index, bar)
+            for bar in series
+            if isinstance(bar, TradeBar | QuoteBar)
+        ]
+        ends.sort(key=lambda item: item[0])  # stable: bars that end together keep their order
+        streams.append(iter(ends))
     return heapq.merge(*streams, key=lambda item: (item[0], item[1], item[2]))
 
 
@@ -195,7 +215,7 @@ def run_backtest(
             equity.append((pending_ts, value.total, value.cash))
             pending_ts = None
         clock.advance_to(ts)
-        if kind == 0:
+        if kind == _SIGNAL:
             assert isinstance(item, NumberedSignal)
             try:
                 engine.process_signal(item.signal)
@@ -204,10 +224,12 @@ def run_backtest(
                 engine.reject_signal(item.signal, exc.code, str(exc))
                 refused.append(RefusedSignal(item.line, item.signal, exc.code, str(exc)))
         else:
-            bar: MarketData = item  # type: ignore[assignment]
-            for report in venue.on_market_data(bar):
-                engine.on_venue_event(report)
-            engine.on_market_data(bar)
+            point: MarketData = item  # type: ignore[assignment]
+            if kind == _DATA_START:
+                for report in venue.on_market_data(point):
+                    engine.on_venue_event(report)
+            if kind == _BAR_END or is_point_in_time(point):
+                engine.on_market_data(point)
             pending_ts = ts
         dispatch()
         processed += 1
