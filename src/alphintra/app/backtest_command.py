@@ -71,6 +71,20 @@ def run_backtest_command(args: argparse.Namespace) -> int:
             raise BacktestInputError(f"--starting-cash must be positive, got {args.starting_cash}")
         if args.latency_ms < 0:
             raise BacktestInputError(f"--latency-ms must not be negative, got {args.latency_ms}")
+        for option, value in (
+            ("--half-spread", args.half_spread),
+            ("--commission-per-unit", args.commission_per_unit),
+        ):
+            if value < 0:  # either would pay the trader for every fill
+                raise BacktestInputError(f"{option} must not be negative, got {value}")
+        for option, fee in (
+            ("--fees-bps", args.fees_bps),
+            ("--maker-fees-bps", args.maker_fees_bps),
+        ):
+            if fee is not None and not -10_000 < fee < 10_000:  # negative: a rebate
+                raise BacktestInputError(
+                    f"{option} must be above -10000 and below 10000 basis points, got {fee}"
+                )
         signals = load_signals(args.signals)
         validate_signals(
             signals, data, registry, str(args.signals), latency_ns=args.latency_ms * 1_000_000

@@ -118,6 +118,25 @@ class SimulatedVenueConfig:
     latency_ns: int = 0
     capabilities: VenueCapabilities = field(default=SIMULATED_CAPABILITIES)
 
+    def __post_init__(self) -> None:
+        for name in ("maker_fee_bps", "taker_fee_bps"):
+            fee = getattr(self, name)
+            if not (fee.is_finite() and -10_000 < fee < 10_000):  # negative: a rebate
+                raise ValueError(
+                    f"SimulatedVenueConfig.{name} must be above -10000 and below 10000 "
+                    f"basis points, got {fee}"
+                )
+        for name in ("commission_per_unit", "trade_half_spread"):
+            value = getattr(self, name)
+            if not (value.is_finite() and value >= 0):
+                raise ValueError(
+                    f"SimulatedVenueConfig.{name} must be finite and not negative, got {value}"
+                )
+        if self.latency_ns < 0:
+            raise ValueError(
+                f"SimulatedVenueConfig.latency_ns must not be negative, got {self.latency_ns}"
+            )
+
 
 class _Working:
     """The venue's view of one working order."""
