@@ -60,7 +60,7 @@ from alphintra.engine.core import EMULATOR_VENUE_ORDER_ID, _ids_back_on_refusal
 from alphintra.engine.sor import SorEngine
 from alphintra.execution.algorithms import AlgoSpec
 from alphintra.orders.brackets import build_bracket, exit_requests
-from alphintra.orders.factory import OrderValidationError, check_bracket_prices
+from alphintra.orders.factory import OrderValidationError, build_order, check_bracket_prices
 from alphintra.portfolio.valuation import PortfolioValue, value_account
 from alphintra.risk.books import is_slice, side_reach
 from alphintra.risk.denial import VOLATILITY_BREAKER
@@ -81,6 +81,9 @@ __all__ = ["EventJournal", "RejectedReport", "TradingEngine"]
 
 MAX_CLOSE_PIECES: Final = 100
 """The most orders one emergency close (flatten, breaker reduction) sends."""
+
+_CHECK_ID: Final = ClientOrderId("validation")
+"""The client order ID of a request validated before anything is recorded."""
 
 
 class TradingEngine(SorEngine):
@@ -222,27 +225,42 @@ class TradingEngine(SorEngine):
         """Submit one market order per instrument to move positions by ``deltas``.
 
         A repeated signal ID returns its orders. Every order carries the signal's ID.
+        Raise ``OrderValidationError`` when any of the orders is invalid (a quantity off
+        the lot grid or below the minimum, for example); nothing is recorded then, so
+        a rebalance never goes out half done.
         """
         if signal.signal_id in self.state.signals:
             return list(self.state.signal_orders.get(signal.signal_id, ()))
+        requests = [
+            OrderRequest(
+                instrument_id=instrument_id,
+                side=OrderSide.BUY if delta > 0 else OrderSide.SELL,
+                order_type=OrderType.MARKET,
+                quantity=abs(delta),
+                signal_id=signal.signal_id,
+            )
+            for instrument_id, delta in deltas.items()
+            if delta
+        ]
+        for request in requests:
+            self._check_request(request)
         ts = self.clock.now_ns()
         self._emit(self._signal_received(signal, ts, None))
-        orders = []
-        for instrument_id, delta in deltas.items():
-            if not delta:
-                continue
-            orders.append(
-                self.submit(
-                    OrderRequest(
-                        instrument_id=instrument_id,
-                        side=OrderSide.BUY if delta > 0 else OrderSide.SELL,
-                        order_type=OrderType.MARKET,
-                        quantity=abs(delta),
-                        signal_id=signal.signal_id,
-                    )
-                )
-            )
-        return orders
+        return [self.submit(request) for request in requests]
+
+    def _check_request(self, request: OrderRequest) -> None:
+        """Raise ``OrderValidationError`` if ``submit`` would refuse ``request``."""
+        instrument = self.instrument(request.instrument_id)
+        venue = self._venue_for(request, instrument)
+        build_order(
+            request,
+            instrument,
+            account_id=self.account_id,
+            client_order_id=_CHECK_ID,
+            venue=venue,
+            native_types=self.venues[venue].order_types,
+            ts=self.clock.now_ns(),
+        )
 
     def _signal_received(
         self, signal: TradingSignal, ts: int, quantity: Decimal | None
