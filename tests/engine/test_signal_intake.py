@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from alphintra.domain.enums import SignalAction
+from alphintra.domain.enums import OrderType, SignalAction
 from alphintra.domain.identifiers import AccountId, InstrumentId, ModelId, SignalId
 from alphintra.domain.market import QuoteTick
 from alphintra.domain.registry import InstrumentRegistry
@@ -22,7 +22,7 @@ SPY = InstrumentId("SPY")
 EURUSD = InstrumentId("EURUSD")
 
 
-def _engine() -> TradingEngine:
+def _engine(*, priced: bool = True) -> TradingEngine:
     config = SimulatedVenueConfig()
     engine = TradingEngine(
         account_id=AccountId("SIG"),
@@ -33,7 +33,8 @@ def _engine() -> TradingEngine:
         default_venue=config.venue_id,
     )
     engine.open_account("USD", {"USD": Decimal(1_000_000)})
-    for symbol, bid, ask in ((SPY, "400.00", "400.02"), (EURUSD, "1.10000", "1.10002")):
+    quotes = ((SPY, "400.00", "400.02"), (EURUSD, "1.10000", "1.10002")) if priced else ()
+    for symbol, bid, ask in quotes:
         engine.on_market_data(
             QuoteTick(symbol, Decimal(bid), Decimal(ask), Decimal(10**6), Decimal(10**6), T0)
         )
@@ -66,3 +67,38 @@ def test_process_rebalance_with_one_invalid_order_records_and_sends_nothing() ->
         (SPY, "BUY", Decimal(10)),
         (EURUSD, "SELL", Decimal(3)),
     ]
+
+
+@pytest.mark.parametrize(
+    ("action", "exits", "code"),
+    [
+        (SignalAction.BUY, {"stop_loss": Decimal(105)}, "STOP_LOSS_WRONG_SIDE"),
+        (SignalAction.BUY, {"take_profit": Decimal(95)}, "TAKE_PROFIT_WRONG_SIDE"),
+        (SignalAction.SELL, {"stop_loss": Decimal(95)}, "STOP_LOSS_WRONG_SIDE"),
+        (SignalAction.SELL, {"take_profit": Decimal(105)}, "TAKE_PROFIT_WRONG_SIDE"),
+    ],
+)
+def test_process_signal_market_bracket_without_price_exit_past_entry_price_is_refused(
+    action: SignalAction, exits: dict[str, Decimal], code: str
+) -> None:
+    engine = _engine(priced=False)
+    signal = _signal("b1", action, quantity=Decimal(10), entry_price=Decimal(100), **exits)
+    with pytest.raises(OrderValidationError, match="the entry 100 ") as refused:
+        engine.process_signal(signal)
+    assert refused.value.code == code
+    assert SignalId("b1") not in engine.state.signals
+    assert engine.state.orders == {}
+
+
+def test_process_signal_market_bracket_without_price_exits_around_entry_price_go_out() -> None:
+    engine = _engine(priced=False)
+    signal = _signal(
+        "b2",
+        SignalAction.SELL,
+        quantity=Decimal(10),
+        entry_price=Decimal(100),
+        stop_loss=Decimal(105),
+        take_profit=Decimal(90),
+    )
+    orders = engine.process_signal(signal)
+    assert [o.order_type for o in orders] == [OrderType.MARKET, OrderType.STOP, OrderType.LIMIT]

@@ -196,7 +196,9 @@ class TradingEngine(SorEngine):
 
         With ``algo`` the order is worked by that execution algorithm (not with a
         stop loss or take profit). Raise ``SignalRejected`` or ``OrderValidationError``
-        when the signal cannot become an order; nothing is recorded then.
+        when the signal cannot become an order; nothing is recorded then. A bracket's
+        exits must lie on the right side of the last price, or of ``entry_price`` while
+        the instrument has no price yet.
         """
         if signal.signal_id in self.state.signals:
             return list(self.state.signal_orders.get(signal.signal_id, ()))
@@ -208,7 +210,10 @@ class TradingEngine(SorEngine):
                     "ALGO_WITH_BRACKET", "an execution algorithm cannot work a bracket signal"
                 )
             self.instrument(signal.instrument_id)
-            check_bracket_prices(request, self.state.marks.get(signal.instrument_id))
+            # A market entry is judged at the last price; before any, at the model's own
+            # entryPrice, so that a stop already through it is not armed to fire at once.
+            mark = self.state.marks.get(signal.instrument_id)
+            check_bracket_prices(request, signal.entry_price if mark is None else mark)
         ts = self.clock.now_ns()
         self._emit(self._signal_received(signal, ts, quantity or signal.quantity))
         if request is None:
