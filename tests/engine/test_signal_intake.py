@@ -6,13 +6,14 @@ from decimal import Decimal
 
 import pytest
 
-from alphintra.domain.enums import OrderType, SignalAction
+from alphintra.domain.enums import OrderType, SignalAction, TimeInForce
 from alphintra.domain.identifiers import AccountId, InstrumentId, ModelId, SignalId
 from alphintra.domain.market import QuoteTick
 from alphintra.domain.registry import InstrumentRegistry
 from alphintra.domain.signals import TradingSignal
 from alphintra.engine.clock import SimulatedClock
 from alphintra.engine.engine import TradingEngine
+from alphintra.execution.algorithms import TwapSpec
 from alphintra.orders.factory import OrderValidationError
 from alphintra.store.memory import MemoryJournal
 from alphintra.venues.simulated.matching import SimulatedVenueConfig
@@ -102,3 +103,45 @@ def test_process_signal_market_bracket_without_price_exits_around_entry_price_go
     )
     orders = engine.process_signal(signal)
     assert [o.order_type for o in orders] == [OrderType.MARKET, OrderType.STOP, OrderType.LIMIT]
+
+
+@pytest.mark.parametrize(
+    ("fields", "code", "received"),
+    [
+        ({"quantity": Decimal("0.5")}, "INVALID_QUANTITY", "quantity 0.5 "),
+        ({"quantity": Decimal("0.5"), "stop_loss": Decimal(390)}, "INVALID_QUANTITY", "0.5"),
+        (
+            {
+                "quantity": Decimal(1),
+                "order_type": OrderType.LIMIT,
+                "entry_price": Decimal("399.001"),
+            },
+            "INVALID_PRICE",
+            "399.001",
+        ),
+        ({"quantity": Decimal(1), "time_in_force": TimeInForce.GTD}, "MISSING_EXPIRE_TIME", "GTD"),
+    ],
+)
+def test_process_signal_invalid_order_records_nothing_and_frees_the_signal_id(
+    fields: dict[str, object], code: str, received: str
+) -> None:
+    engine = _engine()
+    with pytest.raises(OrderValidationError) as refused:
+        engine.process_signal(_signal("v1", SignalAction.BUY, **fields))
+    assert (refused.value.code, received in str(refused.value)) == (code, True)
+    assert SignalId("v1") not in engine.state.signals
+    assert engine.state.orders == {}
+    # The corrected signal, under the same ID, goes through.
+    orders = engine.process_signal(_signal("v1", SignalAction.BUY, quantity=Decimal(1)))
+    assert [o.quantity for o in orders] == [Decimal(1)]
+
+
+def test_process_signal_refused_algo_leaves_the_signal_rejected_with_the_reason() -> None:
+    engine = _engine()
+    past = TwapSpec(start_ns=T0 - 2 * 10**9, end_ns=T0 - 10**9, slices=2)
+    signal = _signal("a1", SignalAction.BUY, quantity=Decimal(10))
+    with pytest.raises(OrderValidationError, match="end time") as refused:
+        engine.process_signal(signal, algo=past)
+    rejection = engine.state.signal_rejections[SignalId("a1")]
+    assert (rejection.reason_code, rejection.reason) == (refused.value.code, str(refused.value))
+    assert engine.state.orders == {}

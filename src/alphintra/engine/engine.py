@@ -196,9 +196,10 @@ class TradingEngine(SorEngine):
 
         With ``algo`` the order is worked by that execution algorithm (not with a
         stop loss or take profit). Raise ``SignalRejected`` or ``OrderValidationError``
-        when the signal cannot become an order; nothing is recorded then. A bracket's
-        exits must lie on the right side of the last price, or of ``entry_price`` while
-        the instrument has no price yet.
+        when the signal cannot become an order; nothing is recorded then, except when
+        only ``algo`` is refused: the signal is then recorded as rejected with the
+        error's code and reason. A bracket's exits must lie on the right side of the
+        last price, or of ``entry_price`` while the instrument has no price yet.
         """
         if signal.signal_id in self.state.signals:
             return list(self.state.signal_orders.get(signal.signal_id, ()))
@@ -214,6 +215,10 @@ class TradingEngine(SorEngine):
             # entryPrice, so that a stop already through it is not armed to fire at once.
             mark = self.state.marks.get(signal.instrument_id)
             check_bracket_prices(request, signal.entry_price if mark is None else mark)
+            for part in (request.entry, *exit_requests(request)):
+                self._check_request(part)
+        elif request is not None:
+            self._check_request(request)
         ts = self.clock.now_ns()
         self._emit(self._signal_received(signal, ts, quantity or signal.quantity))
         if request is None:
@@ -221,7 +226,13 @@ class TradingEngine(SorEngine):
         if isinstance(request, BracketRequest):
             return self.submit_bracket(request)
         if algo is not None:
-            return [self.submit_algo(request, algo)]
+            try:
+                return [self.submit_algo(request, algo)]
+            except OrderValidationError as exc:
+                # Only the algorithm's own terms are left to fail here (an end time
+                # already past, for example): the signal is on record, so it says why.
+                self.reject_signal(signal, exc.code, str(exc))
+                raise
         return [self.submit(request)]
 
     def process_rebalance(
