@@ -361,6 +361,14 @@ class TradingService:
             except UnknownInstrumentError as exc:
                 raise InvalidRequestError("UNKNOWN_SYMBOL", str(exc)) from None
         value = engine.valuation()
+        if value.total <= 0:  # weights of it would flip every sign, or close every position
+            engine.reject_signal(
+                signal,
+                "NON_POSITIVE_EQUITY",
+                f"account equity is {value.total} {value.currency}: target weights of it "
+                "cannot be traded",
+            )
+            return self._outcome(runtime, signal.signal_id, duplicate=False)
         deltas: dict[InstrumentId, Decimal] = {}
         for symbol, weight in weights.items():
             instrument = instruments[symbol]
