@@ -19,6 +19,7 @@ from alphintra.service.account_runtime import SignalOutcome
 from alphintra.service.trading import AccountSettings, TradingService
 from alphintra.store.journal import open_journal
 from alphintra.store.migrate import upgrade
+from alphintra.venues.simulated.matching import SimulatedVenueConfig
 
 T0 = 1_700_000_000_000_000_000
 EURUSD = InstrumentId("EURUSD")
@@ -78,4 +79,37 @@ def test_rebalance_with_negative_equity_is_rejected_and_sends_nothing(tmp_path: 
     assert outcome.order_ids == ()
     assert len(engine.state.orders) == orders_before
     assert engine.state.position_quantity(EURUSD) == Decimal(10_000_000)
+    journal.close()
+
+
+def test_a_second_rebalance_before_the_first_fills_does_not_trade_it_again(
+    tmp_path: Path,
+) -> None:
+    """The venue fills market orders only after a second of latency. Two REBALANCE
+    signals to the same 50 % weight, the second before the first's order filled: the
+    second counts the working order and sends nothing, and the position ends on the
+    target rather than at twice it."""
+    url = f"sqlite:///{tmp_path / 'alphintra.db'}"
+    upgrade(url)
+    journal = open_journal(url)
+    service = TradingService(
+        journal=journal,
+        registry=InstrumentRegistry(),
+        clock=SimulatedClock(T0),
+        venue_config=SimulatedVenueConfig(latency_ns=10**9),
+    )
+    service.open_account(
+        AccountSettings(account_id=ACCOUNT, owner="u", starting_cash=Decimal(1_000_000))
+    )
+    _tick(service, "1.1000", T0)
+    weights = {EURUSD: Decimal("0.5")}
+    first = _submit(service, _signal("r1", SignalAction.REBALANCE, target_weights=weights))
+    assert first.status == "ACCEPTED" and len(first.order_ids) == 1
+    second = _submit(service, _signal("r2", SignalAction.REBALANCE, target_weights=weights))
+    assert (second.reason_code, second.order_ids) == ("NOTHING_TO_REBALANCE", ())
+    _tick(service, "1.1000", T0 + 2 * 10**9)  # past the latency: the first order fills
+    engine = service.accounts[ACCOUNT].engine
+    target = engine.state.orders[first.order_ids[0]].quantity
+    assert engine.state.position_quantity(EURUSD) == target
+    assert not engine.state.open_orders
     journal.close()

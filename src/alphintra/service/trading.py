@@ -19,7 +19,7 @@ from functools import partial
 
 from alphintra.domain.account import AccountState, UnknownOrderError, is_execution_parent
 from alphintra.domain.commands import BracketRequest, OrderRequest
-from alphintra.domain.enums import OrderStatus, OrderType, SignalAction, TradingState
+from alphintra.domain.enums import OrderSide, OrderStatus, OrderType, SignalAction, TradingState
 from alphintra.domain.events import (
     AnyEvent,
     AuditRecorded,
@@ -384,7 +384,8 @@ class TradingService:
                 return self._outcome(runtime, signal.signal_id, duplicate=False)
             raw = value.total * weight * rate / (mark * instrument.multiplier)
             target = instrument.round_quantity_down(abs(raw)) * (1 if raw >= 0 else -1)
-            deltas[instrument.id] = target - engine.state.position_quantity(instrument.id)
+            held = engine.state.position_quantity(instrument.id)
+            deltas[instrument.id] = target - held - _rebalancing(engine.state, instrument.id)
         try:
             orders = engine.process_rebalance(signal, deltas)
         except OrderValidationError as exc:
@@ -680,6 +681,21 @@ class TradingService:
             if runtime.failure is None:
                 runtime.engine.record_close()
             runtime.engine.flush(force=True)
+
+
+def _rebalancing(state: AccountState, instrument_id: InstrumentId) -> Decimal:
+    """Return the signed quantity earlier REBALANCE orders on the instrument still have
+    working: a rebalance moves the position to its target counting them as done, so a
+    second one sent before the first fills does not trade the same amount again."""
+    total = Decimal(0)
+    for order in state.open_orders.values():
+        if order.instrument_id != instrument_id or order.parent_id is not None:
+            continue
+        received = state.signals.get(order.signal_id) if order.signal_id else None
+        if received is not None and received.action is SignalAction.REBALANCE:
+            leaves = order.leaves_quantity
+            total += leaves if order.side is OrderSide.BUY else -leaves
+    return total
 
 
 __all__ = [
