@@ -196,6 +196,12 @@ class TradingService:
             raise InvalidRequestError("UNKNOWN_SYMBOL", str(exc)) from None
         if signal.action is SignalAction.REBALANCE:
             return
+        if quantity is None:  # not sized: the shape alone, at the smallest valid quantity
+            lots = max(
+                (instrument.min_quantity / instrument.lot_size).to_integral_value("ROUND_CEILING"),
+                Decimal(1),
+            )
+            quantity = lots * instrument.lot_size
         shape = validation_shape(signal, quantity)  # signals of a batch are mostly alike
         if shape in runtime.valid_shapes:
             return
@@ -317,7 +323,7 @@ class TradingService:
             return self._outcome(runtime, signal.signal_id, duplicate=True)
         if engine.state.trading_state is TradingState.HALTED:
             # Tell the model why; its orders would only be denied with a generic code.
-            self._validate_signal(runtime, signal, signal.quantity or Decimal(1))
+            self._validate_signal(runtime, signal, signal.quantity)
             engine.reject_signal(signal, "TRADING_HALTED", "trading is halted for this account")
             return self._outcome(runtime, signal.signal_id, duplicate=False)
         if signal.action is SignalAction.REBALANCE:
@@ -325,7 +331,7 @@ class TradingService:
         try:
             quantity = self._size(runtime, signal)
         except SizingError as exc:
-            self._validate_signal(runtime, signal, Decimal(1))
+            self._validate_signal(runtime, signal, None)
             engine.reject_signal(signal, exc.code, str(exc))
             return self._outcome(runtime, signal.signal_id, duplicate=False)
         self._validate_signal(runtime, signal, quantity)
