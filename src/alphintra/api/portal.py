@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import heapq
 import json
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
-from typing import Any
 
 import structlog
-from fastapi import WebSocket, WebSocketDisconnect
+from fastapi import WebSocket
 
 from alphintra.api import views
 from alphintra.api.account_book import AccountBook, trade_page
@@ -29,6 +26,7 @@ from alphintra.api.schemas import (
     SignalView,
     TradeList,
 )
+from alphintra.api.websocket import serve_websocket
 from alphintra.domain.enums import OrderStatus
 from alphintra.domain.events import (
     AnyEvent,
@@ -45,7 +43,7 @@ from alphintra.marketdata.daily_closes import DailyCloses
 from alphintra.portfolio.exposure import MissingFxRateError
 from alphintra.portfolio.statistics import max_drawdown
 from alphintra.security import CredentialVault, Role
-from alphintra.service.hub import CHANNELS, EventHub
+from alphintra.service.hub import EventHub
 from alphintra.service.trading import (
     AccountRuntime,
     AccountSettings,
@@ -503,104 +501,8 @@ class Portal:
     # WebSocket --------------------------------------------------------------------------
 
     async def serve_websocket(self, socket: WebSocket, auth: Authenticator) -> None:
-        """Speak the WebSocket protocol: authenticate, subscribe, stream, resume."""
-        await socket.accept()
-        subscription = None
-        sender: asyncio.Task[None] | None = None
-        try:
-            first = await asyncio.wait_for(socket.receive_json(), timeout=30)
-            if not isinstance(first, dict) or first.get("action") != "authenticate":
-                await _close(socket, 4401, "first message must be {action: authenticate, token}")
-                return
-            token = str(first.get("token", ""))
-            try:
-                who = await auth.authenticate({"authorization": f"Bearer {token}"}, self)
-            except AuthError as exc:
-                await _close(socket, 4401, exc.detail)
-                return
-            allowed = (
-                who.accounts
-                if who.accounts is not None
-                else frozenset(self.service.accounts) | {"*"}
-            )
-            subscription = self.hub.subscribe(allowed | {"*"})
-            await socket.send_json(
-                {"event": "authenticated", "user": who.user_id, "lastSeq": self.hub.last_seq}
-            )
-            send_lock = asyncio.Lock()
-            watermarks: dict[str, int] = {}
-            sender = asyncio.create_task(_pump(socket, subscription, send_lock, watermarks))
-            while True:
-                message = await socket.receive_json()
-                if not isinstance(message, dict):
-                    await socket.send_json({"event": "error", "detail": "messages must be objects"})
-                    continue
-                action = message.get("action")
-                channel = message.get("channel")
-                if action == "subscribe":
-                    if channel not in CHANNELS:
-                        await socket.send_json(
-                            {
-                                "event": "error",
-                                "detail": f"unknown channel {channel!r}; known: {sorted(CHANNELS)}",
-                            }
-                        )
-                        continue
-                    symbols = message.get("symbols")
-                    # No await between setting the filter and reading the backlog: every
-                    # message is then either in the backlog or queued for the pump, once.
-                    subscription.channels[str(channel)] = (
-                        frozenset(str(s).upper() for s in symbols)
-                        if isinstance(symbols, list) and symbols
-                        else None
-                    )
-                    resume = message.get("fromSeq")
-                    backlog: list[Any] = []
-                    lost_from = 0
-                    if isinstance(resume, int) and resume >= 0:
-                        replayed, lost_from = self.hub.replay(subscription, resume)
-                        backlog = [m for m in replayed if m.channel == channel]
-                    async with send_lock:
-                        await socket.send_json({"event": "subscribed", "channel": channel})
-                        if lost_from:
-                            await socket.send_json({"event": "resume_gap", "fromSeq": lost_from})
-                        for item in backlog:
-                            await socket.send_json(item.wire())
-                        if backlog:
-                            watermarks[str(channel)] = backlog[-1].seq
-                elif action == "unsubscribe":
-                    subscription.channels.pop(str(channel), None)
-                    await socket.send_json({"event": "unsubscribed", "channel": channel})
-                else:
-                    await socket.send_json(
-                        {"event": "error", "detail": f"unknown action {action!r}"}
-                    )
-        except (TimeoutError, WebSocketDisconnect, json.JSONDecodeError, RuntimeError):
-            return
-        finally:
-            if sender is not None:
-                sender.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await sender
-            if subscription is not None:
-                self.hub.unsubscribe(subscription)
-
-
-async def _pump(
-    socket: WebSocket, subscription: Any, send_lock: asyncio.Lock, watermarks: dict[str, int]
-) -> None:
-    """Send live messages in seq order, skipping any a replay has already sent."""
-    while True:
-        message = await subscription.queue.get()
-        async with send_lock:
-            if message.seq > watermarks.get(message.channel, 0):
-                await socket.send_json(message.wire())
-
-
-async def _close(socket: WebSocket, code: int, reason: str) -> None:
-    with contextlib.suppress(Exception):
-        await socket.send_json({"event": "error", "detail": reason})
-        await socket.close(code=code, reason=reason[:120])
+        """Speak the WebSocket protocol (see `alphintra.api.websocket`)."""
+        await serve_websocket(socket, auth, self)
 
 
 def _created(item: tuple[str, Order]) -> int:
