@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Final
 from fastapi import WebSocket, WebSocketDisconnect
 
 from alphintra.api.auth import Authenticator, AuthError
-from alphintra.service.hub import CHANNELS, EventHub, HubMessage, Subscription
+from alphintra.service.hub import CHANNELS, QUEUE_SIZE, EventHub, HubMessage, Subscription
 
 if TYPE_CHECKING:
     from alphintra.api.portal import Portal
@@ -29,6 +29,10 @@ AUTH_TIMEOUT_S: Final = 30.0
 SHOWN_CHARS: Final = 200
 """How much of a bad value an error message quotes."""
 UNAUTHORIZED: Final = 4401
+TOO_SLOW: Final = 4008
+"""Close code of a client dropped for falling ``QUEUE_SIZE`` messages behind."""
+SLOW_CLOSE_TIMEOUT_S: Final = 30.0
+"""How long a dropped client's close frame may wait for the client to read."""
 
 
 class BadRequest(Exception):
@@ -124,7 +128,6 @@ async def serve_websocket(socket: WebSocket, auth: Authenticator, portal: Portal
     hub = portal.hub
     await socket.accept()
     subscription: Subscription | None = None
-    sender: asyncio.Task[None] | None = None
     try:
         try:
             first = await asyncio.wait_for(next_request(socket), timeout=AUTH_TIMEOUT_S)
@@ -158,22 +161,59 @@ async def serve_websocket(socket: WebSocket, auth: Authenticator, portal: Portal
         send_lock = asyncio.Lock()
         watermarks: dict[str, int] = {}
         sender = asyncio.create_task(_pump(socket, subscription, send_lock, watermarks))
-        while True:
-            try:
-                request = await next_request(socket)
-                await _handle(socket, hub, subscription, request, send_lock, watermarks)
-            except BadRequest as exc:
-                async with send_lock:
-                    await socket.send_json({"event": "error", "detail": str(exc)})
+        reader = asyncio.create_task(_read(socket, hub, subscription, send_lock, watermarks))
+        dropped = asyncio.create_task(subscription.dropped.wait())
+        tasks = (sender, reader, dropped)
+        try:
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        if subscription.overflowed:
+            await _drop_slow(socket, subscription)
+            return
+        error = None if reader.cancelled() else reader.exception()
+        if error is not None:
+            raise error
     except (TimeoutError, WebSocketDisconnect, RuntimeError):
         return
     finally:
-        if sender is not None:
-            sender.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await sender
         if subscription is not None:
             hub.unsubscribe(subscription)
+
+
+async def _read(
+    socket: WebSocket,
+    hub: EventHub,
+    subscription: Subscription,
+    send_lock: asyncio.Lock,
+    watermarks: dict[str, int],
+) -> None:
+    """Carry out the client's requests until it goes away."""
+    while True:
+        try:
+            request = await next_request(socket)
+            await _handle(socket, hub, subscription, request, send_lock, watermarks)
+        except BadRequest as exc:
+            async with send_lock:
+                await socket.send_json({"event": "error", "detail": str(exc)})
+
+
+async def _drop_slow(socket: WebSocket, subscription: Subscription) -> None:
+    """Close the connection of a client the hub dropped for falling too far behind.
+
+    The close frame waits behind what the client has not read yet; when it does not
+    read within ``SLOW_CLOSE_TIMEOUT_S``, the connection is given up without it.
+    """
+    reason = (
+        f"too slow: {QUEUE_SIZE} messages pending, lost from seq {subscription.lost_from}; "
+        "reconnect with fromSeq"
+    )
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(
+            socket.close(code=TOO_SLOW, reason=_close_reason(reason)), SLOW_CLOSE_TIMEOUT_S
+        )
 
 
 async def _handle(

@@ -4,7 +4,8 @@ Every message gets a global, strictly increasing ``seq``. The hub keeps the late
 messages in a ring buffer, so a client that reconnects with the last ``seq`` it saw
 receives everything after it, provided it is still buffered; when it is not, the
 client is told exactly which range it lost (``resume_gap``) instead of silently
-missing events.
+missing events. A client that falls ``QUEUE_SIZE`` messages behind is dropped (its
+subscription is removed and ``dropped`` set) rather than given a stream with a gap.
 
 A payload may be given as a function that builds it: it is then built once, when a
 client first needs the message (live or on resume), and never when nobody does. The
@@ -84,15 +85,24 @@ class HubMessage(msgspec.Struct, gc=False, eq=False):
         }
 
 
+QUEUE_SIZE = 10_000
+"""How many messages a client may have pending before the hub drops it."""
+
+
 @dataclass(slots=True, eq=False)  # identity: subscriptions live in a set
 class Subscription:
     """One client's filters and its queue of pending messages."""
 
     account_ids: frozenset[str]
-    queue: asyncio.Queue[HubMessage] = field(default_factory=lambda: asyncio.Queue(10_000))
+    queue: asyncio.Queue[HubMessage] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
     channels: dict[str, frozenset[str] | None] = field(default_factory=dict)
     """Channel -> symbols (None: every symbol)."""
     overflowed: bool = False
+    """Set when a message did not fit in the queue: the hub then stops feeding this
+    client (its stream has a gap from ``lost_from``) and sets ``dropped``."""
+    lost_from: int = 0
+    """The seq of the first message this client missed (0 while it missed none)."""
+    dropped: asyncio.Event = field(default_factory=asyncio.Event)
 
     def wants(self, message: HubMessage) -> bool:
         """Return True when this client subscribed to the message's channel and symbol."""
@@ -122,17 +132,27 @@ class EventHub:
     ) -> HubMessage:
         """Number and buffer one message, and queue it for every interested client.
 
+        A client whose queue is full is unsubscribed and marked ``overflowed``.
+
         ``payload`` may be a function that builds it (see the module docstring).
         """
         self._seq += 1
         message = HubMessage.of(self._seq, channel, account_id, symbol, payload)
         self._buffer.append(message)
+        overflowed: list[Subscription] = []
         for subscription in self._subscriptions:
             if subscription.wants(message):
                 try:
                     subscription.queue.put_nowait(message)
                 except asyncio.QueueFull:
-                    subscription.overflowed = True
+                    overflowed.append(subscription)
+        for subscription in overflowed:
+            # A client that fell QUEUE_SIZE messages behind is dropped rather than given
+            # a stream with a silent gap; its owner closes the connection (`dropped`).
+            subscription.overflowed = True
+            subscription.lost_from = message.seq
+            self._subscriptions.discard(subscription)
+            subscription.dropped.set()
         return message
 
     def subscribe(self, account_ids: Iterable[str]) -> Subscription:
