@@ -27,6 +27,7 @@ from alphintra.domain.enums import (
     AssetClass,
     ContingencyType,
     InstrumentKind,
+    OrderSide,
     OrderStatus,
     OrderType,
 )
@@ -46,6 +47,7 @@ from alphintra.domain.events import (
 )
 from alphintra.domain.identifiers import (
     ClientOrderId,
+    InstrumentId,
     VenueId,
     VenueOrderId,
 )
@@ -70,6 +72,8 @@ _ACCEPTED = OrderStatus.ACCEPTED
 _FILLED = OrderStatus.FILLED
 _PENDING_CANCEL = OrderStatus.PENDING_CANCEL
 _PENDING_MODIFY = OrderStatus.PENDING_MODIFY
+_FITTABLE = frozenset({OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED})
+"""Statuses in which a reduce-only order is resized or cancelled to fit the position."""
 _SPOT = InstrumentKind.SPOT
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -513,6 +517,11 @@ class OrderEngine(EngineBase):
                     and other.client_order_id not in cancelled_by_venue
                 ):
                     self.cancel(other.client_order_id, "position is flat")
+        self._contingencies_after_fill(order, fill)
+        if position is not None and position.quantity and self.state.open_reduce_only:
+            self._fit_reduce_only(order, fill.instrument_id, position.quantity)
+
+    def _contingencies_after_fill(self, order: Order, fill: OrderFilled) -> None:
         if order.parent_id is not None:
             parent = self.state.orders.get(order.parent_id)
             if parent is not None and is_execution_parent(parent):
@@ -522,6 +531,40 @@ class OrderEngine(EngineBase):
             self._activate_children(order)
         elif order.contingency is _OCO and not self._venue_handles_oco(order):
             self._update_siblings(order, fill)
+
+    def _fit_reduce_only(self, filled: Order, instrument_id: InstrumentId, held: Decimal) -> None:
+        """Keep the working reduce-only orders of an instrument within its position.
+
+        A fill of another order that shrank the position (a partial close) leaves exits
+        larger than what they protect, and one that took it across zero leaves exits
+        that would add to the new side; a venue that does not enforce reduce-only (IB,
+        the simulated venue) would fill either past zero. The first are cut to the
+        position, the second cancelled. An exit not yet working at the venue (waiting
+        for its entry, or for an acknowledgement) or with a change in flight is left to
+        the next fill; the order that filled and its OCO siblings are its own
+        contingencies' (`_update_siblings`, or the venue's native OCO).
+        """
+        size = abs(held)
+        closing = OrderSide.SELL if held > 0 else OrderSide.BUY
+        siblings = filled.linked_ids if filled.contingency is _OCO else ()
+        for other in tuple(self.state.open_reduce_only.values()):
+            if (
+                other.instrument_id != instrument_id
+                or other.status not in _FITTABLE
+                or other is filled
+                or other.client_order_id in siblings
+            ):
+                continue
+            if other.side is not closing:
+                self.cancel(other.client_order_id, "position is now on the order's side")
+            elif other.quantity - other.filled_quantity > size:
+                self._modify(
+                    other.client_order_id,
+                    quantity=other.filled_quantity + size,
+                    price=None,
+                    trigger_price=None,
+                    checked=False,
+                )
 
     def _after_close(self, order: Order) -> None:
         if order.contingency is _OTO and not order.filled_quantity:
