@@ -31,6 +31,8 @@ SHOWN_CHARS: Final = 200
 UNAUTHORIZED: Final = 4401
 TOO_SLOW: Final = 4008
 """Close code of a client dropped for falling ``QUEUE_SIZE`` messages behind."""
+CREDENTIAL_CHECK_S: Final = 1.0
+"""How often an open connection's token is checked again (revocation, expiry)."""
 SLOW_CLOSE_TIMEOUT_S: Final = 30.0
 """How long a dropped client's close frame may wait for the client to read."""
 
@@ -163,7 +165,8 @@ async def serve_websocket(socket: WebSocket, auth: Authenticator, portal: Portal
         sender = asyncio.create_task(_pump(socket, subscription, send_lock, watermarks))
         reader = asyncio.create_task(_read(socket, hub, subscription, send_lock, watermarks))
         dropped = asyncio.create_task(subscription.dropped.wait())
-        tasks = (sender, reader, dropped)
+        guard = asyncio.create_task(_watch_credentials(auth, portal, token))
+        tasks = (sender, reader, dropped, guard)
         try:
             await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         finally:
@@ -173,14 +176,37 @@ async def serve_websocket(socket: WebSocket, auth: Authenticator, portal: Portal
         if subscription.overflowed:
             await _drop_slow(socket, subscription)
             return
-        error = None if reader.cancelled() else reader.exception()
-        if error is not None:
-            raise error
+        refused = None if guard.cancelled() or guard.exception() else guard.result()
+        if refused is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    _close(socket, UNAUTHORIZED, f"credentials no longer valid: {refused}"),
+                    SLOW_CLOSE_TIMEOUT_S,
+                )
+            return
+        for task in (reader, guard):
+            error = None if task.cancelled() else task.exception()
+            if error is not None:
+                raise error
     except (TimeoutError, WebSocketDisconnect, RuntimeError):
         return
     finally:
         if subscription is not None:
             hub.unsubscribe(subscription)
+
+
+async def _watch_credentials(auth: Authenticator, portal: Portal, token: str) -> str:
+    """Check the connection's token every ``CREDENTIAL_CHECK_S``; return why it failed.
+
+    An API key revoked or a JWT expired after the connection authenticated ends the
+    stream (the caller closes it with 4401) instead of streaming on indefinitely.
+    """
+    while True:
+        await asyncio.sleep(CREDENTIAL_CHECK_S)
+        try:
+            await auth.authenticate({"authorization": f"Bearer {token}"}, portal)
+        except AuthError as exc:
+            return exc.detail
 
 
 async def _read(
