@@ -26,6 +26,7 @@ from alphintra.domain.enums import (
     OrderSide,
     OrderStatus,
     OrderType,
+    SignalAction,
     TradingState,
 )
 from alphintra.domain.events import (
@@ -204,6 +205,10 @@ class TradingEngine(SorEngine):
         if signal.signal_id in self.state.signals:
             return list(self.state.signal_orders.get(signal.signal_id, ()))
         position = self.state.position_quantity(signal.instrument_id)
+        if signal.action is SignalAction.CLOSE_LONG:
+            position -= self._closing_in_flight(signal.instrument_id, OrderSide.SELL)
+        elif signal.action is SignalAction.CLOSE_SHORT:
+            position += self._closing_in_flight(signal.instrument_id, OrderSide.BUY)
         request = signal_to_request(signal, quantity or signal.quantity, position)
         if isinstance(request, BracketRequest):
             if algo is not None:
@@ -234,6 +239,21 @@ class TradingEngine(SorEngine):
                 self.reject_signal(signal, exc.code, str(exc))
                 raise
         return [self.submit(request)]
+
+    def _closing_in_flight(self, instrument_id: InstrumentId, side: OrderSide) -> Decimal:
+        """Return what the instrument's working reduce-only market orders on ``side``
+        (closes and flattens not yet filled) have left to fill. A CLOSE signal closes
+        only the rest: two sent before the first fills would otherwise both close the
+        whole position, and a venue that does not enforce reduce-only fills both."""
+        total = Decimal(0)
+        for order in self.state.open_reduce_only.values():
+            if (
+                order.instrument_id == instrument_id
+                and order.side is side
+                and order.order_type is OrderType.MARKET
+            ):
+                total += order.quantity - order.filled_quantity
+        return total
 
     def process_rebalance(
         self, signal: TradingSignal, deltas: Mapping[InstrumentId, Decimal]

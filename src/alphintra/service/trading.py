@@ -346,7 +346,10 @@ class TradingService:
             raise InvalidRequestError(exc.code, str(exc)) from None
         if not orders and signal.action in (SignalAction.CLOSE_LONG, SignalAction.CLOSE_SHORT):
             engine.reject_signal(
-                signal, "NOTHING_TO_CLOSE", f"no {signal.action.split('_')[1].lower()} position"
+                signal,
+                "NOTHING_TO_CLOSE",
+                f"no {signal.action.split('_')[1].lower()} position left to close "
+                "(none held, or closes already working cover it)",
             )
         for order in orders:
             runtime.arrivals[order.client_order_id] = arrival
