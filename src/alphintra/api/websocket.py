@@ -288,11 +288,15 @@ async def _pump(
     send_lock: asyncio.Lock,
     watermarks: dict[str, int],
 ) -> None:
-    """Send live messages in seq order, skipping any a replay has already sent."""
+    """Send live messages in seq order, skipping any a replay has already sent.
+
+    A message is checked against the client's filters again when it is sent: one queued
+    before an ``unsubscribe`` (or a subscribe with other symbols) is not sent after it.
+    """
     while True:
         message = await subscription.queue.get()
         async with send_lock:
-            if message.seq > watermarks.get(message.channel, 0):
+            if message.seq > watermarks.get(message.channel, 0) and subscription.wants(message):
                 await socket.send_json(message.wire())
 
 
