@@ -8,11 +8,18 @@ must still be freed as soon as a message leaves the buffer.
 from __future__ import annotations
 
 import gc
+import time
 import weakref
 from functools import partial
 from typing import Any
 
+import pytest
+
+from alphintra.domain.registry import InstrumentRegistry
+from alphintra.engine.clock import SimulatedClock
 from alphintra.service.hub import EventHub, HubMessage
+from alphintra.service.trading import TradingService
+from alphintra.store.memory import MemoryJournal
 
 
 class _Captured:
@@ -88,3 +95,32 @@ def test_replay_returns_the_buffered_messages_after_a_seq() -> None:
     assert [m.seq for m in replayed] == [3, 4, 5]
     assert lost_from == 2
     assert subscription.queue.qsize() == 5
+
+
+def test_a_seq_from_before_a_restart_reads_as_a_gap_not_as_this_runs_messages() -> None:
+    """A restarted service's hub starts above every seq of the run before it: a client
+    resuming from a seq it saw then is told what it lost from, and gets this run's
+    messages, instead of taking them for ones after its seq."""
+    hub = EventHub(first_seq=1_000_000)
+    subscription = hub.subscribe(["A"])
+    subscription.channels["signals"] = None
+    for index in range(3):
+        hub.publish("signals", "A", {"signalId": f"s{index}"})
+    replayed, lost_from = hub.replay(subscription, 500)  # the last seq of the earlier run
+    assert [m.seq for m in replayed] == [1_000_000, 1_000_001, 1_000_002]
+    assert lost_from == 501
+    replayed, lost_from = hub.replay(subscription, 0)  # everything kept, from the start
+    assert ([m.seq for m in replayed], lost_from) == ([1_000_000, 1_000_001, 1_000_002], 0)
+    replayed, lost_from = hub.replay(subscription, 1_000_000)
+    assert ([m.seq for m in replayed], lost_from) == ([1_000_001, 1_000_002], 0)
+
+
+def test_a_services_hub_starts_from_the_clock_in_microseconds() -> None:
+    before = time.time_ns() // 1_000
+    service = TradingService(
+        journal=MemoryJournal(), registry=InstrumentRegistry(), clock=SimulatedClock(0)
+    )
+    assert before <= service.hub.first_seq == service.hub.last_seq + 1
+    assert service.hub.first_seq <= time.time_ns() // 1_000
+    with pytest.raises(ValueError, match="first_seq must be at least 1, got 0"):
+        EventHub(first_seq=0)

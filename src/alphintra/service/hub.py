@@ -1,6 +1,7 @@
 """Fan-out of account events to WebSocket clients, with resumable sequence numbers.
 
-Every message gets a global, strictly increasing ``seq``. The hub keeps the latest
+Every message gets a global, strictly increasing ``seq``, which a service starts from the
+clock (`run_first_seq`) so that seqs never repeat across restarts. The hub keeps the latest
 messages in a ring buffer, so a client that reconnects with the last ``seq`` it saw
 receives everything after it, provided it is still buffered; when it is not, the
 client is told exactly which range it lost (``resume_gap``) instead of silently
@@ -16,6 +17,7 @@ mutable state), so that the payload is the same whenever it is built.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -117,14 +119,18 @@ class Subscription:
 class EventHub:
     """Numbers, buffers and delivers messages to subscriptions."""
 
-    def __init__(self, buffer_size: int = 100_000) -> None:
-        self._seq = 0
+    def __init__(self, buffer_size: int = 100_000, first_seq: int = 1) -> None:
+        if first_seq < 1:
+            raise ValueError(f"EventHub: first_seq must be at least 1, got {first_seq}")
+        self.first_seq = first_seq
+        """The seq of this hub's first message; `run_first_seq` for a service."""
+        self._seq = first_seq - 1
         self._buffer: deque[HubMessage] = deque(maxlen=buffer_size)
         self._subscriptions: set[Subscription] = set()
 
     @property
     def last_seq(self) -> int:
-        """Return the seq of the newest message (0 before any)."""
+        """Return the seq of the newest message (``first_seq - 1`` before any)."""
         return self._seq
 
     def publish(
@@ -167,7 +173,24 @@ class EventHub:
 
     def replay(self, subscription: Subscription, after_seq: int) -> tuple[list[HubMessage], int]:
         """Return buffered messages after ``after_seq`` for this client, and the first seq
-        that is no longer buffered (0 when nothing was lost)."""
+        that is no longer buffered (0 when nothing was lost).
+
+        ``after_seq`` 0 asks for everything from this hub's first message. A seq below
+        ``first_seq`` is from an earlier run (before a restart): what followed it then is
+        gone, so it reads as a gap from the seq after it.
+        """
+        after = self.first_seq - 1 if after_seq == 0 else after_seq
         oldest = self._buffer[0].seq if self._buffer else self._seq + 1
-        lost_from = after_seq + 1 if after_seq + 1 < oldest else 0
-        return [m for m in self._buffer if m.seq > after_seq and subscription.wants(m)], lost_from
+        lost_from = after + 1 if after + 1 < oldest else 0
+        return [m for m in self._buffer if m.seq > after and subscription.wants(m)], lost_from
+
+
+def run_first_seq() -> int:
+    """Return the first seq of a service run: the microseconds since the epoch now.
+
+    Seqs then never repeat across restarts (an earlier run would have had to publish
+    more than a message a microsecond to reach it), so a client resuming from a seq
+    of an earlier run is told of the gap rather than given this run's messages under
+    seqs it thinks it has seen. It stays below 2**53, exact in JavaScript, until 2255.
+    """
+    return time.time_ns() // 1_000

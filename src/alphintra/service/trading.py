@@ -46,7 +46,7 @@ from alphintra.service.errors import (
     NotFoundError,
     ServiceError,
 )
-from alphintra.service.hub import EventHub
+from alphintra.service.hub import EventHub, run_first_seq
 from alphintra.service.live import AlertFn, LiveAccount, LivePolicy, RoutedEngine
 from alphintra.service.outcomes import market_data_payload, signal_state, signal_status
 from alphintra.service.sim_venues import SimulatedVenueSetup
@@ -82,7 +82,7 @@ class TradingService:
             raise ValueError(f"simulated venue IDs must be distinct, got {names}")
         self.registry = registry
         self.clock = clock
-        self.hub = hub or EventHub()
+        self.hub = hub or EventHub(first_seq=run_first_seq())
         self.accounts: dict[AccountId, AccountRuntime] = {}
         self._observers: list[ObserverFn] = []
         self.live_policy = live_policy or LivePolicy()
