@@ -68,6 +68,8 @@ def test_process_rebalance_with_one_invalid_order_records_and_sends_nothing() ->
         (SPY, "BUY", Decimal(10)),
         (EURUSD, "SELL", Decimal(3)),
     ]
+    # The IDs the refused attempt drew were given back: numbering has no gap.
+    assert [o.client_order_id.rsplit("-", 1)[1] for o in orders] == ["1", "2"]
 
 
 @pytest.mark.parametrize(
@@ -134,6 +136,7 @@ def test_process_signal_invalid_order_records_nothing_and_frees_the_signal_id(
     # The corrected signal, under the same ID, goes through.
     orders = engine.process_signal(_signal("v1", SignalAction.BUY, quantity=Decimal(1)))
     assert [o.quantity for o in orders] == [Decimal(1)]
+    assert orders[0].client_order_id.rsplit("-", 1)[1] == "1"  # the refused ID given back
 
 
 def test_process_signal_refused_algo_leaves_the_signal_rejected_with_the_reason() -> None:

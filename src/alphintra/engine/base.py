@@ -328,19 +328,18 @@ class EngineBase:
         if day is None or start is None or high is None:
             return
         last = monitor.last_equity
-        ts: int | None = None
         if (
             recorded is not None
             and recorded.high_water == high
             and recorded.day == day
             and recorded.day_start_equity == start
-        ):
+        ):  # only the latest equity can have moved
             if last is None or recorded.last_equity == last:
                 return
             ts = self.clock.now_ns()
             if not closing and ts - recorded.ts_event < CLOSE_SAMPLE_NS:
                 return
-        if ts is None:
+        else:
             ts = self.clock.now_ns()
         self._emit(
             EquityMarksRecorded(
@@ -361,6 +360,14 @@ class EngineBase:
         if monitor is not None and monitor.high_water is not None:
             self._record_equity_marks(monitor, closing=True)
 
+    def _restore_equity_marks(self) -> None:
+        """Carry the monitor on from the journaled figures (`EquityMarksRecorded`)."""
+        recorded, monitor = self.state.equity_marks, self.monitor
+        if recorded is not None and monitor is not None:
+            monitor.restore_marks(
+                recorded.day, recorded.day_start_equity, recorded.high_water, recorded.last_equity
+            )
+
     def _equity_marks(self) -> RiskMonitor:
         """Return the monitor that tracks the day's start and the peak equity.
 
@@ -370,14 +377,7 @@ class EngineBase:
         monitor = self.monitor
         if monitor is None:
             monitor = self.monitor = RiskMonitor(MonitorLimits())
-            recorded = self.state.equity_marks
-            if recorded is not None:
-                monitor.restore_marks(
-                    recorded.day,
-                    recorded.day_start_equity,
-                    recorded.high_water,
-                    recorded.last_equity,
-                )
+            self._restore_equity_marks()
             if self._context is not None and self.limits.loss is not None:
                 self._context = dataclasses.replace(self._context, equity_marks=monitor)
         if monitor.day_start_equity is None:

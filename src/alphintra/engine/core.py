@@ -103,8 +103,6 @@ class OrderEngine(EngineBase):
 
     # Commands -------------------------------------------------------------------
 
-    # Commands -------------------------------------------------------------------
-
     def _venue_for(self, request: OrderRequest, instrument: Instrument) -> VenueId:
         venue = request.venue or instrument.venue or self.default_venue
         if venue not in self.venues:
@@ -127,21 +125,7 @@ class OrderEngine(EngineBase):
         # As _ids_back_on_refusal, inline: a refused request gives back the ID it drew.
         id_seq, recorded = self._id_seq, len(self._inits)
         try:
-            instrument = self._instruments.get(request.instrument_id) or self.instrument(
-                request.instrument_id
-            )
-            # Through the hook: a subclass routes (service/live.py RoutedEngine) or refuses.
-            venue = self._venue_for(request, instrument)
-            capabilities = self.venues[venue]
-            init = build_order(
-                request,
-                instrument,
-                account_id=self.account_id,
-                client_order_id=client_order_id or self.next_client_order_id(),
-                venue=venue,
-                native_types=capabilities.order_types,
-                ts=self.clock.now_ns(),
-            )
+            init, instrument = self._prepare(request)
             # As _create_and_release, one call fewer.
             self._inits[init.client_order_id] = init
             self._emit(init)
@@ -152,6 +136,31 @@ class OrderEngine(EngineBase):
             if len(self._inits) == recorded:
                 self._id_seq = id_seq
             raise
+
+    def _prepare(
+        self, request: OrderRequest, client_order_id: ClientOrderId | None = None
+    ) -> tuple[OrderInitialized, Instrument]:
+        """Validate ``request`` into the order it would make, recording nothing; raise
+        ``OrderValidationError`` if `submit` would refuse it. The order takes
+        ``client_order_id``, else the request's, else a fresh one (which a caller that
+        then records nothing must give back: `_ids_back_on_refusal`)."""
+        instrument = self._instruments.get(request.instrument_id) or self.instrument(
+            request.instrument_id
+        )
+        # Through the hook: a subclass routes (service/live.py RoutedEngine) or refuses.
+        venue = self._venue_for(request, instrument)
+        init = build_order(
+            request,
+            instrument,
+            account_id=self.account_id,
+            client_order_id=(
+                client_order_id or request.client_order_id or self.next_client_order_id()
+            ),
+            venue=venue,
+            native_types=self.venues[venue].order_types,
+            ts=self.clock.now_ns(),
+        )
+        return init, instrument
 
     def _create_and_release(self, init: OrderInitialized, instrument: Instrument) -> Order:
         self._inits[init.client_order_id] = init

@@ -61,7 +61,7 @@ from alphintra.engine.core import EMULATOR_VENUE_ORDER_ID, _ids_back_on_refusal
 from alphintra.engine.sor import SorEngine
 from alphintra.execution.algorithms import AlgoSpec
 from alphintra.orders.brackets import build_bracket, exit_requests
-from alphintra.orders.factory import OrderValidationError, build_order, check_bracket_prices
+from alphintra.orders.factory import OrderValidationError, check_bracket_prices
 from alphintra.portfolio.valuation import PortfolioValue, value_account
 from alphintra.risk.books import is_slice, side_reach
 from alphintra.risk.denial import VOLATILITY_BREAKER
@@ -84,7 +84,7 @@ MAX_CLOSE_PIECES: Final = 100
 """The most orders one emergency close (flatten, breaker reduction) sends."""
 
 _CHECK_ID: Final = ClientOrderId("validation")
-"""The client order ID of a request validated before anything is recorded."""
+"""The client order ID of a request only validated (`_prepare`): no ID is drawn for it."""
 
 
 class TradingEngine(SorEngine):
@@ -135,13 +135,6 @@ class TradingEngine(SorEngine):
         self._restore_algos()
         self._restore_equity_marks()
 
-    def _restore_equity_marks(self) -> None:
-        recorded, monitor = self.state.equity_marks, self.monitor
-        if recorded is not None and monitor is not None:
-            monitor.restore_marks(
-                recorded.day, recorded.day_start_equity, recorded.high_water, recorded.last_equity
-            )
-
     @_ids_back_on_refusal
     def submit_bracket(self, request: BracketRequest) -> list[Order]:
         """Submit an entry with a stop-loss and/or take-profit that activate on its fills.
@@ -187,6 +180,7 @@ class TradingEngine(SorEngine):
         self._valuation = (key, value)
         return value
 
+    @_ids_back_on_refusal
     def process_signal(
         self,
         signal: TradingSignal,
@@ -221,24 +215,29 @@ class TradingEngine(SorEngine):
             mark = self.state.marks.get(signal.instrument_id)
             check_bracket_prices(request, signal.entry_price if mark is None else mark)
             for part in (request.entry, *exit_requests(request)):
-                self._check_request(part)
-        elif request is not None:
-            self._check_request(request)
+                self._prepare(part, _CHECK_ID)
+        prepared = None
+        if isinstance(request, OrderRequest):
+            if algo is None:  # built now, released after the signal is recorded
+                prepared = self._prepare(request)
+            else:
+                self._prepare(request, _CHECK_ID)
         ts = self.clock.now_ns()
         self._emit(self._signal_received(signal, ts, quantity or signal.quantity))
         if request is None:
             return []
         if isinstance(request, BracketRequest):
             return self.submit_bracket(request)
-        if algo is not None:
-            try:
-                return [self.submit_algo(request, algo)]
-            except OrderValidationError as exc:
-                # Only the algorithm's own terms are left to fail here (an end time
-                # already past, for example): the signal is on record, so it says why.
-                self.reject_signal(signal, exc.code, str(exc))
-                raise
-        return [self.submit(request)]
+        if prepared is not None:
+            return [self._create_and_release(*prepared)]
+        assert algo is not None
+        try:
+            return [self.submit_algo(request, algo)]
+        except OrderValidationError as exc:
+            # Only the algorithm's own terms are left to fail here (an end time already
+            # past, for example): the signal is on record, so it says why.
+            self.reject_signal(signal, exc.code, str(exc))
+            raise
 
     def _closing_in_flight(self, instrument_id: InstrumentId, side: OrderSide) -> Decimal:
         """Return what the instrument's working reduce-only market orders on ``side``
@@ -255,6 +254,7 @@ class TradingEngine(SorEngine):
                 total += order.quantity - order.filled_quantity
         return total
 
+    @_ids_back_on_refusal
     def process_rebalance(
         self, signal: TradingSignal, deltas: Mapping[InstrumentId, Decimal]
     ) -> list[Order]:
@@ -278,25 +278,10 @@ class TradingEngine(SorEngine):
             for instrument_id, delta in deltas.items()
             if delta
         ]
-        for request in requests:
-            self._check_request(request)
+        prepared = [self._prepare(request) for request in requests]
         ts = self.clock.now_ns()
         self._emit(self._signal_received(signal, ts, None))
-        return [self.submit(request) for request in requests]
-
-    def _check_request(self, request: OrderRequest) -> None:
-        """Raise ``OrderValidationError`` if ``submit`` would refuse ``request``."""
-        instrument = self.instrument(request.instrument_id)
-        venue = self._venue_for(request, instrument)
-        build_order(
-            request,
-            instrument,
-            account_id=self.account_id,
-            client_order_id=_CHECK_ID,
-            venue=venue,
-            native_types=self.venues[venue].order_types,
-            ts=self.clock.now_ns(),
-        )
+        return [self._create_and_release(init, instrument) for init, instrument in prepared]
 
     def _signal_received(
         self, signal: TradingSignal, ts: int, quantity: Decimal | None
