@@ -19,8 +19,12 @@ from helpers.market_data import market_data_dir
 @pytest.mark.parametrize(
     ("option", "value", "problem"),
     [
-        ("--half-spread", "-0.01", "--half-spread must not be negative, got -0.01"),
-        ("--commission-per-unit", "-1", "--commission-per-unit must not be negative, got -1"),
+        ("--half-spread", "-0.01", "--half-spread must be finite and not negative, got -0.01"),
+        (
+            "--commission-per-unit",
+            "-1",
+            "--commission-per-unit must be finite and not negative, got -1",
+        ),
         ("--fees-bps", "10000", "--fees-bps must be above -10000 and below 10000"),
         ("--maker-fees-bps", "-10000", "--maker-fees-bps must be above -10000"),
     ],

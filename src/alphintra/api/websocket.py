@@ -173,7 +173,7 @@ async def serve_websocket(socket: WebSocket, auth: Authenticator, portal: Portal
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-        if subscription.overflowed:
+        if subscription.dropped.is_set():
             await _drop_slow(socket, subscription)
             return
         refused = None if guard.cancelled() or guard.exception() else guard.result()

@@ -52,6 +52,33 @@ def load_registry(path: Path | None) -> InstrumentRegistry:
         raise BacktestInputError(f"{path}: {exc}") from None
 
 
+_COST_OPTIONS = {
+    "taker_fee_bps": "--fees-bps",
+    "maker_fee_bps": "--maker-fees-bps",
+    "commission_per_unit": "--commission-per-unit",
+    "trade_half_spread": "--half-spread",
+}
+
+
+def _venue_config(args: argparse.Namespace) -> SimulatedVenueConfig:
+    """Return the simulated venue the options describe; its own checks refuse costs that
+    would pay the trader for every fill, and the error names the option."""
+    try:
+        return SimulatedVenueConfig(
+            taker_fee_bps=args.fees_bps,
+            maker_fee_bps=args.maker_fees_bps if args.maker_fees_bps is not None else args.fees_bps,
+            commission_per_unit=args.commission_per_unit,
+            trade_half_spread=args.half_spread,
+            partial_fills=args.partial_fills,
+            latency_ns=args.latency_ms * 1_000_000,
+        )
+    except ValueError as exc:
+        message = str(exc)
+        for name, option in _COST_OPTIONS.items():
+            message = message.replace(f"SimulatedVenueConfig.{name}", option)
+        raise BacktestInputError(message) from None
+
+
 def run_backtest_command(args: argparse.Namespace) -> int:
     """Run ``alphintra backtest`` with parsed arguments; return the exit code."""
     err = Console(stderr=True)
@@ -71,20 +98,7 @@ def run_backtest_command(args: argparse.Namespace) -> int:
             raise BacktestInputError(f"--starting-cash must be positive, got {args.starting_cash}")
         if args.latency_ms < 0:
             raise BacktestInputError(f"--latency-ms must not be negative, got {args.latency_ms}")
-        for option, value in (
-            ("--half-spread", args.half_spread),
-            ("--commission-per-unit", args.commission_per_unit),
-        ):
-            if value < 0:  # either would pay the trader for every fill
-                raise BacktestInputError(f"{option} must not be negative, got {value}")
-        for option, fee in (
-            ("--fees-bps", args.fees_bps),
-            ("--maker-fees-bps", args.maker_fees_bps),
-        ):
-            if fee is not None and not -10_000 < fee < 10_000:  # negative: a rebate
-                raise BacktestInputError(
-                    f"{option} must be above -10000 and below 10000 basis points, got {fee}"
-                )
+        venue = _venue_config(args)
         signals = load_signals(args.signals)
         validate_signals(
             signals, data, registry, str(args.signals), latency_ns=args.latency_ms * 1_000_000
@@ -103,14 +117,7 @@ def run_backtest_command(args: argparse.Namespace) -> int:
     settings = BacktestSettings(
         starting_cash=args.starting_cash,
         currency=args.currency.upper(),
-        venue=SimulatedVenueConfig(
-            taker_fee_bps=args.fees_bps,
-            maker_fee_bps=args.maker_fees_bps if args.maker_fees_bps is not None else args.fees_bps,
-            commission_per_unit=args.commission_per_unit,
-            trade_half_spread=args.half_spread,
-            partial_fills=args.partial_fills,
-            latency_ns=args.latency_ms * 1_000_000,
-        ),
+        venue=venue,
     )
     total = sum(len(series) for series in data.values()) + len(signals)
     with Progress(

@@ -99,12 +99,11 @@ class Subscription:
     queue: asyncio.Queue[HubMessage] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
     channels: dict[str, frozenset[str] | None] = field(default_factory=dict)
     """Channel -> symbols (None: every symbol)."""
-    overflowed: bool = False
-    """Set when a message did not fit in the queue: the hub then stops feeding this
-    client (its stream has a gap from ``lost_from``) and sets ``dropped``."""
     lost_from: int = 0
     """The seq of the first message this client missed (0 while it missed none)."""
     dropped: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set when a message did not fit in the queue: the hub then stops feeding this
+    client (its stream has a gap from ``lost_from``)."""
 
     def wants(self, message: HubMessage) -> bool:
         """Return True when this client subscribed to the message's channel and symbol."""
@@ -138,7 +137,7 @@ class EventHub:
     ) -> HubMessage:
         """Number and buffer one message, and queue it for every interested client.
 
-        A client whose queue is full is unsubscribed and marked ``overflowed``.
+        A client whose queue is full is unsubscribed and its ``dropped`` set.
 
         ``payload`` may be a function that builds it (see the module docstring).
         """
@@ -155,7 +154,6 @@ class EventHub:
         for subscription in overflowed:
             # A client that fell QUEUE_SIZE messages behind is dropped rather than given
             # a stream with a silent gap; its owner closes the connection (`dropped`).
-            subscription.overflowed = True
             subscription.lost_from = message.seq
             self._subscriptions.discard(subscription)
             subscription.dropped.set()

@@ -119,7 +119,7 @@ class SimulatedVenueConfig:
     capabilities: VenueCapabilities = field(default=SIMULATED_CAPABILITIES)
 
     def __post_init__(self) -> None:
-        for name in ("maker_fee_bps", "taker_fee_bps"):
+        for name in ("taker_fee_bps", "maker_fee_bps"):
             fee = getattr(self, name)
             if not (fee.is_finite() and -10_000 < fee < 10_000):  # negative: a rebate
                 raise ValueError(
