@@ -16,6 +16,15 @@ from helpers.csv_rows import SPY_QUOTE
 from helpers.market_data import market_data_dir
 
 
+def _argv(tmp_path: Path, option: str) -> list[str]:
+    """A backtest of SPY with no signals and ``option``."""
+    signals = tmp_path / "signals.jsonl"
+    signals.write_text("", encoding="utf-8")
+    data = f"SPY={market_data_dir() / SPY_QUOTE}"
+    out = str(tmp_path / "out")
+    return ["backtest", "--data", data, "--signals", str(signals), "--out", out, "--quiet", option]
+
+
 @pytest.mark.parametrize(
     ("option", "value", "problem"),
     [
@@ -32,39 +41,13 @@ from helpers.market_data import market_data_dir
 def test_backtest_cli_refuses_costs_that_pay_the_trader(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], option: str, value: str, problem: str
 ) -> None:
-    signals = tmp_path / "signals.jsonl"
-    signals.write_text("", encoding="utf-8")
-    argv = [
-        "backtest",
-        "--data",
-        f"SPY={market_data_dir() / SPY_QUOTE}",
-        "--signals",
-        str(signals),
-        "--out",
-        str(tmp_path / "out"),
-        "--quiet",
-        f"{option}={value}",
-    ]
-    assert main(argv) == EXIT_BAD_INPUT
+    assert main(_argv(tmp_path, f"{option}={value}")) == EXIT_BAD_INPUT
     assert problem in " ".join(capsys.readouterr().err.split())
     assert not (tmp_path / "out").exists()
 
 
 def test_backtest_cli_accepts_a_maker_rebate(tmp_path: Path) -> None:
-    signals = tmp_path / "signals.jsonl"
-    signals.write_text("", encoding="utf-8")
-    argv = [
-        "backtest",
-        "--data",
-        f"SPY={market_data_dir() / SPY_QUOTE}",
-        "--signals",
-        str(signals),
-        "--out",
-        str(tmp_path / "out"),
-        "--quiet",
-        "--maker-fees-bps=-0.2",
-    ]
-    assert main(argv) == 0
+    assert main(_argv(tmp_path, "--maker-fees-bps=-0.2")) == 0
 
 
 @pytest.mark.parametrize(

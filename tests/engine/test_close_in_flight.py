@@ -20,6 +20,7 @@ from alphintra.engine.engine import TradingEngine
 from alphintra.risk.limits import RiskLimits
 from alphintra.store.memory import MemoryJournal
 from alphintra.venues.simulated.matching import SimulatedVenue, SimulatedVenueConfig
+from risk.eurusd_flow import pump
 
 D = Decimal
 T0 = 1_700_000_000 * 10**9
@@ -46,12 +47,7 @@ class _Desk:
         self.engine.open_account("USD", {"USD": D(1_000_000)})
 
     def pump(self) -> None:
-        commands = self.engine.flush()
-        while commands:
-            for command in commands:
-                for report in self.venue.handle(command):
-                    self.engine.on_venue_event(report)
-            commands = self.engine.flush()
+        pump((self.engine, self.venue, self.clock, self.eurusd))
 
     def tick(self, after_ns: int) -> None:
         self.clock.advance_to(self.clock.now_ns() + after_ns)

@@ -13,37 +13,20 @@ import pytest
 
 from alphintra.domain.commands import BracketRequest, OrderRequest
 from alphintra.domain.enums import OrderSide, OrderStatus, OrderType
-from alphintra.domain.market import QuoteTick
 from alphintra.domain.orders import Order
 from alphintra.risk.limits import RiskLimits
-from risk.eurusd_flow import Bench, bench_engine
+from risk.eurusd_flow import Bench, bench_engine, pump, quote
 
 D = Decimal
 T0 = 1_700_000_000 * 10**9
 
 
-def _pump(bench: Bench) -> None:
-    engine, venue, _, _ = bench
-    commands = engine.flush()
-    while commands:
-        for command in commands:
-            for report in venue.handle(command):
-                engine.on_venue_event(report)
-        commands = engine.flush()
-
-
 def _tick(bench: Bench, mid: str) -> None:
-    engine, venue, clock, eurusd = bench
-    clock.advance_to(clock.now_ns() + 1_000_000)
-    pip = D("0.00001")
-    tick = QuoteTick(eurusd.id, D(mid) - pip, D(mid) + pip, D(10**7), D(10**7), clock.now_ns())
-    for report in venue.on_market_data(tick):
-        engine.on_venue_event(report)
-    engine.on_market_data(tick)
-    _pump(bench)
+    quote(bench, mid)
+    pump(bench)
 
 
-def _long_with_bracket(emulated: bool = False) -> tuple[Bench, Order, Order]:
+def _long_with_bracket() -> tuple[Bench, Order, Order]:
     bench = bench_engine(RiskLimits(), D(1_000_000), T0)
     engine, _, _, eurusd = bench
     _tick(bench, "1.10000")
@@ -59,7 +42,7 @@ def _long_with_bracket(emulated: bool = False) -> tuple[Bench, Order, Order]:
             take_profit=D("1.12000"),
         )
     )
-    _pump(bench)
+    pump(bench)
     _tick(bench, "1.10000")
     assert entry.status is OrderStatus.FILLED
     assert engine.state.position_quantity(eurusd.id) == D(100_000)
@@ -76,7 +59,7 @@ def _sell(bench: Bench, quantity: int) -> None:
             quantity=D(quantity),
         )
     )
-    _pump(bench)
+    pump(bench)
 
 
 def test_a_partial_close_cuts_the_exits_and_the_stop_then_only_flattens() -> None:
@@ -124,6 +107,6 @@ def test_exits_are_not_grown_when_another_order_adds_to_the_position() -> None:
             quantity=D(50_000),
         )
     )
-    _pump(bench)
+    pump(bench)
     assert engine.state.position_quantity(eurusd.id) == D(150_000)
     assert [o.quantity for o in (stop, target)] == [D(100_000), D(100_000)]

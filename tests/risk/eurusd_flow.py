@@ -46,6 +46,30 @@ def bench_engine(
     return engine, venue, clock, eurusd
 
 
+def quote(bench: Bench, mid: str, *, at: int | None = None) -> None:
+    """Move the clock 1 ms (or to ``at``) and give venue and engine a EURUSD quote one
+    pip wide around ``mid``, 10,000,000 on each side."""
+    engine, venue, clock, eurusd = bench
+    clock.advance_to(clock.now_ns() + 1_000_000 if at is None else at)
+    pip = Decimal("0.00001")
+    size = Decimal(10**7)
+    tick = QuoteTick(eurusd.id, Decimal(mid) - pip, Decimal(mid) + pip, size, size, clock.now_ns())
+    for report in venue.on_market_data(tick):
+        engine.on_venue_event(report)
+    engine.on_market_data(tick)
+
+
+def pump(bench: Bench) -> None:
+    """Hand the engine's venue commands to the venue, and its reports back, until none."""
+    engine, venue, _, _ = bench
+    commands = engine.flush()
+    while commands:
+        for command in commands:
+            for report in venue.handle(command):
+                engine.on_venue_event(report)
+        commands = engine.flush()
+
+
 def random_walk(
     bench: Bench,
     rnd: random.Random,
@@ -92,9 +116,4 @@ def random_walk(
         order = engine.submit(request)
         if order.is_open and order.order_type is OrderType.LIMIT:
             resting = order.client_order_id
-        commands = engine.flush()
-        while commands:
-            for command in commands:
-                for report in venue.handle(command):
-                    engine.on_venue_event(report)
-            commands = engine.flush()
+        pump(bench)

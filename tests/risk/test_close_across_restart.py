@@ -15,7 +15,6 @@ import pytest
 from alphintra.domain.commands import OrderRequest
 from alphintra.domain.enums import OrderSide, OrderType, TradingState
 from alphintra.domain.events import EquityMarksRecorded
-from alphintra.domain.market import QuoteTick
 from alphintra.engine.engine import TradingEngine
 from alphintra.engine.replay import rebuild_engine
 from alphintra.risk.limits import RiskLimits
@@ -29,7 +28,7 @@ from alphintra.store.codec import decode_event, encode_event
 from alphintra.store.journal import Journal
 from alphintra.store.memory import MemoryJournal
 from alphintra.store.sqlite import SqliteJournal
-from risk.eurusd_flow import Bench, bench_engine
+from risk.eurusd_flow import Bench, bench_engine, pump, quote
 
 D = Decimal
 SECOND = 10**9
@@ -39,20 +38,14 @@ LIMIT = D(1_000)
 
 
 def _tick(bench: Bench, mid: str, *, at: int | None = None) -> None:
-    engine, venue, clock, eurusd = bench
-    clock.advance_to(clock.now_ns() + 1_000_000 if at is None else at)
-    pip = D("0.00001")
-    tick = QuoteTick(eurusd.id, D(mid) - pip, D(mid) + pip, D(10**6), D(10**6), clock.now_ns())
-    for report in venue.on_market_data(tick):
-        engine.on_venue_event(report)
-    engine.on_market_data(tick)
-    engine.flush(force=True)  # as the service's dispatch does after every data point
+    quote(bench, mid, at=at)
+    bench[0].flush(force=True)  # as the service's dispatch does after every data point
 
 
 def _long_1m(journal: Journal) -> Bench:
     """A monitored account long 1,000,000 EURUSD from 1.10000 (a pip is 100 USD)."""
     bench = bench_engine(RiskLimits(), D(1_000_000), T0, journal=journal)
-    engine, venue, _, eurusd = bench
+    engine, _, _, eurusd = bench
     engine.attach_monitor(RiskMonitor(MonitorLimits(daily_loss_limit=LIMIT)))
     _tick(bench, "1.10000")
     engine.submit(
@@ -63,9 +56,7 @@ def _long_1m(journal: Journal) -> Bench:
             quantity=D(1_000_000),
         )
     )
-    for command in engine.flush():
-        for report in venue.handle(command):
-            engine.on_venue_event(report)
+    pump(bench)
     engine.flush(force=True)
     assert engine.state.position_quantity(eurusd.id) == D(1_000_000)
     return bench

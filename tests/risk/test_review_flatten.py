@@ -11,7 +11,7 @@ from alphintra.domain.enums import OrderSide, OrderStatus, OrderType, TradingSta
 from alphintra.domain.market import QuoteTick
 from alphintra.risk.limits import RiskLimits
 from alphintra.risk.monitors import MonitorLimits, RiskMonitor
-from risk.eurusd_flow import Bench, bench_engine
+from risk.eurusd_flow import Bench, bench_engine, pump
 
 D = Decimal
 T0 = 1_700_000_000 * 10**9
@@ -26,16 +26,6 @@ def _tick(bench: Bench, mid: str) -> None:
     for report in venue.on_market_data(tick):
         engine.on_venue_event(report)
     engine.on_market_data(tick)
-
-
-def _answer(bench: Bench) -> None:
-    engine, venue, _, _ = bench
-    commands = engine.flush()
-    while commands:
-        for command in commands:
-            for report in venue.handle(command):
-                engine.on_venue_event(report)
-        commands = engine.flush()
 
 
 def _long(limits: RiskLimits, pieces: int) -> Bench:
@@ -53,7 +43,7 @@ def _long(limits: RiskLimits, pieces: int) -> Bench:
             )
         )
         assert order.status is not OrderStatus.DENIED
-        _answer(bench)
+        pump(bench)
     assert engine.state.position_quantity(eurusd.id) == D(10_000 * pieces)
     return bench
 
@@ -71,7 +61,7 @@ def test_drawdown_flatten_closes_a_position_over_the_order_quantity_limit() -> N
     assert [(o.quantity, o.status is OrderStatus.DENIED) for o in closes] == [
         (D(10_000), False)
     ] * 3
-    _answer(bench)
+    pump(bench)
     _tick(bench, "1.05000")
     assert engine.state.position_quantity(eurusd.id) == 0
 
@@ -83,6 +73,6 @@ def test_flatten_pieces_respect_the_order_notional_limit() -> None:
     # 12,000 / 1.1 = 10,909.09...: pieces of 10,909 (lot 1), the last 20,000 - 10,909.
     assert [o.quantity for o in orders] == [D(10_909), D(9_091)]
     assert all(o.status is not OrderStatus.DENIED for o in orders)
-    _answer(bench)
+    pump(bench)
     _tick(bench, "1.10000")
     assert engine.state.position_quantity(eurusd.id) == 0
