@@ -10,6 +10,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from alphintra.api import websocket as websocket_api
 from alphintra.security import Role, issue_token
 from api.live import WAIT_S, Deployment, LiveService
 
@@ -71,5 +72,21 @@ async def test_websocket_jwt_expiring_mid_connection_closes_4401(
         assert socket.close_code == 4401, (socket.close_code, socket.close_reason)
         assert "expired" in (socket.close_reason or "")
         assert any(json.loads(f).get("event") == "subscribed" for f in frames)
+    finally:
+        await socket.close()
+
+
+@pytest.mark.asyncio
+async def test_websocket_silent_client_is_closed_4401_at_the_auth_timeout(
+    live: LiveService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Before: the handler returned on the timeout without a close frame or a reason.
+    monkeypatch.setattr(websocket_api, "AUTH_TIMEOUT_S", 0.2)
+    socket = await connect(live.ws_url)
+    try:
+        frames = await _closed_within_wait(socket)
+        assert socket.close_code == 4401, (socket.close_code, socket.close_reason)
+        assert "no authenticate message within 0.2 s" in (socket.close_reason or "")
+        assert json.loads(frames[-1])["event"] == "error"
     finally:
         await socket.close()

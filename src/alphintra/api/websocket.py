@@ -133,6 +133,13 @@ async def serve_websocket(socket: WebSocket, auth: Authenticator, portal: Portal
     try:
         try:
             first = await asyncio.wait_for(next_request(socket), timeout=AUTH_TIMEOUT_S)
+        except TimeoutError:
+            await _close(
+                socket,
+                UNAUTHORIZED,
+                f"no authenticate message within {AUTH_TIMEOUT_S:g} s of connecting",
+            )
+            return
         except BadRequest as exc:
             await _close(socket, UNAUTHORIZED, f"first message must authenticate: {exc}")
             return
