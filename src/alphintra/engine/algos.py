@@ -43,7 +43,7 @@ import msgspec
 
 from alphintra.domain.account import is_execution_parent
 from alphintra.domain.commands import OrderRequest
-from alphintra.domain.enums import OrderStatus, OrderType, TimeInForce
+from alphintra.domain.enums import OrderSide, OrderStatus, OrderType, TimeInForce
 from alphintra.domain.events import (
     AlgoStateChanged,
     AlgoVolumeObserved,
@@ -52,7 +52,7 @@ from alphintra.domain.events import (
     RiskAlertRaised,
 )
 from alphintra.domain.identifiers import ClientOrderId, InstrumentId
-from alphintra.domain.instruments import Instrument
+from alphintra.domain.instruments import Instrument, InstrumentRuleError
 from alphintra.domain.market import MarketData, TradeBar, TradeTick
 from alphintra.domain.orders import Order
 from alphintra.domain.values import ZERO
@@ -185,6 +185,80 @@ class AlgoEngine(OrderEngine):
         self._record_state(parent, paused=False, reason=reason)
         self._next_slice(parent)
         return True
+
+    def _modify(
+        self,
+        client_order_id: ClientOrderId,
+        *,
+        quantity: Decimal | None,
+        price: Decimal | None,
+        trigger_price: Decimal | None,
+        checked: bool,
+    ) -> bool:
+        """Change an algo parent here (no venue holds it); other orders as the core does.
+
+        The parent changes at once in any open state, partly filled too, and then binds
+        its working children: one that no longer fits in what the parent has left, or
+        whose price is beyond the new guard (an iceberg's: not at its new price) is
+        cancelled, and what it leaves is due again.
+        A parent cut to what it has filled is done and its children are cancelled.
+        """
+        parent = self.state.orders.get(client_order_id)
+        if parent is None or parent.exec_algorithm is None or not is_execution_parent(parent):
+            return super()._modify(
+                client_order_id,
+                quantity=quantity,
+                price=price,
+                trigger_price=trigger_price,
+                checked=checked,
+            )
+        if parent.status.is_closed:
+            return False
+        instrument = self.instrument(parent.instrument_id)
+        try:
+            new_quantity = instrument.make_quantity(quantity) if quantity is not None else None
+            new_price = instrument.make_price(price) if price is not None else None
+        except InstrumentRuleError as exc:
+            raise OrderValidationError("INVALID_MODIFY", str(exc)) from None
+        if trigger_price is not None:
+            raise OrderValidationError(
+                "INVALID_MODIFY", f"{parent.order_type} has no trigger price"
+            )
+        if new_quantity is not None and new_quantity < parent.filled_quantity:
+            raise OrderValidationError(
+                "INVALID_MODIFY",
+                f"new quantity {new_quantity} is below the filled {parent.filled_quantity}",
+            )
+        if new_price is not None and parent.price is None:
+            raise OrderValidationError(
+                "INVALID_MODIFY", f"algo parent {client_order_id} has no guard price to change"
+            )
+        if checked:
+            self._check_change(parent, instrument, new_quantity, new_price, None)
+        self._emit(self._modified(parent, self.clock.now_ns(), new_quantity, new_price, None))
+        if not parent.is_open:  # cut to what it has filled
+            self._after_close(parent)
+            return True
+        self._fit_children(parent)
+        return True
+
+    def _fit_children(self, parent: Order) -> None:
+        """Cancel the working children the parent's new quantity or guard leaves out."""
+        room = parent.quantity - parent.filled_quantity
+        guard, buy = parent.price, parent.side is OrderSide.BUY
+        for child in self._open_children(parent):
+            if child.status is OrderStatus.PENDING_CANCEL:
+                continue
+            leaves = child.quantity - child.filled_quantity
+            beyond = guard is not None and (
+                child.price is None
+                or (child.price > guard if buy else child.price < guard)
+                or (parent.order_type is OrderType.ICEBERG and child.price != guard)
+            )
+            if beyond or leaves > room:
+                self.cancel(child.client_order_id, "parent modified")
+            else:
+                room -= leaves
 
     def algo_spec(self, client_order_id: ClientOrderId) -> AlgoSpec:
         """Return the spec of an algo parent (open or closed)."""

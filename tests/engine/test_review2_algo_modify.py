@@ -1,0 +1,141 @@
+"""Review: a change of an algo parent's quantity or guard must bind its working children.
+
+The parent is emulated (the engine works it; no venue knows it). Before the fix a
+change of a partly filled parent was sent to the venue as a modify of an order it
+never had (refused, the parent kept its old quantity), and a change of an untouched
+parent left the working child as it was: cut from 100 to 10 while a child of 50
+worked, the parent bought 50; a guard moved below a working child's price was
+crossed by that child's fill.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from alphintra.domain.commands import ModifyAtVenue, OrderRequest
+from alphintra.domain.enums import OrderSide, OrderStatus, OrderType
+from alphintra.domain.events import OrderFilled, RiskAlertRaised
+from alphintra.domain.orders import Order
+from alphintra.execution.algorithms import IcebergSpec, TwapSpec
+from orders.test_review_iceberg import MINUTE, XYZ, Desk
+
+
+def _twap(desk: Desk, quantity: int, guard: str, slices: int) -> Order:
+    now = desk.clock.now_ns()
+    parent = desk.engine.submit_algo(
+        OrderRequest(
+            instrument_id=XYZ.id,
+            side=OrderSide.BUY,
+            order_type=OrderType.LIMIT,
+            quantity=Decimal(quantity),
+            price=Decimal(guard),
+        ),
+        TwapSpec(start_ns=now, end_ns=now + 10 * MINUTE, slices=slices),
+    )
+    desk.dispatch()
+    return parent
+
+
+def _children(desk: Desk, parent: Order) -> list[Order]:
+    coid = parent.client_order_id
+    return [o for o in desk.engine.state.orders.values() if o.parent_id == coid]
+
+
+def _record(desk: Desk) -> list[object]:
+    events: list[object] = []
+    desk.engine.subscribe(events.append)
+    return events
+
+
+def test_algo_parent_cut_below_its_working_child_buys_only_the_new_quantity() -> None:
+    desk = Desk()
+    events = _record(desk)
+    desk.bar("0")  # no volume: the first child rests
+    parent = _twap(desk, 100, "101", slices=2)
+    [first] = _children(desk, parent)
+    assert (first.quantity, first.status) == (Decimal(50), OrderStatus.ACCEPTED)
+    assert desk.engine.modify(parent.client_order_id, quantity=Decimal(10))
+    desk.dispatch()
+    assert first.status is OrderStatus.CANCELLED  # 50 no longer fits in 10
+    for _ in range(12):
+        desk.bar("1000")
+    assert desk.engine.state.position_quantity(XYZ.id) == 10  # was 50
+    assert (parent.status, parent.filled_quantity) == (OrderStatus.FILLED, Decimal(10))
+    assert not [e for e in events if type(e) is RiskAlertRaised]  # no overfill
+
+
+def test_partly_filled_algo_parent_change_is_made_by_the_engine_not_sent_to_a_venue() -> None:
+    desk = Desk()
+    desk.bar("1000")
+    parent = _twap(desk, 100, "101", slices=4)
+    desk.bar("10")  # the first child of 25 fills 10
+    assert (parent.status, parent.filled_quantity) == (OrderStatus.PARTIALLY_FILLED, Decimal(10))
+    assert desk.engine.modify(parent.client_order_id, quantity=Decimal(60))
+    commands = desk.engine.flush()
+    assert not [c for c in commands if type(c) is ModifyAtVenue]  # the venue has no parent
+    for command in commands:
+        for report in desk.venue.handle(command):
+            desk.engine.on_venue_event(report)
+    assert (parent.status, parent.quantity) == (OrderStatus.PARTIALLY_FILLED, Decimal(60))
+    for _ in range(12):
+        desk.bar("1000")
+    assert (parent.status, parent.filled_quantity) == (OrderStatus.FILLED, Decimal(60))
+    assert desk.engine.state.position_quantity(XYZ.id) == 60  # was 100
+
+
+def test_algo_parent_cut_to_what_it_filled_is_filled_and_its_child_cancelled() -> None:
+    desk = Desk()
+    desk.bar("1000")
+    parent = _twap(desk, 100, "101", slices=4)
+    desk.bar("10")
+    [first] = _children(desk, parent)
+    assert desk.engine.modify(parent.client_order_id, quantity=Decimal(10))
+    desk.dispatch()
+    assert (parent.status, parent.filled_quantity) == (OrderStatus.FILLED, Decimal(10))
+    assert first.status is OrderStatus.CANCELLED
+    for _ in range(5):
+        desk.bar("1000")
+    assert desk.engine.state.position_quantity(XYZ.id) == 10
+    assert len(_children(desk, parent)) == 1
+
+
+def test_algo_guard_moved_below_a_working_child_is_never_crossed() -> None:
+    desk = Desk()
+    events = _record(desk)
+    desk.bar("0")
+    parent = _twap(desk, 100, "101", slices=2)
+    [first] = _children(desk, parent)
+    assert first.price == Decimal(100)  # the market, better than the guard 101
+    assert desk.engine.modify(parent.client_order_id, price=Decimal(99))
+    desk.dispatch()
+    for _ in range(12):
+        desk.bar("1000")  # trades at 100, above the new guard
+    fills = [e for e in events if type(e) is OrderFilled]
+    assert all(f.last_price <= 99 for f in fills), fills
+    assert parent.filled_quantity == 0
+    assert all(c.price is not None and c.price <= 99 for c in _children(desk, parent)[1:])
+
+
+def test_algo_iceberg_price_change_moves_the_shown_slice() -> None:
+    desk = Desk()
+    desk.bar("0")
+    parent = desk.engine.submit_algo(
+        OrderRequest(
+            instrument_id=XYZ.id,
+            side=OrderSide.BUY,
+            order_type=OrderType.LIMIT,
+            quantity=Decimal(9),
+            price=Decimal(99),
+        ),
+        IcebergSpec(display_quantity=Decimal(3)),
+    )
+    desk.dispatch()
+    [first] = _children(desk, parent)
+    assert desk.engine.modify(parent.client_order_id, price=Decimal(100))
+    desk.dispatch()
+    assert first.status is OrderStatus.CANCELLED
+    shown = [c for c in _children(desk, parent) if c.is_open]
+    assert [(c.quantity, c.price) for c in shown] == [(Decimal(3), Decimal(100))]
+    for _ in range(4):
+        desk.bar("1000")
+    assert (parent.status, parent.filled_quantity) == (OrderStatus.FILLED, Decimal(9))
