@@ -66,6 +66,8 @@ slice's fill reaches its parent as an `OrderChildFilled` that only shrinks the c
 parent's leaves, and cash moves are read at use (per cash version)."""
 REBUILD_AFTER: Final = 64
 """Events after which a bound that no longer vouches is rebuilt (it may be loose)."""
+PRUNE_FLOOR: Final = 1024
+"""Counted order IDs kept before the closed ones are first forgotten."""
 
 
 class _Ceiling:
@@ -101,6 +103,7 @@ class PortfolioBound:
         "_credit",
         "_fee",
         "_margin_rate",
+        "_prune_at",
         "_reset_at",
         "exposure",
         "limits",
@@ -123,6 +126,8 @@ class PortfolioBound:
         self.units: dict[InstrumentId, Decimal] = {}
         self._ceilings: dict[InstrumentId, _Ceiling] = {}
         self._counted: set[ClientOrderId] = set()
+        """The orders whose leaves the bounds count (closed ones forgotten now and then)."""
+        self._prune_at = PRUNE_FLOOR
         self.exposure = ZERO
         """``U``: at least the worst-case gross exposure of every book."""
         self.requirement = ZERO
@@ -171,7 +176,14 @@ class PortfolioBound:
         leaves: Decimal = order.quantity - order.filled_quantity
         if leaves <= 0:
             return True
-        self._counted.add(order.client_order_id)
+        counted = self._counted
+        if len(counted) >= self._prune_at:
+            # Forget the closed orders (their leaves stay in the bounds, which only ever
+            # overstate): a book that never rebuilds otherwise keeps every order's ID.
+            open_orders = self.state.open_orders
+            counted.intersection_update(open_orders)
+            self._prune_at = max(PRUNE_FLOOR, 2 * len(counted))
+        counted.add(order.client_order_id)
         self.units[order.instrument_id] = self.units.get(order.instrument_id, ZERO) + leaves
         self.exposure += leaves * ceiling.cap
         # A bound on one unit's opening charge (see `buying_power`), in the base currency,
@@ -198,6 +210,7 @@ class PortfolioBound:
         self.units = {}
         self._ceilings = {}
         self._counted = set()
+        self._prune_at = PRUNE_FLOOR
         self._credit = None
         self.exposure = self.requirement = ZERO
         for instrument_id, held in state.positions.items():
