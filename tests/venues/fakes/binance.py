@@ -185,6 +185,24 @@ class FakeBinance:
         self._update_id += 1
         self.book.set_quote(symbol, bid, ask, bid_size, ask_size)
 
+    def add_pending_order(
+        self, symbol: str, side: str, quantity: Decimal, price: Decimal, client_id: str
+    ) -> SpotOrder:
+        """Rest the pending LIMIT order of an OTO order list placed outside the adapter
+        (in the Binance app): status PENDING_NEW until the list's working order fills,
+        listed by openOrders and cancellable, never matched (spec: PENDING_NEW)."""
+        placed = self.book.submit(
+            symbol=symbol,
+            side=side,
+            kind="LIMIT",
+            quantity=quantity,
+            price=price,
+            client_id=client_id,
+        )
+        assert placed.status == "NEW", "the pending order must not cross the market"
+        placed.status = "PENDING_NEW"
+        return placed
+
     def set_klines(self, symbol: str, interval: str, rows: list[list[Any]]) -> None:
         """Serve ``rows`` (Binance's 12-field kline arrays) for ``symbol`` and ``interval``."""
         self.klines[(symbol, interval)] = sorted(rows, key=lambda r: int(r[0]))

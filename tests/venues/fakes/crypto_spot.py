@@ -38,7 +38,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 FAULTS = ("429", "418", "5xx", "5xx_applied", "timeout", "drop")
-OPEN = frozenset({"NEW", "PARTIALLY_FILLED"})
+OPEN = frozenset({"NEW", "PARTIALLY_FILLED", "PENDING_NEW"})
+"""PENDING_NEW: the pending order of an order list (OTO), open but not yet working."""
 STOPS = frozenset({"STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT"})
 LIMITS = frozenset({"LIMIT", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"})
 ZERO = Decimal(0)
@@ -83,7 +84,7 @@ class SpotOrder:
     expire_ms: int | None = None
     iceberg_qty: Decimal | None = None
     status: str = "NEW"
-    """NEW, PARTIALLY_FILLED, FILLED, CANCELED, EXPIRED or REJECTED."""
+    """NEW, PENDING_NEW, PARTIALLY_FILLED, FILLED, CANCELED, EXPIRED or REJECTED."""
     filled: Decimal = ZERO
     quote_filled: Decimal = ZERO
     fee: Decimal = ZERO
@@ -431,7 +432,7 @@ class SpotBook:
         return quote.ask <= stop if side == "BUY" else quote.bid >= stop
 
     def _work(self, order: SpotOrder, quote: Quote | None, *, arriving: bool) -> None:
-        if not order.is_open or quote is None:
+        if not order.is_open or order.status == "PENDING_NEW" or quote is None:
             return
         if order.kind in STOPS and not order.triggered:
             if not self._triggers(order.kind, order.side, order.stop_price, quote):

@@ -277,7 +277,9 @@ def build_order_request(
 # Orders -------------------------------------------------------------------------------
 
 _SIDES = {"buy": OrderSide.BUY, "sell": OrderSide.SELL}
-_OPEN = frozenset({"open", "canceling", "cancelling", "pending", "new"})
+# Binance's PENDING_NEW (the pending order of an order list, listed by openOrders until
+# the list's working order fills) has no ccxt mapping and arrives as is.
+_OPEN = frozenset({"open", "canceling", "cancelling", "pending", "new", "pending_new"})
 
 
 def has_order_state(order: Mapping[str, Any]) -> bool:
