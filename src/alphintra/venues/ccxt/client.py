@@ -291,6 +291,8 @@ class CcxtClient:
                         http = _LAST_HTTP.get()
                         if not_found and is_not_found(exc, http, self._profile):
                             raise NotFound(str(exc)) from exc
+                        if isinstance(exc, ccxt_async.InvalidNonce):
+                            await self._resync_clock(operation)
                         raise translate(
                             exc,
                             venue=self._venue,
@@ -311,6 +313,29 @@ class CcxtClient:
             return result
         finally:
             _LAST_HTTP.reset(token)
+
+    async def _resync_clock(self, operation: str) -> None:
+        """Measure the venue's clock again after it refused a request's timestamp.
+
+        ccxt signs with its clock less ``options['timeDifference']``, measured only when
+        asked; without this every retry of the refused request carries the same skew.
+        A failed measurement is logged: the refusal itself is what the caller sees.
+        """
+        if not self._profile.resync_clock_on_invalid_nonce:
+            return
+        try:
+            offset = await self._exchange.load_time_difference()
+        except Exception as exc:  # the caller gets the venue's refusal either way
+            log.warning(
+                "clock resync failed", venue=self._venue, operation=operation, error=repr(exc)
+            )
+            return
+        log.warning(
+            "venue refused our timestamp; clock offset re-measured",
+            venue=self._venue,
+            operation=operation,
+            offset_ms=offset,
+        )
 
     def _dict(self, operation: str, write: bool, value: Any) -> Json:
         if not isinstance(value, dict):

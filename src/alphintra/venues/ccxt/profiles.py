@@ -124,6 +124,10 @@ class ExchangeProfile:
     """Error codes or texts that mean "no such order" where ccxt raises something else."""
     throttle_markers: tuple[str, ...] = ()
     """Error codes or texts that mean "refused for now, nothing done" (rate limits)."""
+    resync_clock_on_invalid_nonce: bool = False
+    """Re-measure the venue's clock (ccxt ``load_time_difference``) when it refuses a
+    request's timestamp (Binance -1021, OKX 50102), so that a retry is signed with it.
+    Not for venues whose nonce must only grow (Kraken): a new offset could lower it."""
     serialize_requests: bool = False
     """Send one request at a time (Kraken rejects a nonce lower than one already seen)."""
     post_only_sends_tif: bool = True
@@ -253,6 +257,7 @@ BINANCE = ExchangeProfile(
     ),
     not_found_markers=("-2013", "-2011"),
     throttle_markers=("-1003", "-1015"),
+    resync_clock_on_invalid_nonce=True,
     post_only_sends_tif=False,
     gtd_expiry_param="goodTillDate",  # USDⓈ-M only (spot has no GTD)
     gtd_expiry_unit_ns=1_000_000,
@@ -325,6 +330,7 @@ OKX = ExchangeProfile(
     quote_source=QuoteSource.TICKER,
     not_found_markers=("51603", "51400", "51401", "51402"),
     throttle_markers=("50011", "50061"),
+    resync_clock_on_invalid_nonce=True,
 )
 
 PROFILES: Mapping[str, ExchangeProfile] = MappingProxyType(
