@@ -37,7 +37,7 @@ quantity and client order ID, so ``TradingEngine.restore`` rebuilds it exactly.
 from __future__ import annotations
 
 import functools
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 
 import msgspec
 
@@ -144,6 +144,7 @@ class AlgoEngine(OrderEngine):
         end = None if isinstance(algo, IcebergSpec | SorSpec) else algo.end_ns
         if end is not None and end <= now:
             raise OrderValidationError(INVALID, f"algo end time {end} is not after now {now}")
+        _check_child_cap(algo, instrument)
         init = build_order(
             _parent_request(request, algo),
             instrument,
@@ -656,6 +657,20 @@ def _parent_request(request: OrderRequest, algo: AlgoSpec) -> OrderRequest:
             f"got {request.order_type}",
         )
     return request
+
+
+def _check_child_cap(algo: AlgoSpec, instrument: Instrument) -> None:
+    """Refuse a POV child cap that leaves no child big enough to send."""
+    if not isinstance(algo, PovSpec) or algo.max_child_quantity is None:
+        return
+    lot = instrument.lot_size
+    smallest = max(lot, instrument.min_quantity)
+    if (algo.max_child_quantity / lot).to_integral_value(rounding=ROUND_FLOOR) * lot < smallest:
+        raise OrderValidationError(
+            INVALID,
+            f"max_child_quantity {algo.max_child_quantity} leaves no child to send: "
+            f"{instrument.id} trades in lots of {lot} and at least {instrument.min_quantity}",
+        )
 
 
 def _build_running(
