@@ -6,12 +6,19 @@ import argparse
 import getpass
 import json
 import os
+import sqlite3
 import sys
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
+
+import sqlalchemy as sa
+from alembic.util import CommandError
 
 from alphintra.app.config import ConfigError, Settings, load_settings
 from alphintra.domain.account import AccountState
+from alphintra.domain.events import AuditRecorded
 from alphintra.domain.identifiers import AccountId, VenueId
 from alphintra.domain.registry import InstrumentRegistry
 from alphintra.engine.clock import LiveClock
@@ -24,10 +31,25 @@ from alphintra.security import (
     generate_api_key,
     hash_password,
 )
-from alphintra.store.directory import Directory
-from alphintra.store.journal import JournalError, open_journal
+from alphintra.store import schema
+from alphintra.store.directory import Directory, engine_url
+from alphintra.store.journal import (
+    EventRow,
+    JournalError,
+    JournalRecord,
+    JournalUrlError,
+    open_journal,
+    record_of,
+    redact_url,
+)
 from alphintra.store.migrate import current, upgrade
-from alphintra.store.verify import verify
+from alphintra.store.verify import (
+    AuditRow,
+    ProblemKind,
+    VerificationProblem,
+    check_audit_log,
+    verify,
+)
 from alphintra.venues.simulated.matching import SIMULATED_CAPABILITIES
 
 EXIT_OK = 0
@@ -79,7 +101,14 @@ def add_admin_parsers(commands: Any) -> None:
         "replay", help="rebuild an account from its journal and verify the hash chain"
     )
     replay.add_argument("account_id")
-    replay.add_argument("--json", action="store_true")
+    replay.add_argument("--json", action="store_true", help="print the summary as JSON")
+    replay.add_argument(
+        "--expected-head",
+        type=_head,
+        metavar="SEQ:HASH",
+        help="the head printed by an earlier replay and kept outside this database: the "
+        "stream must end exactly there (catches events cut from the end)",
+    )
 
     for sub in (
         *users_sub.choices.values(),
@@ -90,21 +119,81 @@ def add_admin_parsers(commands: Any) -> None:
         sub.add_argument("--database-url", default=None, help="default: DATABASE_URL")
 
 
+def _head(text: str) -> tuple[int, bytes]:
+    seq, sep, digest = text.partition(":")
+    try:
+        if not sep or not seq.isdigit():
+            raise ValueError
+        value = (int(seq), bytes.fromhex(digest))
+        if len(value[1]) != 32:
+            raise ValueError
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected SEQ:HASH (a seq and 64 hex digits, as replay prints), got {text!r}"
+        ) from None
+    return value
+
+
 def _settings(args: argparse.Namespace) -> Settings:
     return load_settings(None, database_url=getattr(args, "database_url", None))
 
 
+def _fail(args: argparse.Namespace, code: int, message: str) -> int:
+    """Write ``message`` as one error line (and as JSON on stdout under --json)."""
+    message = " ".join(message.split())
+    sys.stderr.write(f"error: {message}\n")
+    if getattr(args, "json", False):
+        print(json.dumps({"error": message, "exitCode": code}))
+    return code
+
+
+def _sqlite_missing(url: str) -> Path | None:
+    """Return the file of a ``sqlite:///`` URL if it does not exist, else None."""
+    if not url.startswith("sqlite:///"):
+        return None
+    path = Path(url.removeprefix("sqlite:///").partition("?")[0])
+    return None if str(path) == ":memory:" or path.exists() else path
+
+
 def run_admin_command(args: argparse.Namespace) -> int:
-    """Run one operator command; return the exit code."""
+    """Run one operator command; return the exit code.
+
+    Only ``migrate`` and ``users add`` create a missing SQLite file; the other commands
+    read or change what must already be there, so a mistyped path is an error.
+    """
     try:
         settings = _settings(args)
     except ConfigError as exc:
-        sys.stderr.write(f"error: {exc}\n")
-        return EXIT_BAD_INPUT
+        return _fail(args, EXIT_BAD_INPUT, str(exc))
+    url = settings.database_url
+    creates = args.command == "migrate" or (args.command == "users" and args.users_command == "add")
+    missing = None if creates else _sqlite_missing(url)
+    if missing is not None:
+        return _fail(
+            args,
+            EXIT_BAD_INPUT,
+            f"no database at {missing} (from {url!r}); run alphintra migrate to create one",
+        )
+    try:
+        return _run(args, settings)
+    except (sa.exc.ArgumentError, JournalUrlError) as exc:
+        return _fail(args, EXIT_BAD_INPUT, f"bad database URL {redact_url(url)!r}: {exc}")
+    except (sa.exc.SQLAlchemyError, JournalError, CommandError, sqlite3.Error, OSError) as exc:
+        detail = str(getattr(exc, "orig", None) or exc).splitlines()[0] if str(exc) else ""
+        return _fail(
+            args,
+            EXIT_FAILURE,
+            f"cannot use the database at {redact_url(url)!r}: {type(exc).__name__}: {detail}",
+        )
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "migrate":
         upgrade(settings.database_url)
         print(f"database at revision {current(settings.database_url)}")
         return EXIT_OK
+    if args.command == "replay":  # reads only: no migration
+        return _replay(args, settings)
     upgrade(settings.database_url)
     directory = Directory(settings.database_url)
     try:
@@ -112,9 +201,7 @@ def run_admin_command(args: argparse.Namespace) -> int:
             return _users(args, directory)
         if args.command == "keys":
             return _keys(args, directory, settings)
-        if args.command == "accounts":
-            return _accounts(args, directory)
-        return _replay(args, settings)
+        return _accounts(args, directory)
     finally:
         directory.close()
 
@@ -226,11 +313,19 @@ class _NullJournal:
         return {}
 
 
-def rebuild_state(settings: Settings, account_id: str) -> tuple[AccountState, int]:
-    """Return an account's state folded from its journal, and the number of events."""
+def rebuild_state(
+    settings: Settings, account_id: str, *, upto_seq: int | None = None
+) -> tuple[AccountState, int]:
+    """Return an account's state folded from its journal, and the number of events.
+
+    With ``upto_seq``, fold only the events up to that seq (the verified prefix of a
+    stream whose chain breaks after it: later rows may not even decode).
+    """
     journal = open_journal(settings.database_url)
     try:
-        events = [record.event for record in journal.read(AccountId(account_id))]
+        events = [
+            record.event for record in _records(journal.read_rows(AccountId(account_id)), upto_seq)
+        ]
     finally:
         journal.close()
     engine = TradingEngine(
@@ -245,20 +340,72 @@ def rebuild_state(settings: Settings, account_id: str) -> tuple[AccountState, in
     return engine.state, len(events)
 
 
-def _replay(args: argparse.Namespace, settings: Settings) -> int:
+def _records(rows: Iterable[EventRow], upto_seq: int | None) -> Iterator[JournalRecord]:
+    for row in rows:
+        if upto_seq is not None and row.seq > upto_seq:
+            return
+        yield record_of(row)
+
+
+def _audit_rows(url: str, account_id: str) -> list[AuditRow] | None:
+    """Return the account's audit_log rows by seq, or None without an audit_log table."""
+    engine = sa.create_engine(engine_url(url))
     try:
-        journal = open_journal(settings.database_url)
-        report = verify(journal, AccountId(args.account_id))
+        with engine.connect() as connection:
+            if not sa.inspect(connection).has_table("audit_log"):
+                return None
+            table = schema.audit_log
+            query = (
+                sa.select(
+                    table.c.seq,
+                    table.c.actor,
+                    table.c.action,
+                    table.c.address,
+                    table.c.target,
+                    table.c.old_value,
+                    table.c.new_value,
+                    table.c.ts_ns,
+                )
+                .where(table.c.account_id == account_id)
+                .order_by(table.c.seq)
+            )
+            return [AuditRow(*row) for row in connection.execute(query)]
+    finally:
+        engine.dispose()
+
+
+def _replay(args: argparse.Namespace, settings: Settings) -> int:
+    """Verify the chain (and the audit_log copy), then fold the verified events."""
+    account = AccountId(args.account_id)
+    journal = open_journal(settings.database_url)
+    try:
+        report = verify(journal, account, expected_head=args.expected_head)
+        audit_events: list[tuple[int, str, AuditRecorded | None]] = []
+        if report.checked:
+            for row in journal.read_rows(account):
+                if row.seq > report.head.seq:
+                    break
+                event = record_of(row).event if row.event_type == "AuditRecorded" else None
+                audit = event if isinstance(event, AuditRecorded) else None
+                audit_events.append((row.seq, row.event_type, audit))
+    finally:
         journal.close()
-        state, count = rebuild_state(settings, args.account_id)
-    except JournalError as exc:
-        sys.stderr.write(f"error: {exc}\n")
-        return EXIT_FAILURE
+    if report.checked == 0 and report.ok:
+        return _fail(args, EXIT_BAD_INPUT, f"no events for account {args.account_id!r}")
+    problem: VerificationProblem | None = report.problem
+    if problem is None or problem.kind is ProblemKind.HEAD_MISMATCH:
+        rows = _audit_rows(settings.database_url, args.account_id)
+        audit_problem = None if rows is None else check_audit_log(audit_events, rows)
+        problem = problem or audit_problem
+    state, count = rebuild_state(settings, args.account_id, upto_seq=report.head.seq)
     summary = {
         "accountId": args.account_id,
         "events": count,
+        "head": f"{report.head.seq}:{report.head.hash.hex()}",
         "chainVerified": report.ok,
-        "problem": report.problem.description if report.problem else None,
+        "problem": problem.description if problem else None,
+        "problemSeq": problem.seq if problem else None,
+        "problemKind": problem.kind.value if problem else None,
         "orders": len(state.orders),
         "openOrders": len(state.open_orders),
         "positions": {k: format(p.quantity, "f") for k, p in state.positions.items() if p.quantity},
@@ -270,4 +417,9 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
     else:
         for key, value in summary.items():
             print(f"{key}: {value}")
-    return EXIT_OK if report.ok else EXIT_FAILURE
+    if problem is not None:
+        sys.stderr.write(
+            f"error: account {args.account_id!r}: FAILED at seq {problem.seq} "
+            f"({problem.kind}): {problem.description}\n"
+        )
+    return EXIT_OK if problem is None else EXIT_FAILURE

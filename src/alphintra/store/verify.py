@@ -14,18 +14,33 @@ that catches events removed from the end of a stream up to a snapshot. What a ch
 cannot catch alone is a consistent rewrite of everything after some point, or the
 removal of the newest events past the last snapshot: for that, compare the head with
 one recorded elsewhere (``expected_head``).
+
+The ``audit_log`` table is a readable copy of the ``AuditRecorded`` events, outside the
+chain: `check_audit_log` compares its rows with the verified events, so that an edited,
+removed or inserted row is caught too.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
+from alphintra.domain.events import AuditRecorded
 from alphintra.domain.identifiers import AccountId
 from alphintra.store.codec import EventDecodeError, decode_event, event_type_of
 from alphintra.store.journal import ZERO_HASH, Journal, StreamHead, chain_hash
 
-__all__ = ["ProblemKind", "VerificationProblem", "VerificationReport", "verify", "verify_all"]
+__all__ = [
+    "AuditRow",
+    "ProblemKind",
+    "VerificationProblem",
+    "VerificationReport",
+    "check_audit_log",
+    "verify",
+    "verify_all",
+]
 
 
 class ProblemKind(StrEnum):
@@ -41,6 +56,8 @@ class ProblemKind(StrEnum):
     """A snapshot points at an event that is missing or has another hash."""
     HEAD_MISMATCH = "HEAD_MISMATCH"
     """The stream does not end at the expected head."""
+    AUDIT_LOG_MISMATCH = "AUDIT_LOG_MISMATCH"
+    """An audit_log row differs from, lacks or has no ``AuditRecorded`` event of its seq."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,4 +199,76 @@ def _payload_problem(payload: bytes, event_type: str, account_id: AccountId) -> 
         return f"payload is a {decoded_type} but the row says {event_type}"
     if event.account_id != account_id:
         return f"payload belongs to account {event.account_id!r}, not {account_id!r}"
+    return None
+
+
+class AuditRow(NamedTuple):
+    """One stored ``audit_log`` row of an account (the copy of an ``AuditRecorded``)."""
+
+    seq: int
+    actor: str
+    action: str
+    address: str
+    target: str
+    old_value: str
+    new_value: str
+    ts_ns: int
+
+
+_AUDIT_FIELDS = ("actor", "action", "address", "target", "old_value", "new_value")
+
+
+def check_audit_log(
+    events: Iterable[tuple[int, str, AuditRecorded | None]],
+    rows: Iterable[AuditRow],
+) -> VerificationProblem | None:
+    """Compare an account's ``audit_log`` rows with its verified events; return the first
+    difference by seq, or None.
+
+    ``events`` are ``(seq, event type, the event if an AuditRecorded)`` of the verified
+    stream; every ``AuditRecorded`` must have exactly its row, and every row an
+    ``AuditRecorded`` at its seq.
+    """
+    types: dict[int, str] = {}
+    audits: dict[int, AuditRecorded] = {}
+    for seq, event_type, event in events:
+        types[seq] = event_type
+        if event is not None:
+            audits[seq] = event
+    by_seq = {row.seq: row for row in rows}
+    for seq in sorted(audits.keys() | by_seq.keys()):
+        row, event = by_seq.get(seq), audits.get(seq)
+        kind = ProblemKind.AUDIT_LOG_MISMATCH
+        if row is None:
+            return VerificationProblem(
+                seq, kind, f"the audit_log row of the AuditRecorded at seq {seq} is missing"
+            )
+        if event is None:
+            what = (
+                f"the event at seq {seq} is a {types[seq]}"
+                if seq in types
+                else f"the verified stream has no event at seq {seq}"
+            )
+            return VerificationProblem(
+                seq,
+                kind,
+                f"audit_log has a row at seq {seq} (action {row.action!r} by {row.actor!r}) but "
+                f"{what}, not an AuditRecorded: the row was inserted",
+            )
+        for name in _AUDIT_FIELDS:
+            stored, recorded = getattr(row, name), getattr(event, name)
+            if stored != recorded:
+                return VerificationProblem(
+                    seq,
+                    kind,
+                    f"audit_log row at seq {seq} has {name} {stored!r} but the journal's "
+                    f"AuditRecorded has {recorded!r}: the row was edited",
+                )
+        if row.ts_ns != event.ts_event:
+            return VerificationProblem(
+                seq,
+                kind,
+                f"audit_log row at seq {seq} has ts_ns {row.ts_ns} but the journal's "
+                f"AuditRecorded has {event.ts_event}: the row was edited",
+            )
     return None
