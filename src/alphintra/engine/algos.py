@@ -66,6 +66,7 @@ from alphintra.execution.algorithms import (
     SorSpec,
     TwapSpec,
     VwapSpec,
+    algo_name,
     bar_volume,
     child_limit_price,
     decode_spec,
@@ -130,7 +131,8 @@ class AlgoEngine(OrderEngine):
 
         ``request`` is the whole order: a LIMIT request's price is the guard (no child
         ever buys above or sells below it), a MARKET request has no guard. An
-        ``IcebergSpec`` needs a LIMIT request. A client order ID that already exists
+        ``IcebergSpec`` needs a LIMIT request, and only it may be post-only (the other
+        algos' children take liquidity). A client order ID that already exists
         returns the existing order. Raise ``OrderValidationError`` for a malformed
         request or spec (an end time already past, a VWAP profile with no volume in
         the window); nothing is recorded then.
@@ -649,6 +651,12 @@ def _parent_request(request: OrderRequest, algo: AlgoSpec) -> OrderRequest:
             )
         return msgspec.structs.replace(
             request, order_type=OrderType.ICEBERG, display_quantity=algo.display_quantity
+        )
+    if request.post_only:
+        raise OrderValidationError(
+            INVALID,
+            f"a {algo_name(algo)} parent cannot be post-only: its children take liquidity "
+            "(at the marketable price, or IOC for SOR); only an ICEBERG rests post-only",
         )
     if request.order_type not in (OrderType.MARKET, OrderType.LIMIT):
         raise OrderValidationError(
