@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from alphintra.backtest.output import write_outputs
@@ -21,7 +22,7 @@ from alphintra.backtest.runner import (
 )
 from alphintra.backtest.signal_file import SignalFileError, load_signals
 from alphintra.domain.identifiers import InstrumentId
-from alphintra.domain.market import MarketData
+from alphintra.domain.market import MarketData, QuoteBar, TradeBar
 from alphintra.domain.registry import InstrumentRegistry
 from alphintra.domain.values import ValueRangeError
 from alphintra.marketdata.csv_bars import MarketDataFileError, load_bars
@@ -29,6 +30,7 @@ from alphintra.store.journal import JournalUrlError, open_journal
 from alphintra.venues.simulated.matching import SimulatedVenueConfig
 
 EXIT_OK = 0
+EXIT_FAILURE = 1
 EXIT_BAD_INPUT = 2
 
 
@@ -79,6 +81,21 @@ def _venue_config(args: argparse.Namespace) -> SimulatedVenueConfig:
         raise BacktestInputError(message) from None
 
 
+def _fail(err: Console, args: argparse.Namespace, code: int, message: str) -> int:
+    """Print ``message`` as an error (verbatim: no markup), and as JSON under --json."""
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    if args.json:
+        sys.stdout.write(json.dumps({"error": message, "exitCode": code}) + "\n")
+    return code
+
+
+def _inputs(data: dict[str, list[MarketData]], signals: int) -> int:
+    """Return how many inputs the run reports as progress: a bar counts twice (its start
+    for the venue, its end for the engine), a tick and a signal once."""
+    bars = sum(isinstance(p, TradeBar | QuoteBar) for series in data.values() for p in series)
+    return sum(len(series) for series in data.values()) + bars + signals
+
+
 def run_backtest_command(args: argparse.Namespace) -> int:
     """Run ``alphintra backtest`` with parsed arguments; return the exit code."""
     err = Console(stderr=True)
@@ -112,14 +129,13 @@ def run_backtest_command(args: argparse.Namespace) -> int:
         ValueRangeError,
         KeyError,
     ) as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
-        return EXIT_BAD_INPUT
+        return _fail(err, args, EXIT_BAD_INPUT, str(exc))
     settings = BacktestSettings(
         starting_cash=args.starting_cash,
         currency=args.currency.upper(),
         venue=venue,
     )
-    total = sum(len(series) for series in data.values()) + len(signals)
+    total = _inputs(data, len(signals))
     with Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
@@ -138,7 +154,10 @@ def run_backtest_command(args: argparse.Namespace) -> int:
             settings,
             progress=lambda n: progress.advance(task, n),
         )
-    summary = write_outputs(result, args.out, title=f"Backtest: {', '.join(sorted(data))}")
+    try:
+        summary = write_outputs(result, args.out, title=f"Backtest: {', '.join(sorted(data))}")
+    except OSError as exc:
+        return _fail(err, args, EXIT_FAILURE, f"cannot write the outputs to {args.out}: {exc}")
     for refused in result.refused:
         err.print(
             f"warning: {args.signals}:{refused.line}: signal {refused.signal.signal_id} "
@@ -154,5 +173,6 @@ def run_backtest_command(args: argparse.Namespace) -> int:
             f"return {float(summary['totalReturn']) * 100:.3f}%, "
             f"{summary['orders']} orders, {summary['fills']} fills -> {args.out}",
             highlight=False,
+            markup=False,
         )
     return EXIT_OK
