@@ -10,7 +10,9 @@ are ordinary orders with ``parent_id`` set; they go through the normal submit pa
 Rules the engine keeps for every algo:
 
 * **One child at a time.** A new child goes out only when none is working; its size
-  is what the policy says is due now less what is already filled.
+  is what the policy says is due now less what is already filled. A child below the
+  instrument's minimum quantity or (when risk enforces it) minimum notional waits
+  until what is due reaches it; when all that is left is below, the parent closes.
 * **Children go out on inputs that carry time and price**: a market data point of
   the instrument, ``on_timer``, the parent's release and ``resume_algo``. An
   execution report never sends a TWAP, VWAP or POV child (an iceberg refill, priced
@@ -498,7 +500,27 @@ class AlgoEngine(OrderEngine):
             if price is None:
                 return False  # no guard and no market price yet: wait for data
             order_type = OrderType.LIMIT
+        # Risk denies a child worth less than the minimum notional, and a denial cancels
+        # the parent: hold a small child back (what is due grows) like one below the
+        # minimum quantity, and close the parent once nothing left could be sent.
+        value_at = price if price is not None else self.state.marks.get(parent.instrument_id)
+        if self._below_min_notional(quantity, value_at, instrument):
+            if finishing or self._below_min_notional(remaining, value_at, instrument):
+                self._close_parent(
+                    parent,
+                    f"{remaining} left is below the instrument minimum notional "
+                    f"{instrument.min_notional} at {value_at}",
+                )
+            return False
         return self._send_child(parent, instrument, quantity, order_type, price)
+
+    def _below_min_notional(
+        self, quantity: Decimal, price: Decimal | None, instrument: Instrument
+    ) -> bool:
+        """Return True when pre-trade risk would deny ``quantity`` at ``price`` as too small."""
+        if price is None or not self.limits.enforce_min_notional:
+            return False
+        return instrument.notional(quantity, price) < instrument.min_notional
 
     def _send_child(
         self,
