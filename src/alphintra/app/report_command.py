@@ -22,6 +22,7 @@ from alphintra.app.config import ConfigError, load_settings
 from alphintra.reports.build import check_nanos, parse_day, previous_day, tca_selection
 from alphintra.reports.queries import ReportStore
 from alphintra.reports.render import ReportFormat, render
+from alphintra.store.journal import redact_url
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -96,20 +97,30 @@ def _sqlite_missing(url: str) -> Path | None:
     return None if path.exists() else path
 
 
+def _fail(args: argparse.Namespace, code: int, message: str) -> int:
+    """Write ``message`` as one error line (and as JSON on stdout under --json)."""
+    sys.stderr.write(f"error: {message}\n")
+    if args.json:
+        sys.stdout.write(json.dumps({"error": message, "exitCode": code}) + "\n")
+    return code
+
+
 def run_report_command(args: argparse.Namespace) -> int:
     """Run ``alphintra report`` with parsed arguments; return the exit code."""
     try:
         url = load_settings(None, database_url=args.database_url).database_url
     except ConfigError as exc:
-        sys.stderr.write(f"error: {exc}\n")
-        return EXIT_BAD_INPUT
+        return _fail(args, EXIT_BAD_INPUT, str(exc))
+    shown = redact_url(url)
     missing = _sqlite_missing(url)
     if missing is not None:
-        sys.stderr.write(f"error: no database at {missing} (from --database-url {url!r})\n")
-        return EXIT_BAD_INPUT
+        return _fail(args, EXIT_BAD_INPUT, f"no database at {missing} (from {shown!r})")
     form = ReportFormat(args.form)
     accounts = set(args.account) if args.account else None
-    store = ReportStore.open(url)
+    try:
+        store = ReportStore.open(url)
+    except sa.exc.ArgumentError as exc:
+        return _fail(args, EXIT_BAD_INPUT, f"bad database URL {shown!r}: {exc}")
     try:
         if args.report_kind == "best-execution":
             day = args.date or previous_day(time.time_ns())
@@ -126,16 +137,17 @@ def run_report_command(args: argparse.Namespace) -> int:
                     instrument_id=args.symbol.upper() if args.symbol else None,
                 )
             except ValueError as exc:
-                sys.stderr.write(f"error: --from/--to: {exc}\n")
-                return EXIT_BAD_INPUT
+                return _fail(args, EXIT_BAD_INPUT, f"--from/--to: {exc}")
             report = store.tca(selection, accounts)
             name = "tca"
     except sa.exc.SQLAlchemyError as exc:
-        sys.stderr.write(
-            f"error: cannot read execution_quality at {url!r} (run alphintra migrate?): "
-            f"{type(exc).__name__}: {str(exc).splitlines()[0]}\n"
+        detail = str(exc).splitlines()[0] if str(exc) else ""
+        return _fail(
+            args,
+            EXIT_FAILURE,
+            f"cannot read execution_quality at {shown!r} (run alphintra migrate?): "
+            f"{type(exc).__name__}: {detail}",
         )
-        return EXIT_FAILURE
     finally:
         store.close()
     body = render(report, form)
@@ -146,8 +158,7 @@ def run_report_command(args: argparse.Namespace) -> int:
             args.out.parent.mkdir(parents=True, exist_ok=True)
             args.out.write_text(body, encoding="utf-8")
         except OSError as exc:
-            sys.stderr.write(f"error: cannot write {args.out}: {exc}\n")
-            return EXIT_FAILURE
+            return _fail(args, EXIT_FAILURE, f"cannot write {args.out}: {exc}")
     if args.json:
         summary = {
             "report": name,
