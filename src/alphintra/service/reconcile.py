@@ -87,8 +87,16 @@ async def reconcile(
         ):
             await client.resolve(order.client_order_id, order.instrument_id)
             report.orders_updated.append(order.client_order_id)
+    # An order of ours can be listed under another client order ID: where the venue
+    # takes our IDs only hashed (Kraken, OKX), a restarted adapter cannot reverse the
+    # hash. It is ours when the venue order ID is (the resolves above linked it).
+    linked = {
+        (o.instrument_id, o.venue_order_id)
+        for o in engine.state.orders.values()
+        if o.venue_order_id is not None and o.venue in (venue_id, None)
+    }
     for cid, state in venue_open.items():
-        if cid in engine.state.orders:
+        if cid in engine.state.orders or (state.instrument_id, state.venue_order_id) in linked:
             continue
         async with client.lock:
             engine.adopt_external(
