@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -36,8 +36,43 @@ def _ns(moment: datetime | None, default: int) -> int:
     return nanos(moment) if moment is not None else default
 
 
+def _iso(ns: int) -> str:
+    moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=ns // 1000)
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def _check_times(algo: AlgoIn, now: int) -> None:
+    """Refuse times an algo would drop, or that leave it no time, naming them as sent."""
+    if algo.type in ("ICEBERG", "SOR"):
+        for name, value in (("startTime", algo.startTime), ("endTime", algo.endTime)):
+            if value is not None:
+                raise InvalidRequestError(
+                    "INVALID_ALGO",
+                    f"{algo.type} works from now until filled or cancelled: it takes no "
+                    f"{name} (got {_iso(nanos(value))})",
+                )
+        return
+    if algo.endTime is None:
+        return
+    start, end = _ns(algo.startTime, now), nanos(algo.endTime)
+    if end <= start:
+        given = "" if algo.startTime is not None else " (now)"
+        raise InvalidRequestError(
+            "INVALID_ALGO", f"endTime {_iso(end)} is not after startTime {_iso(start)}{given}"
+        )
+    if end <= now:
+        raise InvalidRequestError(
+            "INVALID_ALGO", f"endTime {_iso(end)} is already past: now is {_iso(now)}"
+        )
+
+
 def algo_spec(algo: AlgoIn, now: int, portal: Portal, instrument_id: str) -> AlgoSpec:
-    """Translate the API's algo body into an engine spec; 422 on a missing parameter."""
+    """Translate the API's algo body into an engine spec; 422 on a missing parameter.
+
+    ICEBERG and SOR work at once and take no start or end time; an end time must be
+    after the start (now by default) and not past.
+    """
+    _check_times(algo, now)
     start = _ns(algo.startTime, now)
     try:
         if algo.type == "ICEBERG":
