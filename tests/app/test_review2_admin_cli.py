@@ -209,29 +209,45 @@ def test_replay_untouched_journal_prints_head_to_record(
     assert summary["head"] == f"5:{digest.hex()}"
 
 
-def test_replay_deleted_tail_detected_against_expected_head(
+def test_replay_deleted_tail_detected_against_recorded_head(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = _database(tmp_path)
     _, before = _replay_json(capsys, path)
     _tamper(path, "DELETE FROM journal_events WHERE seq >= 4")
-    code, summary = _replay_json(capsys, path, "--expected-head", str(before["head"]))
+    code, summary = _replay_json(capsys, path)
+    assert code == 0  # the chain alone cannot see a cut tail
+    code, summary = _replay_json(capsys, path, "--recorded-head", str(before["head"]))
     assert code == 1
     assert summary["chainVerified"] is False
     assert summary["problemKind"] == "HEAD_MISMATCH"
     assert summary["problemSeq"] == 3
-    assert "expected the stream to end at seq 5" in str(summary["problem"])
+    assert "events 4..5 were removed" in str(summary["problem"])
 
 
-def test_replay_bad_expected_head_is_a_usage_error(
+def test_replay_recorded_head_passes_once_the_stream_has_grown(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _database(tmp_path)
+    _, before = _replay_json(capsys, path)
+    journal = open_journal(_url(path))
+    journal.append(funded(ACCOUNT, 6))
+    journal.commit()
+    journal.close()
+    code, summary = _replay_json(capsys, path, "--recorded-head", str(before["head"]))
+    assert code == 0, summary
+    assert summary["events"] == 6
+
+
+def test_replay_bad_recorded_head_is_a_usage_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = _database(tmp_path)
     with pytest.raises(SystemExit) as exc:
-        main(["replay", ACCOUNT, "--expected-head", "5:nothex", "--database-url", _url(path)])
+        main(["replay", ACCOUNT, "--recorded-head", "5:nothex", "--database-url", _url(path)])
     assert exc.value.code == 2
     err = capsys.readouterr().err
-    assert "--expected-head" in err
+    assert "--recorded-head" in err
     assert "SEQ:HASH" in err
     assert "'5:nothex'" in err
 

@@ -103,11 +103,12 @@ def add_admin_parsers(commands: Any) -> None:
     replay.add_argument("account_id")
     replay.add_argument("--json", action="store_true", help="print the summary as JSON")
     replay.add_argument(
-        "--expected-head",
+        "--recorded-head",
         type=_head,
         metavar="SEQ:HASH",
-        help="the head printed by an earlier replay and kept outside this database: the "
-        "stream must end exactly there (catches events cut from the end)",
+        help="a head printed by an earlier replay and kept outside this database: the "
+        "stream must still hold that event with that hash (it may have grown since); "
+        "catches events cut from the end or a rewritten stream",
     )
 
     for sub in (
@@ -122,14 +123,14 @@ def add_admin_parsers(commands: Any) -> None:
 def _head(text: str) -> tuple[int, bytes]:
     seq, sep, digest = text.partition(":")
     try:
-        if not sep or not seq.isdigit():
+        if not sep or not seq.isdigit() or int(seq) < 1:
             raise ValueError
         value = (int(seq), bytes.fromhex(digest))
         if len(value[1]) != 32:
             raise ValueError
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"expected SEQ:HASH (a seq and 64 hex digits, as replay prints), got {text!r}"
+            f"expected SEQ:HASH (a seq from 1 and 64 hex digits, as replay prints), got {text!r}"
         ) from None
     return value
 
@@ -379,7 +380,7 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
     account = AccountId(args.account_id)
     journal = open_journal(settings.database_url)
     try:
-        report = verify(journal, account, expected_head=args.expected_head)
+        report = verify(journal, account, recorded_head=args.recorded_head)
         audit_events: list[tuple[int, str, AuditRecorded | None]] = []
         if report.checked:
             for row in journal.read_rows(account):

@@ -12,8 +12,10 @@ for every event, in seq order:
 Then every snapshot must point at an event that is still there, with the same hash:
 that catches events removed from the end of a stream up to a snapshot. What a chain
 cannot catch alone is a consistent rewrite of everything after some point, or the
-removal of the newest events past the last snapshot: for that, compare the head with
-one recorded elsewhere (``expected_head``).
+removal of the newest events past the last snapshot: for that, compare with a head
+recorded elsewhere, either exactly (``expected_head``: the stream must end there) or
+as an anchor (``recorded_head``: the stream must still hold that event, and may have
+grown since, as a live account does).
 
 The ``audit_log`` table is a readable copy of the ``AuditRecorded`` events, outside the
 chain: `check_audit_log` compares its rows with the verified events, so that an edited,
@@ -102,11 +104,13 @@ def verify(
     account_id: AccountId,
     *,
     expected_head: tuple[int, bytes] | None = None,
+    recorded_head: tuple[int, bytes] | None = None,
 ) -> VerificationReport:
     """Verify the durable stream of ``account_id``; stop at the first problem.
 
     ``expected_head`` is a ``(seq, hash)`` recorded outside this database; when given,
-    the stream must end exactly there.
+    the stream must end exactly there. ``recorded_head`` is one recorded earlier: the
+    stream must still hold that event with that hash, and may go on past it.
     """
     expected_seq = 1
     prev = ZERO_HASH
@@ -152,6 +156,15 @@ def verify(
             return report(row.seq, ProblemKind.BAD_PAYLOAD, problem)
         if row.seq in snapshot_seqs:
             seen_at_snapshots[row.seq] = row.hash
+        if recorded_head is not None and row.seq == recorded_head[0]:
+            if row.hash != recorded_head[1]:
+                return report(
+                    row.seq,
+                    ProblemKind.HEAD_MISMATCH,
+                    f"the head recorded earlier at seq {row.seq} has hash "
+                    f"{recorded_head[1].hex()} but the event now hashes to {row.hash.hex()}: "
+                    f"the stream was rewritten up to there",
+                )
         prev = row.hash
         expected_seq += 1
 
@@ -172,6 +185,13 @@ def verify(
                 f"the snapshot at seq {seq} recorded event hash {event_hash.hex()} but the "
                 f"event now hashes to {found.hex()}: the stream was rewritten up to there",
             )
+    if recorded_head is not None and recorded_head[0] > last:
+        return report(
+            last,
+            ProblemKind.HEAD_MISMATCH,
+            f"a head was recorded earlier at seq {recorded_head[0]} but the stream ends at "
+            f"seq {last}: events {last + 1}..{recorded_head[0]} were removed",
+        )
     if expected_head is not None:
         want_seq, want_hash = expected_head
         if (want_seq, want_hash) != (last, prev):
