@@ -156,15 +156,18 @@ def verify(
             return report(row.seq, ProblemKind.BAD_PAYLOAD, problem)
         if row.seq in snapshot_seqs:
             seen_at_snapshots[row.seq] = row.hash
-        if recorded_head is not None and row.seq == recorded_head[0]:
-            if row.hash != recorded_head[1]:
-                return report(
-                    row.seq,
-                    ProblemKind.HEAD_MISMATCH,
-                    f"the head recorded earlier at seq {row.seq} has hash "
-                    f"{recorded_head[1].hex()} but the event now hashes to {row.hash.hex()}: "
-                    f"the stream was rewritten up to there",
-                )
+        if (
+            recorded_head is not None
+            and row.seq == recorded_head[0]
+            and row.hash != recorded_head[1]
+        ):
+            return report(
+                row.seq,
+                ProblemKind.HEAD_MISMATCH,
+                f"the head recorded earlier at seq {row.seq} has hash "
+                f"{recorded_head[1].hex()} but the event now hashes to {row.hash.hex()}: "
+                f"the stream was rewritten up to there",
+            )
         prev = row.hash
         expected_seq += 1
 
