@@ -15,7 +15,8 @@ one step on its release, on each data point or book of its instrument, on
 3. The first decision is ``route``; each later one is ``reroute`` of the last
    decision with what its children filled and the fresh books, under the spec's
    ``FailurePolicy`` (a venue that filled less than it was sent has failed). Once
-   every venue has failed and been left out, the next decision routes afresh.
+   every venue has failed and been left out, or (PENALISE) filled nothing and so has
+   a fill probability of 0, the next decision routes afresh.
 4. A decision that routes nothing is not recorded: the parent waits for new books.
    Otherwise ``RoutingDecided`` journals it (every input, the split, the expected
    costs and an explanation), then one LIMIT IOC child per venue goes out at the
@@ -313,8 +314,10 @@ class SorEngine(AlgoEngine):
         decision: RoutingDecision | None = None
         if last is not None and not routing.restart and last.request.quantity - done == remaining:
             decision = reroute(last, filled, policy=spec.policy, venues=fresh)
-            if not decision.request.venues:
-                decision = None  # every venue failed and was left out: start over
+            if not any(v.fill_probability > 0 for v in decision.request.venues):
+                # Every venue failed: left out (EXCLUDE) or filled nothing (PENALISE,
+                # its fill probability scaled to 0). Start over.
+                decision = None
         if decision is None:
             if not any(v.bids for v in fresh) or not any(v.asks for v in fresh):
                 return False  # no two-sided quote yet: no reference mid

@@ -28,7 +28,8 @@ fraction of the mid, and ``t_v`` the venue's latency in ms. ``r``
 (`CostModel.reroute_cost`) is the cost, as a fraction of the mid, of re-routing one
 unit that did not fill; ``π_v`` is the venue's fill probability. Every term is
 multiplied by ``multiplier``. Only displayed liquidity is routable: a venue takes at
-most its displayed size, capped by its size limit, on its lot grid.
+most its displayed size, capped by its size limit, on its lot grid, and a venue whose
+fill probability is 0 takes nothing.
 
 Optimiser: a greedy walk of the consolidated cost book
 ------------------------------------------------------
@@ -381,6 +382,8 @@ class _Curve:
             self.cumulative_notional.append(self.cumulative_notional[-1] + level.price * level.size)
         displayed = self.cumulative[-1]
         cap = displayed if venue.max_quantity is None else min(displayed, venue.max_quantity)
+        if venue.fill_probability == 0:
+            cap = _ZERO  # not expected to fill anything: nothing is routed to it
         self.lot = venue.lot_size
         self.max_lots = int((cap / self.lot).to_integral_value(rounding=ROUND_FLOOR))
         model = request.cost_model
@@ -652,6 +655,8 @@ def _explain(decision: RoutingDecision, curves: Sequence[_Curve]) -> str:
                 f"+ latency {_show(c.latency)} + non-fill {_show(c.non_fill)} "
                 f"= {_show(c.total)}."
             )
+        elif curve.venue.fill_probability == 0:
+            lines.append(f"- {name}: 0 (fill probability 0: it is not expected to fill).")
         elif curve.max_lots == 0:
             lines.append(f"- {name}: 0 (no capacity within its book and size limit).")
         else:
