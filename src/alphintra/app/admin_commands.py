@@ -139,6 +139,32 @@ def _settings(args: argparse.Namespace) -> Settings:
     return load_settings(None, database_url=getattr(args, "database_url", None))
 
 
+DATABASE_ERRORS: tuple[type[Exception], ...] = (
+    sa.exc.SQLAlchemyError,
+    JournalError,
+    CommandError,
+    sqlite3.Error,
+)
+"""What opening, migrating or reading the database can raise (see `database_error`)."""
+_ADMIN_ERRORS: tuple[type[Exception], ...] = (*DATABASE_ERRORS, OSError)  # OSError: a folder
+
+
+def database_error(exc: Exception, url: str) -> tuple[int, str]:
+    """Return the exit code and the one-line message of a `DATABASE_ERRORS` error.
+
+    A URL that names no known database is bad input (2); anything else is a failure
+    (1). The URL is shown with its password redacted.
+    """
+    if isinstance(exc, sa.exc.ArgumentError | JournalUrlError):
+        return EXIT_BAD_INPUT, f"bad database URL {redact_url(url)!r}: {exc}"
+    text = str(getattr(exc, "orig", None) or exc)
+    detail = text.splitlines()[0] if text else ""
+    return (
+        EXIT_FAILURE,
+        f"cannot use the database at {redact_url(url)!r}: {type(exc).__name__}: {detail}",
+    )
+
+
 def _fail(args: argparse.Namespace, code: int, message: str) -> int:
     """Write ``message`` as one error line (and as JSON on stdout under --json)."""
     message = " ".join(message.split())
@@ -177,15 +203,8 @@ def run_admin_command(args: argparse.Namespace) -> int:
         )
     try:
         return _run(args, settings)
-    except (sa.exc.ArgumentError, JournalUrlError) as exc:
-        return _fail(args, EXIT_BAD_INPUT, f"bad database URL {redact_url(url)!r}: {exc}")
-    except (sa.exc.SQLAlchemyError, JournalError, CommandError, sqlite3.Error, OSError) as exc:
-        detail = str(getattr(exc, "orig", None) or exc).splitlines()[0] if str(exc) else ""
-        return _fail(
-            args,
-            EXIT_FAILURE,
-            f"cannot use the database at {redact_url(url)!r}: {type(exc).__name__}: {detail}",
-        )
+    except _ADMIN_ERRORS as exc:
+        return _fail(args, *database_error(exc, url))
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:

@@ -128,15 +128,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "serve":
         import os
 
+        from alphintra.app.admin_commands import DATABASE_ERRORS, database_error
         from alphintra.app.config import ConfigError, load_settings
         from alphintra.app.server import serve
 
         try:
             settings = load_settings(args.config, host=args.host, port=args.port, demo=args.demo)
+        except ConfigError as exc:
+            sys.stderr.write(f"error: {exc}\n")
+            return EXIT_BAD_INPUT
+        try:
             return serve(settings, dict(os.environ))
         except ConfigError as exc:
             sys.stderr.write(f"error: {exc}\n")
             return EXIT_BAD_INPUT
+        except DATABASE_ERRORS as exc:  # at start-up: the database cannot be opened
+            code, message = database_error(exc, settings.database_url)
+            sys.stderr.write(f"error: {message}\n")
+            return code
     if args.command == "report":
         from alphintra.app.report_command import run_report_command
 
