@@ -13,7 +13,9 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from rich.progress import Progress
 
+from alphintra.app import admin_commands
 from alphintra.app.cli import main
 from alphintra.domain.events import AuditRecorded
 from alphintra.domain.identifiers import AccountId
@@ -337,3 +339,26 @@ def test_replay_service_written_audit_trail_verifies_then_edit_detected(
     assert code == 1
     assert (summary["problemSeq"], summary["problemKind"]) == (seq, "AUDIT_LOG_MISMATCH")
     assert "new_value '{}'" in str(summary["problem"])
+
+
+def test_replay_progress_counts_every_event_and_stays_off_stdout(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[tuple[str, float | None, float]] = []
+
+    class Recording(Progress):
+        def __exit__(self, *exc: object) -> None:
+            seen.extend((t.description, t.total, t.completed) for t in self.tasks)
+            super().__exit__(None, None, None)
+
+    monkeypatch.setattr(admin_commands, "Progress", Recording)
+    path = _database(tmp_path)
+    journal = open_journal(_url(path))
+    for n in range(6, 2_501):
+        journal.append(funded(ACCOUNT, n))
+    journal.commit()
+    journal.close()
+    code, summary = _replay_json(capsys, path)
+    assert code == 0
+    assert summary["events"] == 2_500
+    assert seen == [("verify", 2_500, 2_500), ("rebuild", 2_500, 2_500)]

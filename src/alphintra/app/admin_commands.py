@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import itertools
 import json
 import os
 import sqlite3
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from alembic.util import CommandError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from alphintra.app.config import ConfigError, Settings, load_settings
 from alphintra.domain.account import AccountState
@@ -35,6 +38,7 @@ from alphintra.store import schema
 from alphintra.store.directory import Directory, engine_url
 from alphintra.store.journal import (
     EventRow,
+    Journal,
     JournalError,
     JournalRecord,
     JournalUrlError,
@@ -102,6 +106,7 @@ def add_admin_parsers(commands: Any) -> None:
     )
     replay.add_argument("account_id")
     replay.add_argument("--json", action="store_true", help="print the summary as JSON")
+    replay.add_argument("--quiet", action="store_true", help="no progress bar")
     replay.add_argument(
         "--recorded-head",
         type=_head,
@@ -334,20 +339,18 @@ class _NullJournal:
 
 
 def rebuild_state(
-    settings: Settings, account_id: str, *, upto_seq: int | None = None
+    settings: Settings,
+    account_id: str,
+    *,
+    upto_seq: int | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> tuple[AccountState, int]:
     """Return an account's state folded from its journal, and the number of events.
 
     With ``upto_seq``, fold only the events up to that seq (the verified prefix of a
-    stream whose chain breaks after it: later rows may not even decode).
+    stream whose chain breaks after it: later rows may not even decode). ``progress``
+    is called with the number of events folded since its last call.
     """
-    journal = open_journal(settings.database_url)
-    try:
-        events = [
-            record.event for record in _records(journal.read_rows(AccountId(account_id)), upto_seq)
-        ]
-    finally:
-        journal.close()
     engine = TradingEngine(
         account_id=AccountId(account_id),
         registry=InstrumentRegistry(),
@@ -356,8 +359,21 @@ def rebuild_state(
         venues={VenueId("SIM"): SIMULATED_CAPABILITIES},
         default_venue=VenueId("SIM"),
     )
-    engine.restore(events)
-    return engine.state, len(events)
+    journal = open_journal(settings.database_url)
+    count = 0
+    try:
+        records = _records(journal.read_rows(AccountId(account_id)), upto_seq)
+        while chunk := [record.event for record in itertools.islice(records, _CHUNK)]:
+            engine.restore(chunk)  # continues from the state the last chunk left
+            count += len(chunk)
+            if progress is not None:
+                progress(len(chunk))
+    finally:
+        journal.close()
+    return engine.state, count
+
+
+_CHUNK = 1000
 
 
 def _records(rows: Iterable[EventRow], upto_seq: int | None) -> Iterator[JournalRecord]:
@@ -394,30 +410,60 @@ def _audit_rows(url: str, account_id: str) -> list[AuditRow] | None:
         engine.dispose()
 
 
+def _audit_events(
+    journal: Journal, account: AccountId, upto_seq: int, rows: list[AuditRow]
+) -> Iterator[tuple[int, str, AuditRecorded | None]]:
+    """Yield (seq, type, the event if an AuditRecorded) of the verified events that
+    are AuditRecorded or share a seq with an audit_log row."""
+    seqs = {row.seq for row in rows}
+    for row in journal.read_rows(account):
+        if row.seq > upto_seq:
+            return
+        if row.event_type == "AuditRecorded":
+            event = record_of(row).event
+            yield row.seq, row.event_type, event if isinstance(event, AuditRecorded) else None
+        elif row.seq in seqs:
+            yield row.seq, row.event_type, None
+
+
 def _replay(args: argparse.Namespace, settings: Settings) -> int:
     """Verify the chain (and the audit_log copy), then fold the verified events."""
     account = AccountId(args.account_id)
+    err = Console(stderr=True)
     journal = open_journal(settings.database_url)
-    try:
-        report = verify(journal, account, recorded_head=args.recorded_head)
-        audit_events: list[tuple[int, str, AuditRecorded | None]] = []
-        if report.checked:
-            for row in journal.read_rows(account):
-                if row.seq > report.head.seq:
-                    break
-                event = record_of(row).event if row.event_type == "AuditRecorded" else None
-                audit = event if isinstance(event, AuditRecorded) else None
-                audit_events.append((row.seq, row.event_type, audit))
-    finally:
-        journal.close()
-    if report.checked == 0 and report.ok:
-        return _fail(args, EXIT_BAD_INPUT, f"no events for account {args.account_id!r}")
-    problem: VerificationProblem | None = report.problem
-    if problem is None or problem.kind is ProblemKind.HEAD_MISMATCH:
-        rows = _audit_rows(settings.database_url, args.account_id)
-        audit_problem = None if rows is None else check_audit_log(audit_events, rows)
-        problem = problem or audit_problem
-    state, count = rebuild_state(settings, args.account_id, upto_seq=report.head.seq)
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        disable=args.json or args.quiet or not err.is_terminal,
+    ) as bar:
+        try:
+            task = bar.add_task("verify", total=journal.head(account).seq)
+            report = verify(
+                journal,
+                account,
+                recorded_head=args.recorded_head,
+                progress=lambda n: bar.advance(task, n),
+            )
+            if report.checked == 0 and report.ok:
+                return _fail(args, EXIT_BAD_INPUT, f"no events for account {args.account_id!r}")
+            problem: VerificationProblem | None = report.problem
+            if problem is None or problem.kind is ProblemKind.HEAD_MISMATCH:
+                rows = _audit_rows(settings.database_url, args.account_id)
+                if rows is not None:
+                    events = _audit_events(journal, account, report.head.seq, rows)
+                    problem = problem or check_audit_log(events, rows)
+        finally:
+            journal.close()
+        task = bar.add_task("rebuild", total=report.head.seq)
+        state, count = rebuild_state(
+            settings,
+            args.account_id,
+            upto_seq=report.head.seq,
+            progress=lambda n: bar.advance(task, n),
+        )
     summary = {
         "accountId": args.account_id,
         "events": count,

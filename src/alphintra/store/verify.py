@@ -24,7 +24,7 @@ removed or inserted row is caught too.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import NamedTuple
@@ -43,6 +43,9 @@ __all__ = [
     "verify",
     "verify_all",
 ]
+
+
+_PROGRESS_STEP = 1000
 
 
 class ProblemKind(StrEnum):
@@ -105,12 +108,14 @@ def verify(
     *,
     expected_head: tuple[int, bytes] | None = None,
     recorded_head: tuple[int, bytes] | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> VerificationReport:
     """Verify the durable stream of ``account_id``; stop at the first problem.
 
     ``expected_head`` is a ``(seq, hash)`` recorded outside this database; when given,
     the stream must end exactly there. ``recorded_head`` is one recorded earlier: the
     stream must still hold that event with that hash, and may go on past it.
+    ``progress`` is called with the number of events checked since its last call.
     """
     expected_seq = 1
     prev = ZERO_HASH
@@ -124,6 +129,8 @@ def verify(
 
     for row in journal.read_rows(account_id):
         checked += 1
+        if progress is not None and checked % _PROGRESS_STEP == 0:
+            progress(_PROGRESS_STEP)
         if row.seq != expected_seq:
             missing = (
                 f"seq {expected_seq}"
@@ -171,6 +178,8 @@ def verify(
         prev = row.hash
         expected_seq += 1
 
+    if progress is not None:
+        progress(checked % _PROGRESS_STEP)
     last = expected_seq - 1
     for seq, event_hash in sorted(snapshot_seqs.items()):
         found = seen_at_snapshots.get(seq)
