@@ -26,6 +26,8 @@ Rules the engine keeps for every algo:
   sell, last trade on trade data), whichever is better for us. At the end time,
   with ``finish_aggressively``, the rest goes out as LIMIT at the guard (MARKET when
   the parent has no guard); without it, the parent is cancelled.
+* **Expiry.** A GTD parent expires (``OrderExpired``) at its expire time, paused or
+  not, on the first input after it, and its working children are cancelled.
 * **Pause, resume, cancel.** ``pause_algo`` journals ``AlgoStateChanged`` and cancels
   the working children; ``resume_algo`` journals the resume and sends what is due.
   ``cancel`` on the parent cancels its children. A child denied by risk, rejected
@@ -50,6 +52,7 @@ from alphintra.domain.events import (
     AlgoStateChanged,
     AlgoVolumeObserved,
     OrderChildFilled,
+    OrderExpired,
     OrderFilled,
     RiskAlertRaised,
 )
@@ -300,7 +303,7 @@ class AlgoEngine(OrderEngine):
             return
         for coid in tuple(book.running):
             parent = self.state.orders[coid]
-            if not parent.is_open:
+            if not parent.is_open or self._expired(parent):
                 self._forget(coid)
             elif parent.instrument_id == data.instrument_id:
                 spec = self._runtime(parent).spec
@@ -313,7 +316,7 @@ class AlgoEngine(OrderEngine):
         """Work every running algo at the engine clock's time (schedules move on)."""
         for coid in tuple(self._algo.running):
             parent = self.state.orders[coid]
-            if not parent.is_open:
+            if not parent.is_open or self._expired(parent):
                 self._forget(coid)
             elif not isinstance(self._runtime(parent).spec, IcebergSpec):
                 self._drive(parent)
@@ -362,7 +365,11 @@ class AlgoEngine(OrderEngine):
         if parent.exec_algorithm is None:
             super()._next_slice(parent)  # a plain iceberg, worked as before
             return
-        if not parent.is_open or parent.client_order_id in self._algo.paused:
+        if (
+            not parent.is_open
+            or self._expired(parent)
+            or parent.client_order_id in self._algo.paused
+        ):
             return
         if parent.order_type is OrderType.ICEBERG:
             if not self._open_children(parent):  # never show more than the display
@@ -407,7 +414,7 @@ class AlgoEngine(OrderEngine):
     # Working the algos ----------------------------------------------------------------
 
     def _child_closed(self, parent: Order, child: Order) -> None:
-        if not parent.is_open or child.status is OrderStatus.FILLED:
+        if not parent.is_open or child.status is OrderStatus.FILLED or self._expired(parent):
             return
         if child.status is OrderStatus.CANCELLED:
             # Replaced, paused, or cancelled at the venue: what it left is due again.
@@ -423,6 +430,8 @@ class AlgoEngine(OrderEngine):
         coid = parent.client_order_id
         if coid in book.driving:
             return  # re-entered through a child's local close: the outer pass goes on
+        if self._expired(parent):
+            return
         book.driving.add(coid)
         try:
             for _ in range(_MAX_PASSES):
@@ -627,6 +636,28 @@ class AlgoEngine(OrderEngine):
         )
         self._emit(event)
         self._fold_algo_event(event)
+
+    def _expired(self, parent: Order) -> bool:
+        """Expire a GTD parent whose expire time has come (no venue holds it to do so).
+
+        Return True when it expired now; its working children are then cancelled.
+        """
+        expire = parent.expire_ts
+        if parent.time_in_force is not TimeInForce.GTD or expire is None or not parent.is_open:
+            return False
+        now = self.clock.now_ns()
+        if now < expire:
+            return False
+        self._emit(
+            OrderExpired(
+                account_id=self.account_id,
+                client_order_id=parent.client_order_id,
+                ts_event=now,
+                ts_recv=now,
+            )
+        )
+        self._after_close(parent)
+        return True
 
     def _close_parent(self, parent: Order, reason: str) -> None:
         if parent.is_open:
