@@ -139,3 +139,51 @@ def test_algo_iceberg_price_change_moves_the_shown_slice() -> None:
     for _ in range(4):
         desk.bar("1000")
     assert (parent.status, parent.filled_quantity) == (OrderStatus.FILLED, Decimal(9))
+
+
+def test_reduce_only_algo_parent_partly_filled_is_fitted_to_a_shrunk_position() -> None:
+    """The engine cuts working reduce-only orders to the position after another order
+    closes part of it; a partly filled algo parent's cut went to the venue and was
+    refused, so its next child was denied and it stopped with the position half open."""
+    desk = Desk()
+    desk.bar("1000")
+    desk.engine.submit(
+        OrderRequest(
+            instrument_id=XYZ.id,
+            side=OrderSide.BUY,
+            order_type=OrderType.MARKET,
+            quantity=Decimal(100),
+        )
+    )
+    desk.dispatch()
+    desk.bar("1000")
+    now = desk.clock.now_ns()
+    parent = desk.engine.submit_algo(
+        OrderRequest(
+            instrument_id=XYZ.id,
+            side=OrderSide.SELL,
+            order_type=OrderType.LIMIT,
+            quantity=Decimal(100),
+            price=Decimal(99),
+            reduce_only=True,
+        ),
+        TwapSpec(start_ns=now, end_ns=now + 4 * MINUTE, slices=4),
+    )
+    desk.dispatch()
+    desk.bar("10")  # its first child of 25 sells 10
+    desk.engine.submit(
+        OrderRequest(
+            instrument_id=XYZ.id,
+            side=OrderSide.SELL,
+            order_type=OrderType.MARKET,
+            quantity=Decimal(60),
+        )
+    )
+    desk.dispatch()
+    desk.bar("1000")
+    assert desk.engine.state.position_quantity(XYZ.id) == 30
+    assert (parent.quantity, parent.filled_quantity) == (Decimal(40), Decimal(10))
+    for _ in range(8):
+        desk.bar("1000")
+    assert desk.engine.state.position_quantity(XYZ.id) == 0  # was 30: the parent stopped
+    assert parent.status is OrderStatus.FILLED
