@@ -41,6 +41,7 @@ from alphintra.domain.events import (
     OrderTriggered,
     PositionMismatch,
     RiskAlertRaised,
+    RiskLimitsChanged,
     RoutingDecided,
     SignalReceived,
     SignalRejected,
@@ -120,6 +121,13 @@ def every_event_type(account: str) -> list[AnyEvent]:
             day=739_000,
             day_start_equity=Decimal("1000000.00"),
             high_water=Decimal("1003012.5"),
+        ),
+        RiskLimitsChanged(
+            account_id=a,
+            ts_event=T0,
+            ts_recv=T0,
+            limits='{"loss": {"max_daily_loss": "25000"}, "max_order_quantity": "7"}',
+            monitors='{"max_drawdown": "0.1", "timezone": "America/New_York"}',
         ),
         SignalReceived(
             account_id=a,

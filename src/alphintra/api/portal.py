@@ -147,6 +147,7 @@ class Portal:
             )
         except ValueError as exc:
             raise AuthError(409, "ACCOUNT_EXISTS", str(exc)) from None
+        limits, monitors = self.service.configured_limits(body.accountId)
         self.start_account(
             AccountSettings(
                 account_id=AccountId(body.accountId),
@@ -154,6 +155,8 @@ class Portal:
                 venue=body.venue,
                 base_currency=body.baseCurrency,
                 starting_cash=body.startingCash,
+                limits=limits,
+                monitor=monitors,
             ),
             [],
         )

@@ -14,11 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import AliasChoices, Field, ValidationError
+from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from alphintra.app.simulated_venues import SimulatedVenueSettings
 from alphintra.app.venue_config import VenueConnection
+from alphintra.risk.limits_mapping import RiskLimitsBook
+from alphintra.risk.monitor_mapping import MonitorLimitsBook
 from alphintra.security import DEFAULT_DEMO_JWT_SECRET
 
 DEMO_PEPPER = base64.b64encode(b"alphintra-demo-pepper-not-secret-0123456789").decode()
@@ -73,6 +75,34 @@ class Settings(BaseSettings):
     """Extra simulated venues beside ``SIM`` (``simulated_venues.py``), for routing."""
     venue_health_interval_s: float = Field(default=2.0, gt=0, le=600)
     reconcile_interval_s: float = Field(default=30.0, gt=0, le=86_400)
+    risk_limits: dict[str, Any] = Field(default_factory=dict)
+    """Pre-trade risk limits: ``{"defaults": {...}, "accounts": {ID: {...}}}`` in the form
+    of ``alphintra.risk.limits_mapping`` (an account's entry overlays the defaults).
+    Limits later set over ``PUT /api/v1/risk/limits`` replace these for that account,
+    across restarts."""
+    risk_monitors: dict[str, Any] = Field(default_factory=dict)
+    """Monitor thresholds (drawdown, daily loss, volatility breaker), in the same shape,
+    in the form of ``alphintra.risk.monitor_mapping``."""
+
+    @field_validator("risk_limits")
+    @classmethod
+    def _check_risk_limits(cls, value: dict[str, Any]) -> dict[str, Any]:
+        RiskLimitsBook.from_mapping(value)
+        return value
+
+    @field_validator("risk_monitors")
+    @classmethod
+    def _check_risk_monitors(cls, value: dict[str, Any]) -> dict[str, Any]:
+        MonitorLimitsBook.from_mapping(value)
+        return value
+
+    def limits_book(self) -> RiskLimitsBook:
+        """Return the configured risk limits (``ValueError`` naming a bad entry)."""
+        return RiskLimitsBook.from_mapping(self.risk_limits)
+
+    def monitors_book(self) -> MonitorLimitsBook:
+        """Return the configured monitor thresholds (``ValueError`` naming a bad entry)."""
+        return MonitorLimitsBook.from_mapping(self.risk_monitors)
 
     def pepper_bytes(self) -> bytes:
         """Return the API key pepper."""

@@ -33,6 +33,7 @@ from alphintra.marketdata.replay import ReplayFeed, SyntheticFeed, open_feed
 from alphintra.reports.queries import ReportStore
 from alphintra.reports.recorder import ExecutionQualityRecorder, QuoteHistory
 from alphintra.reports.schedule import DailyReports
+from alphintra.risk.limits import RiskLimitsError
 from alphintra.security import (
     CredentialVault,
     InsecureConfiguration,
@@ -129,6 +130,8 @@ def build_runtime(settings: Settings, env: dict[str, str]) -> Runtime:
         ),
         simulated_venues=[venue.setup() for venue in settings.simulated_venues],
     )
+    service.limits_book = settings.limits_book()
+    service.monitors_book = settings.monitors_book()
     journal.add_commit_hook(ReadModelProjector(signal_state, service.account_state))
     metrics = Metrics()
     webhook = WebhookSender(settings.alert_webhook_url) if settings.alert_webhook_url else None
@@ -183,18 +186,24 @@ def build_runtime(settings: Settings, env: dict[str, str]) -> Runtime:
             )
         except VenueSettingsError as exc:
             raise ConfigError(str(exc)) from None
-        portal.start_account(
-            AccountSettings(
-                account_id=AccountId(record.account_id),
-                owner=record.owner,
-                venue=record.venue,
-                base_currency=record.base_currency,
-                starting_cash=Decimal(record.starting_cash),
-                links=links,
-                failover=routes,
-            ),
-            history,
-        )
+        limits, monitors = service.configured_limits(record.account_id)
+        try:
+            portal.start_account(
+                AccountSettings(
+                    account_id=AccountId(record.account_id),
+                    owner=record.owner,
+                    venue=record.venue,
+                    base_currency=record.base_currency,
+                    starting_cash=Decimal(record.starting_cash),
+                    limits=limits,
+                    monitor=monitors,
+                    links=links,
+                    failover=routes,
+                ),
+                history,
+            )
+        except RiskLimitsError as exc:  # journaled limits that no longer load
+            raise ConfigError(str(exc)) from None
     authenticator = Authenticator(pepper=settings.pepper_bytes(), jwt_secret=settings.jwt_secret)
 
     @contextlib.asynccontextmanager

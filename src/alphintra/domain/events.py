@@ -249,6 +249,18 @@ class EquityMarksRecorded(Event, frozen=True, kw_only=True, gc=False):
     last_equity: Decimal | None = None
 
 
+class RiskLimitsChanged(Event, frozen=True, kw_only=True, gc=False):
+    """An account's risk limits and monitor thresholds were replaced as a whole.
+
+    ``limits`` and ``monitors`` are JSON text in the configuration's form
+    (``alphintra.risk.limits_mapping`` and ``alphintra.risk.monitor_mapping``). The
+    latest one is what a restart applies, so a change made at run time survives it.
+    """
+
+    limits: str
+    monitors: str
+
+
 class SignalReceived(Event, frozen=True, kw_only=True, gc=False):
     """A model's trading signal arrived."""
 
@@ -331,6 +343,7 @@ AnyEvent = (
     | AccountOpened
     | TradingStateChanged
     | EquityMarksRecorded
+    | RiskLimitsChanged
     | SignalReceived
     | SignalRejected
     | AuditRecorded

@@ -49,6 +49,7 @@ from alphintra.orders.emulator import OrderEmulator
 from alphintra.portfolio.fx import FxRates
 from alphintra.portfolio.valuation import EquityTracker, PortfolioValue
 from alphintra.risk.context import NANOS_PER_MILLI, OrderRateWindow, RiskContext
+from alphintra.risk.limits_record import limits_changed
 from alphintra.risk.monitors import CLOSE_SAMPLE_NS, MonitorLimits, RiskMonitor
 from alphintra.risk.portfolio_bound import FOLDED as _BOUND_FOLDS
 from alphintra.risk.portfolio_bound import PortfolioBound
@@ -224,6 +225,14 @@ class EngineBase:
                 account_id=self.account_id, ts_event=ts, ts_recv=ts, state=state, reason=reason
             )
         )
+
+    def change_limits(self, limits: RiskLimits, monitors: MonitorLimits) -> None:
+        """Replace the risk limits and the monitor thresholds, journaled as one
+        `RiskLimitsChanged` (commit before answering) so that a restart applies them."""
+        self._emit(limits_changed(self.account_id, self.clock.now_ns(), limits, monitors))
+        self.limits = limits
+        if self.monitor is not None:
+            self.monitor.reconfigure(monitors)
 
     def equity(self) -> Decimal:
         """Return ``valuation().total`` (cached alike), without the P&L breakdown."""

@@ -36,6 +36,9 @@ from alphintra.engine.engine import EventJournal, TradingEngine
 from alphintra.execution.algorithms import AlgoSpec
 from alphintra.execution.routing import VenueProfile
 from alphintra.orders.factory import OrderValidationError, build_order
+from alphintra.risk.limits_mapping import RiskLimitsBook
+from alphintra.risk.limits_record import latest_limits
+from alphintra.risk.monitor_mapping import MonitorLimitsBook
 from alphintra.risk.monitors import MonitorLimits, RiskMonitor
 from alphintra.risk.pretrade import RiskLimits
 from alphintra.service.account_runtime import AccountRuntime, AccountSettings, SignalOutcome
@@ -88,6 +91,10 @@ class TradingService:
         self.live_policy = live_policy or LivePolicy()
         self.alert: AlertFn | None = None
         """Where live venues report failover (the API's alert channel)."""
+        self.limits_book = RiskLimitsBook()
+        """The configured risk limits of new accounts (``configured_limits``)."""
+        self.monitors_book = MonitorLimitsBook()
+        """The configured monitor thresholds of new accounts."""
 
     # Accounts -------------------------------------------------------------------
 
@@ -95,12 +102,22 @@ class TradingService:
         """Call ``observer`` with every event of every account (metrics, projections)."""
         self._observers.append(observer)
 
+    def configured_limits(self, account_id: str) -> tuple[RiskLimits, MonitorLimits]:
+        """Return the configured limits and monitor thresholds of ``account_id`` (limits
+        journaled since, by ``set_limits``, replace them when the account opens)."""
+        return self.limits_book.for_account(account_id), self.monitors_book.for_account(account_id)
+
     def open_account(
         self, settings: AccountSettings, history: Iterable[AnyEvent] = ()
     ) -> AccountRuntime:
         """Start an account's engine; replay ``history`` (its journal) when given."""
         if settings.account_id in self.accounts:
             raise ConflictError("ACCOUNT_EXISTS", f"account {settings.account_id} already exists")
+        events = list(history)
+        journaled = latest_limits(events)
+        if journaled is not None:
+            # Limits set at run time outlive the process: they replace the configured ones.
+            settings = dataclasses.replace(settings, limits=journaled[0], monitor=journaled[1])
         venue = SimulatedVenue(self.venue_config, LazyInstruments(self.registry))
         links = settings.links
         extra = (
@@ -135,7 +152,6 @@ class TradingService:
                 engine.set_routing_profile(setup.venue_id, setup.profile())
         runtime = AccountRuntime(settings, engine, venue)
         runtime.extra_venues = extra
-        events = list(history)
         if links:
             live = LiveAccount(
                 engine,
@@ -586,10 +602,9 @@ class TradingService:
         runtime = self.account(account_id, allowed)
         async with runtime.lock:
             old = runtime.engine.limits, runtime.settings.monitor
-            runtime.engine.limits = limits
-            if runtime.engine.monitor is not None:
-                runtime.engine.monitor.reconfigure(monitor)
+            runtime.engine.change_limits(limits, monitor)
             runtime.settings = dataclasses.replace(runtime.settings, limits=limits, monitor=monitor)
+            runtime.dispatch()  # durable before it is answered: a restart applies them
         return old
 
     async def audit(
