@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from functools import partial
 
+import structlog
+
 from alphintra.domain.account import AccountState, UnknownOrderError, is_execution_parent
 from alphintra.domain.commands import BracketRequest, OrderRequest
 from alphintra.domain.enums import OrderSide, OrderStatus, OrderType, SignalAction, TradingState
@@ -60,6 +62,9 @@ from alphintra.signals.translation import validation_requests, validation_shape
 from alphintra.venues.simulated.matching import SimulatedVenue, SimulatedVenueConfig
 
 ObserverFn = Callable[[AccountRuntime, AnyEvent], None]
+
+
+log = structlog.get_logger("alphintra")
 
 
 class TradingService:
@@ -117,6 +122,12 @@ class TradingService:
         journaled = latest_limits(events)
         if journaled is not None:
             # Limits set at run time outlive the process: they replace the configured ones.
+            if journaled != (settings.limits, settings.monitor):
+                log.warning(
+                    "risk_limits_from_journal",
+                    account=settings.account_id,
+                    detail="limits set over the API replace the configured ones for this account",
+                )
             settings = dataclasses.replace(settings, limits=journaled[0], monitor=journaled[1])
         venue = SimulatedVenue(self.venue_config, LazyInstruments(self.registry))
         links = settings.links
