@@ -12,11 +12,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+
 from alphintra.domain.commands import ModifyAtVenue, OrderRequest
 from alphintra.domain.enums import OrderSide, OrderStatus, OrderType
 from alphintra.domain.events import OrderFilled, RiskAlertRaised
 from alphintra.domain.orders import Order
 from alphintra.execution.algorithms import IcebergSpec, TwapSpec
+from alphintra.orders.factory import OrderValidationError
 from orders.test_review_iceberg import MINUTE, XYZ, Desk
 
 
@@ -187,3 +190,20 @@ def test_reduce_only_algo_parent_partly_filled_is_fitted_to_a_shrunk_position() 
         desk.bar("1000")
     assert desk.engine.state.position_quantity(XYZ.id) == 0  # was 30: the parent stopped
     assert parent.status is OrderStatus.FILLED
+
+
+def test_child_of_an_algo_cannot_be_changed_by_request() -> None:
+    """A child's change was applied as asked: a TWAP of 100 whose child was raised to 500
+    bought 500."""
+    desk = Desk()
+    desk.bar("0")
+    parent = _twap(desk, 100, "101", slices=4)
+    [child] = _children(desk, parent)
+    with pytest.raises(OrderValidationError) as caught:
+        desk.engine.modify(child.client_order_id, quantity=Decimal(500))
+    assert caught.value.code == "INVALID_MODIFY"
+    assert f"worked by parent {parent.client_order_id} (TWAP)" in str(caught.value)
+    for _ in range(12):
+        desk.bar("1000")
+    assert desk.engine.state.position_quantity(XYZ.id) == 100
+    assert (parent.status, parent.filled_quantity) == (OrderStatus.FILLED, Decimal(100))

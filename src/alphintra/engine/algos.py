@@ -205,6 +205,10 @@ class AlgoEngine(OrderEngine):
     ) -> bool:
         """Change an algo parent here (no venue holds it); other orders as the core does.
 
+        A child of an open execution parent is the parent's to size and price: a change
+        requested of it (``checked``) is refused, as it could take the parent past its
+        quantity or guard.
+
         The parent changes at once in any open state, partly filled too, and then binds
         its working children: one that no longer fits in what the parent has left, or
         whose price is beyond the new guard (an iceberg's: not at its new price) is
@@ -212,6 +216,14 @@ class AlgoEngine(OrderEngine):
         A parent cut to what it has filled is done and its children are cancelled.
         """
         parent = self.state.orders.get(client_order_id)
+        if checked and parent is not None and parent.parent_id is not None:
+            owner = self.state.orders.get(parent.parent_id)
+            if owner is not None and is_execution_parent(owner) and owner.is_open:
+                raise OrderValidationError(
+                    "INVALID_MODIFY",
+                    f"order {client_order_id} is a child worked by parent {owner.client_order_id}"
+                    f" ({owner.exec_algorithm or owner.order_type}): change the parent instead",
+                )
         if parent is None or parent.exec_algorithm is None or not is_execution_parent(parent):
             return super()._modify(
                 client_order_id,
