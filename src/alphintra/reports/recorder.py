@@ -99,7 +99,15 @@ class QuoteHistory:
         self._times: dict[InstrumentId, list[int]] = {}
 
     def record(self, quote: QuoteTick) -> None:
-        """Keep ``quote``; a quote older than the instrument's last one is ignored."""
+        """Keep ``quote``; a quote older than the instrument's last one is ignored.
+
+        So is a quote that is not a tradable two-sided market: a side of 0 or less (the
+        source has no price there; the mid would be half the other side), a crossed
+        quote, or an indicative one (a mark during a halt or a closed market). None of
+        them is a benchmark an execution can be measured against.
+        """
+        if quote.indicative or quote.bid <= 0 or quote.ask <= 0 or quote.bid > quote.ask:
+            return
         quotes = self._quotes.setdefault(quote.instrument_id, [])
         times = self._times.setdefault(quote.instrument_id, [])
         if times and quote.ts < times[-1]:
