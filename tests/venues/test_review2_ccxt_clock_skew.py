@@ -11,6 +11,8 @@ failed as well. On -1021 the adapter now measures the venue's clock again (GET
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from alphintra.domain.enums import OrderStatus, OrderType
@@ -37,3 +39,19 @@ async def test_a_retry_after_minus_1021_is_signed_with_the_venues_clock(offset_m
         ]
         found = await b.adapter.query_order(BTCUSDT, client_order_id=placed.client_order_id)
         assert found is not None and found.status is OrderStatus.ACCEPTED
+
+
+async def test_the_user_stream_subscribes_again_after_the_clocks_drifted() -> None:
+    async with binance() as b:  # the WebSocket user-data stream (Binance spot default)
+        b.fake.time_offset_ms = -30_000  # drifted after connect: the subscription is refused
+
+        async def handler(item: object) -> None:
+            return None
+
+        await b.adapter.subscribe_order_updates(handler)
+        for _ in range(250):  # bounded: a stream that never subscribes fails the test
+            if b.adapter.user_stream.live.is_set():
+                break
+            await asyncio.sleep(0.02)
+        else:
+            raise AssertionError("the user stream never subscribed with the venue's clock")

@@ -10,7 +10,10 @@ shape the adapter expects (a dict, or a list of dicts), and every failure leaves
 * refuses an answer that is not valid JSON although the venue said 2xx;
 * runs each ccxt call in a local ``decimal`` context, because ccxt's number formatting
   changes the current context's rounding and traps;
-* serialises requests for venues that reject out-of-order nonces (Kraken).
+* serialises requests for venues that reject out-of-order nonces (Kraken);
+* sends nothing while a venue's ``Retry-After`` (HTTP 429 or 418) runs: every call in
+  that window fails at once, TRANSIENT with code ``RATE_LIMITED`` and the time left
+  (Binance bans an IP, for longer each time, that keeps sending after a 429).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import asyncio
 import contextlib
 import decimal
 import json
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextvars import ContextVar
 from typing import Any, TypeVar, cast
@@ -50,6 +54,18 @@ def _looks_like_json(body: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
+    """Return True when ``exc`` or an exception it was raised from or during is a ``kind``."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, kind):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def uses_websocket(config: CcxtConfig, profile: ExchangeProfile) -> bool:
@@ -160,6 +176,8 @@ class CcxtClient:
         self._venue = str(config.venue)
         self._exchange: Any = exchange if exchange is not None else build_exchange(config, profile)
         self._lock = asyncio.Lock() if profile.serialize_requests else None
+        self._quiet_until = 0.0
+        """``time.monotonic()`` before which nothing is sent (the venue's Retry-After)."""
         original = self._exchange.on_rest_response
 
         def on_rest_response(
@@ -273,6 +291,7 @@ class CcxtClient:
         *,
         not_found: bool = False,
     ) -> Any:
+        self._check_quiet(operation)
         token = _LAST_HTTP.set(None)
         try:
             async with self._turn():
@@ -293,14 +312,16 @@ class CcxtClient:
                             raise NotFound(str(exc)) from exc
                         if isinstance(exc, ccxt_async.InvalidNonce):
                             await self._resync_clock(operation)
-                        raise translate(
+                        error = translate(
                             exc,
                             venue=self._venue,
                             operation=operation,
                             write=write,
                             http=http,
                             profile=self._profile,
-                        ) from exc
+                        )
+                        self._note_retry_after(error, exc, http)
+                        raise error from exc
             http = _LAST_HTTP.get()
             if http is not None and 200 <= http.status < 300 and not http.json_ok:
                 raise VenueError(
@@ -313,6 +334,35 @@ class CcxtClient:
             return result
         finally:
             _LAST_HTTP.reset(token)
+
+    def _check_quiet(self, operation: str) -> None:
+        """Refuse to send while the venue's Retry-After runs."""
+        left = self._quiet_until - time.monotonic()
+        if left > 0:
+            raise VenueError(
+                VenueErrorKind.TRANSIENT,
+                self._venue,
+                f"{operation}: not sent: the venue asked for no requests for {left:.1f} s more "
+                "(HTTP 429/418 Retry-After)",
+                code="RATE_LIMITED",
+                retry_after_s=left,
+            )
+
+    def _note_retry_after(
+        self, error: VenueError, exc: BaseException, http: HttpExchange | None
+    ) -> None:
+        """Start a quiet window when the venue said "slow down" with a Retry-After."""
+        limited = isinstance(exc, ccxt_async.RateLimitExceeded) or (
+            http is not None and http.status in (418, 429)
+        )
+        wait = error.retry_after_s
+        if limited and error.kind is VenueErrorKind.TRANSIENT and wait:
+            self._quiet_until = max(self._quiet_until, time.monotonic() + wait)
+            log.warning(
+                "venue asked to slow down; sending nothing meanwhile",
+                venue=self._venue,
+                retry_after_s=wait,
+            )
 
     async def _resync_clock(self, operation: str) -> None:
         """Measure the venue's clock again after it refused a request's timestamp.
@@ -516,7 +566,13 @@ class CcxtClient:
             for client in list((self._exchange.clients or {}).values()):
                 await client.connected
 
-        await asyncio.wait_for(confirmed(), self._config.timeout_s)
+        try:
+            await asyncio.wait_for(confirmed(), self._config.timeout_s)
+        except Exception as exc:
+            # A refused timestamp can hide behind ccxt's own cleanup error (KeyError).
+            if _caused_by(exc, ccxt_async.InvalidNonce):
+                await self._resync_clock("stream subscribe")
+            raise
 
     async def reset_streams(self) -> None:
         """Close every stream connection, so that the next watch starts from scratch.
