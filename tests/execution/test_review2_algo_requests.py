@@ -1,9 +1,10 @@
-"""Review: the API's algo body is refused precisely when its times cannot mean anything.
+"""Review: the API's algo body is refused precisely when a field would mean nothing.
 
-``startTime`` and ``endTime`` were read for TWAP, VWAP and POV only: an SOR or ICEBERG
-order given a start time tomorrow was worked at once, the times dropped without a
-word. Times out of order or past were refused with nanosecond counts the client never
-sent ("end time 946684800000000000 is not after the start time 1795...").
+Each algo type reads only some fields and dropped the rest without a word: an SOR or
+ICEBERG order given a start time tomorrow was worked at once, a TWAP given venues sent
+its children to the account's venue. Times out of order or past were refused with
+nanosecond counts the client never sent ("end time 946684800000000000 is not after the
+start time 1795...").
 """
 
 from __future__ import annotations
@@ -34,21 +35,43 @@ def _refusal(**body: Any) -> InvalidRequestError:
     return caught.value
 
 
+OWN: dict[str, dict[str, Any]] = {
+    "SOR": {},
+    "ICEBERG": {"displayQuantity": "1"},
+    "TWAP": {"slices": 2},
+}
+
+
 @pytest.mark.parametrize("kind", ["SOR", "ICEBERG"])
 @pytest.mark.parametrize("field", ["startTime", "endTime"])
 def test_time_given_to_an_algo_that_works_at_once_is_refused(kind: str, field: str) -> None:
     later = "2026-03-03T14:30:00Z"
-    refusal = _refusal(type=kind, displayQuantity="1", **{field: later})
+    refusal = _refusal(type=kind, **OWN[kind], **{field: later})
     assert refusal.code == "INVALID_ALGO"
-    assert field in str(refusal) and kind in str(refusal)
+    assert str(refusal).startswith(f"{kind} does not take {field} (got {field}=datetime")
+
+
+@pytest.mark.parametrize(
+    ("kind", "field", "value"),
+    [
+        ("TWAP", "venues", ["SIM-B"]),
+        ("TWAP", "displayQuantity", "1"),
+        ("SOR", "slices", 3),
+        ("ICEBERG", "participation", "0.1"),
+    ],
+)
+def test_field_another_algo_type_reads_is_refused(kind: str, field: str, value: object) -> None:
+    body = {"endTime": "2026-03-02T16:00:00Z"} if kind == "TWAP" else {}
+    refusal = _refusal(type=kind, **OWN[kind], **body, **{field: value})
+    assert refusal.code == "INVALID_ALGO"
+    assert str(refusal).startswith(f"{kind} does not take {field} (got {field}=")
 
 
 @pytest.mark.parametrize("kind", ["TWAP", "POV"])
 def test_end_before_start_names_both_times_as_sent(kind: str) -> None:
     refusal = _refusal(
         type=kind,
-        slices=2,
-        participation="0.1",
+        **({"slices": 2} if kind == "TWAP" else {"participation": "0.1"}),
         startTime="2026-03-02T16:00:00Z",
         endTime="2026-03-02T15:30:00Z",
     )

@@ -41,17 +41,34 @@ def _iso(ns: int) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
+_WINDOW = frozenset({"startTime", "endTime", "finishAggressively"})
+FIELDS: dict[str, frozenset[str]] = {
+    "TWAP": _WINDOW | {"slices", "intervalSeconds", "sizeJitter", "timeJitter"},
+    "VWAP": _WINDOW,
+    "POV": _WINDOW | {"participation", "minChildQuantity", "maxChildQuantity"},
+    "ICEBERG": frozenset({"displayQuantity"}),
+    "SOR": frozenset(
+        {"venues", "impactCoefficient", "volatilityPerMs", "rerouteCost", "maxAttempts"}
+        | {"failurePolicy"}
+    ),
+}
+"""The fields of the algo body each type reads (besides ``type``)."""
+
+
+def _check_fields(algo: AlgoIn) -> None:
+    """Refuse a field the algo type would drop (a TWAP's venues, an SOR's startTime)."""
+    extra = sorted(algo.model_fields_set - FIELDS[algo.type] - {"type"})
+    if extra:
+        shown = ", ".join(f"{name}={getattr(algo, name)!r}" for name in extra)
+        raise InvalidRequestError(
+            "INVALID_ALGO",
+            f"{algo.type} does not take {', '.join(extra)} (got {shown}); it takes "
+            f"{', '.join(sorted(FIELDS[algo.type]))}",
+        )
+
+
 def _check_times(algo: AlgoIn, now: int) -> None:
-    """Refuse times an algo would drop, or that leave it no time, naming them as sent."""
-    if algo.type in ("ICEBERG", "SOR"):
-        for name, value in (("startTime", algo.startTime), ("endTime", algo.endTime)):
-            if value is not None:
-                raise InvalidRequestError(
-                    "INVALID_ALGO",
-                    f"{algo.type} works from now until filled or cancelled: it takes no "
-                    f"{name} (got {_iso(nanos(value))})",
-                )
-        return
+    """Refuse an end time that leaves the algo no time, naming the times as sent."""
     if algo.endTime is None:
         return
     start, end = _ns(algo.startTime, now), nanos(algo.endTime)
@@ -69,9 +86,11 @@ def _check_times(algo: AlgoIn, now: int) -> None:
 def algo_spec(algo: AlgoIn, now: int, portal: Portal, instrument_id: str) -> AlgoSpec:
     """Translate the API's algo body into an engine spec; 422 on a missing parameter.
 
-    ICEBERG and SOR work at once and take no start or end time; an end time must be
+    A field the type does not read is refused (``FIELDS``): ICEBERG and SOR work at
+    once and take no start or end time, only SOR takes venues. An end time must be
     after the start (now by default) and not past.
     """
+    _check_fields(algo)
     _check_times(algo, now)
     start = _ns(algo.startTime, now)
     try:
