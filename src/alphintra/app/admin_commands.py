@@ -7,6 +7,7 @@ import getpass
 import itertools
 import json
 import os
+import re
 import sqlite3
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -20,6 +21,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from alphintra.app.config import ConfigError, Settings, load_settings
+from alphintra.app.venue_config import VenueSettingsError, account_links
 from alphintra.domain.account import AccountState
 from alphintra.domain.events import AuditRecorded
 from alphintra.domain.identifiers import AccountId, VenueId
@@ -226,7 +228,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             return _users(args, directory)
         if args.command == "keys":
             return _keys(args, directory, settings)
-        return _accounts(args, directory)
+        return _accounts(args, directory, settings)
     finally:
         directory.close()
 
@@ -276,7 +278,38 @@ def _keys(args: argparse.Namespace, directory: Directory, settings: Settings) ->
     return EXIT_OK
 
 
-def _accounts(args: argparse.Namespace, directory: Directory) -> int:
+_ACCOUNT_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
+"""An account ID as the API accepts one (``Identifier`` of ``api.schemas``)."""
+_CURRENCY = re.compile(r"[A-Z]{3,5}")
+
+
+def _account_problem(args: argparse.Namespace, settings: Settings, text: str | None) -> str | None:
+    """Return why the service could not load this account, or None.
+
+    At start-up the service builds every account's venue links and refuses to start
+    when one fails (and no command removes an account), so the same check runs here,
+    with the credentials given on stdin.
+    """
+    if not _ACCOUNT_ID.fullmatch(args.account_id):
+        return f"account ID must be 1 to 128 letters, digits or . _ : -, got {args.account_id!r}"
+    if not _CURRENCY.fullmatch(args.currency.upper()):
+        return f"--currency must be 3 to 5 letters, got {args.currency!r}"
+    credentials = json.loads(text) if text is not None else {}
+    try:
+        account_links(
+            args.account_id,
+            args.venue,
+            settings.venues,
+            settings.failover,
+            credentials if args.venue in settings.venues else {},
+            InstrumentRegistry(),
+        )
+    except VenueSettingsError as exc:
+        return str(exc)
+    return None
+
+
+def _accounts(args: argparse.Namespace, directory: Directory, settings: Settings) -> int:
     if directory.user(args.owner) is None:
         sys.stderr.write(f"error: no user {args.owner!r}\n")
         return EXIT_BAD_INPUT
@@ -289,13 +322,18 @@ def _accounts(args: argparse.Namespace, directory: Directory) -> int:
             f"error: --starting-cash must be a positive number, got {args.starting_cash!r}\n"
         )
         return EXIT_BAD_INPUT
-    ciphertext = None
+    ciphertext = text = None
     if args.credentials_stdin:
+        text = sys.stdin.read()
         try:
-            ciphertext = _encrypted_credentials(args.account_id, sys.stdin.read())
+            ciphertext = _encrypted_credentials(args.account_id, text)
         except (ValueError, MasterKeyError) as exc:
             sys.stderr.write(f"error: {exc}\n")
             return EXIT_BAD_INPUT
+    problem = _account_problem(args, settings, text)
+    if problem is not None:
+        sys.stderr.write(f"error: {problem}\n")
+        return EXIT_BAD_INPUT
     try:
         directory.add_account(
             args.account_id,
