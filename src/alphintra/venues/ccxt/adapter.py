@@ -77,6 +77,8 @@ from alphintra.venues.ccxt.translation import (
 from alphintra.venues.ccxt.ws_stream import UserDataStream
 
 _MAX_PAGES = 50
+_MAX_TRADE_PAGES = 1_000
+"""Pages of the account's trades one fill read may take (Kraken: 50 trades a page)."""
 _FILL_LOOKBACK_MS = 1_000
 _BOOK_DEPTH = 5
 
@@ -531,7 +533,7 @@ class CcxtAdapter:
         paging = self.profile.trade_paging
         from_id: int | None = None
         until: int | None = None
-        for _ in range(_MAX_PAGES):
+        for _ in range(_MAX_TRADE_PAGES):
             if paging is TradePaging.OFFSET:
                 page = await self._client.fetch_my_trades(symbol, since_ms, None, {"ofs": offset})
                 offset += len(page)
@@ -563,6 +565,16 @@ class CcxtAdapter:
                 if until is not None and first + 1 >= until:  # one millisecond holds a page
                     break
                 until = int(first) + 1  # records earlier than it: that millisecond again
+        else:
+            # Never a silent cut: newest-first paging (Kraken, OKX) would leave out the
+            # oldest trades, which no later poll (it starts after the newest) reads.
+            raise self._error(
+                VenueErrorKind.TRANSIENT,
+                "fills_since",
+                f"more than {_MAX_TRADE_PAGES} pages ({_MAX_TRADE_PAGES * size} trades) "
+                f"since {since_ms} ms; not all were read",
+                "TOO_MANY_TRADES",
+            )
         return list(collected.values())
 
     async def quote(self, instrument_id: InstrumentId) -> QuoteTick:
