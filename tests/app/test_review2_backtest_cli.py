@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -93,3 +94,31 @@ def test_backtest_progress_bar_total_counts_every_input(
     ((total, completed),) = seen
     assert completed == total  # the bar ends full, not at 200 %
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_backtest_journal_holding_an_earlier_run_is_refused_untouched(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    signals = tmp_path / "signals.jsonl"
+    signals.write_text(_SIGNAL, encoding="utf-8")
+    database = tmp_path / "backtest.db"
+    journal = f"sqlite:///{database}"
+    assert main(_argv(signals, tmp_path / "one", "--quiet", "--journal", journal)) == 0
+    before = _event_count(database)
+    capsys.readouterr()
+    code = main(_argv(signals, tmp_path / "two", "--json", "--journal", journal))
+    captured = capsys.readouterr()
+    assert code == 2
+    assert "already holds" in json.loads(captured.out)["error"]
+    assert "Traceback" not in captured.err
+    assert _event_count(database) == before  # the first run's journal is left as it was
+    assert not (tmp_path / "two").exists()
+
+
+def _event_count(database: Path) -> int:
+    conn = sqlite3.connect(database)
+    try:
+        ((count,),) = conn.execute("SELECT count(*) FROM journal_events").fetchall()
+        return int(count)
+    finally:
+        conn.close()

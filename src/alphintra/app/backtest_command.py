@@ -15,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from alphintra.backtest.output import write_outputs
 from alphintra.backtest.runner import (
+    BACKTEST_ACCOUNT,
     BacktestInputError,
     BacktestSettings,
     run_backtest,
@@ -26,7 +27,7 @@ from alphintra.domain.market import MarketData, QuoteBar, TradeBar
 from alphintra.domain.registry import InstrumentRegistry
 from alphintra.domain.values import ValueRangeError
 from alphintra.marketdata.csv_bars import MarketDataFileError, load_bars
-from alphintra.store.journal import JournalUrlError, open_journal
+from alphintra.store.journal import JournalError, JournalUrlError, open_journal, redact_url
 from alphintra.venues.simulated.matching import SimulatedVenueConfig
 
 EXIT_OK = 0
@@ -121,6 +122,13 @@ def run_backtest_command(args: argparse.Namespace) -> int:
             signals, data, registry, str(args.signals), latency_ns=args.latency_ms * 1_000_000
         )
         journal = open_journal(args.journal)
+        held = journal.head(BACKTEST_ACCOUNT).seq
+        if held:
+            journal.close()
+            raise BacktestInputError(
+                f"--journal {redact_url(args.journal)} already holds a backtest ({held} events "
+                f"of account {BACKTEST_ACCOUNT}); give a new file, or memory://"
+            )
     except (
         BacktestInputError,
         SignalFileError,
@@ -130,6 +138,8 @@ def run_backtest_command(args: argparse.Namespace) -> int:
         KeyError,
     ) as exc:
         return _fail(err, args, EXIT_BAD_INPUT, str(exc))
+    except JournalError as exc:  # a journal that cannot be opened or read
+        return _fail(err, args, EXIT_FAILURE, str(exc))
     settings = BacktestSettings(
         starting_cash=args.starting_cash,
         currency=args.currency.upper(),
@@ -146,14 +156,17 @@ def run_backtest_command(args: argparse.Namespace) -> int:
         transient=False,
     ) as progress:
         task = progress.add_task("backtest", total=total)
-        result = run_backtest(
-            data,
-            signals,
-            registry,
-            journal,
-            settings,
-            progress=lambda n: progress.advance(task, n),
-        )
+        try:
+            result = run_backtest(
+                data,
+                signals,
+                registry,
+                journal,
+                settings,
+                progress=lambda n: progress.advance(task, n),
+            )
+        except JournalError as exc:  # the journal failed under the run (a full disk...)
+            return _fail(err, args, EXIT_FAILURE, f"--journal {redact_url(args.journal)}: {exc}")
     try:
         summary = write_outputs(result, args.out, title=f"Backtest: {', '.join(sorted(data))}")
     except OSError as exc:
