@@ -76,7 +76,7 @@ from alphintra.venues.ccxt.translation import (
 )
 from alphintra.venues.ccxt.ws_stream import UserDataStream
 
-_MAX_PAGES = 50
+_MAX_BAR_PAGES = 1_000
 _MAX_TRADE_PAGES = 1_000
 """Pages of the account's trades one fill read may take (Kraken: 50 trades a page)."""
 _FILL_LOOKBACK_MS = 1_000
@@ -601,7 +601,7 @@ class CcxtAdapter:
         interval_ns = interval_s * 1_000_000_000
         since_ms = start_ns // 1_000_000
         result: dict[int, TradeBar] = {}
-        for _ in range(_MAX_PAGES):
+        for _ in range(_MAX_BAR_PAGES):
             rows = await self._client.fetch_ohlcv(
                 symbol, frame, since_ms, self.profile.bars_page_size
             )
@@ -618,6 +618,14 @@ class CcxtAdapter:
             if last + interval_ns >= end_ns or last // 1_000_000 < since_ms:
                 break
             since_ms = (last + interval_ns) // 1_000_000
+        else:  # never a silent prefix of the range asked for
+            raise self._error(
+                VenueErrorKind.DEFINITIVE,
+                "bars",
+                f"the range needs more than {_MAX_BAR_PAGES} requests of "
+                f"{self.profile.bars_page_size} bars; ask for a shorter range",
+                "RANGE_TOO_LONG",
+            )
         return [result[ts] for ts in sorted(result)]
 
     # Streams ------------------------------------------------------------------------
