@@ -122,3 +122,18 @@ def _event_count(database: Path) -> int:
         return int(count)
     finally:
         conn.close()
+
+
+def test_backtest_interrupted_exits_130_with_one_line_and_no_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(backtest_command, "run_backtest", interrupted)
+    signals = tmp_path / "signals.jsonl"
+    signals.write_text(_SIGNAL, encoding="utf-8")
+    code = main(_argv(signals, tmp_path / "out", "--quiet"))
+    err = capsys.readouterr().err
+    assert code == 130
+    assert err == "error: interrupted (backtest did not finish)\n"

@@ -1,6 +1,6 @@
 """The ``alphintra`` command line.
 
-Exit codes: 0 success, 1 unexpected failure, 2 bad usage or bad input.
+Exit codes: 0 success, 1 unexpected failure, 2 bad usage or bad input, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -118,9 +118,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+EXIT_INTERRUPTED = 130
+"""Interrupted (Ctrl-C): 128 + SIGINT, as shells report it."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the process exit code."""
     args = build_parser().parse_args(argv)
+    try:
+        return _run(args)
+    except KeyboardInterrupt:
+        sys.stderr.write(f"error: interrupted ({args.command} did not finish)\n")
+        return EXIT_INTERRUPTED
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.command == "backtest":
         from alphintra.app.backtest_command import run_backtest_command
 
@@ -164,4 +176,12 @@ if __name__ == "__main__":
     entry()
 
 
-__all__ = ["EXIT_BAD_INPUT", "EXIT_FAILURE", "EXIT_OK", "build_parser", "json", "main"]
+__all__ = [
+    "EXIT_BAD_INPUT",
+    "EXIT_FAILURE",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "build_parser",
+    "json",
+    "main",
+]
