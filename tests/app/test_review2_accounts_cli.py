@@ -80,3 +80,22 @@ def test_accounts_add_configured_live_venue_with_credentials_is_stored(
     code = main([*argv, "--currency", "USDT", "--credentials-stdin", "--database-url", url])
     assert code == 0, capsys.readouterr().err
     assert _accounts(url) == ["CRYPTO1"]
+
+
+@pytest.mark.parametrize("user_id", ["", "  ", " bob", "bob smith", "x" * 129, "bob\n"])
+def test_users_add_unusable_user_id_exits_2_and_stores_nothing(
+    url: str, capsys: pytest.CaptureFixture[str], user_id: str
+) -> None:
+    code = main(["users", "add", user_id, "--role", "admin", "--database-url", url])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "user ID must be 1 to 128 letters, digits or . _ @ : -" in err
+    main(["users", "list", "--json", "--database-url", url])
+    assert json.loads(capsys.readouterr().out) == [{"userId": "bob", "role": "trader"}]
+
+
+def test_users_add_email_user_id_is_stored(url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert (
+        main(["users", "add", "alice@example.com", "--role", "read_only", "--database-url", url])
+        == 0
+    )

@@ -233,8 +233,18 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         directory.close()
 
 
+_USER_ID = re.compile(r"[A-Za-z0-9._@:\-]{1,128}")
+"""A user ID: what the audit trail names as the actor of every change, so no blanks."""
+
+
 def _users(args: argparse.Namespace, directory: Directory) -> int:
     if args.users_command == "add":
+        if not _USER_ID.fullmatch(args.user_id):
+            sys.stderr.write(
+                f"error: user ID must be 1 to 128 letters, digits or . _ @ : -, "
+                f"got {args.user_id!r}\n"
+            )
+            return EXIT_BAD_INPUT
         password_hash = None
         if args.password_stdin:
             password = (
