@@ -505,8 +505,13 @@ class CcxtAdapter:
         symbols = await self._ready()
         since_ms = max(0, ts_ns // 1_000_000 - _FILL_LOOKBACK_MS)
         targets: list[str | None]
+        wanted = InstrumentId(instrument_id.upper()) if instrument_id is not None else None
         if instrument_id is not None:
             targets = [await self._symbol(instrument_id, "fills_since", reading=True)]
+            if not self.profile.my_trades_requires_symbol:
+                # The venue's trade history is account-wide (Kraken): ccxt would filter
+                # each page by symbol, and a short page ends the paging early.
+                targets = [None]
         elif self.profile.my_trades_requires_symbol:
             targets = [
                 symbols.to_ccxt(i, inactive_ok=True)
@@ -522,7 +527,7 @@ class CcxtAdapter:
                     item = fill(raw, symbols=symbols, codec=self._codec)
                 except TranslationError as exc:
                     raise self._unreadable("fills_since", exc, write=False) from exc
-                if item.ts >= ts_ns:
+                if item.ts >= ts_ns and wanted in (None, item.instrument_id):
                     found[item.trade_id] = item
         return sorted(found.values(), key=lambda f: (f.ts, f.trade_id))
 
