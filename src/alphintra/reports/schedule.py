@@ -2,8 +2,10 @@
 
 `DailyReports.run_due` writes ``best-execution-YYYY-MM-DD.{json,csv,html}`` (every
 account) for the UTC day before the clock's current one, unless those files already
-exist; `DailyReports.run` calls it at every interval until cancelled. The clock is
-injected, so tests drive the schedule without waiting.
+exist, and for each day missed since the newest report already written (the service
+was down over them; at most `MAX_BACKFILL_DAYS`). `DailyReports.run` calls it at
+every interval until cancelled. The clock is injected, so tests drive the schedule
+without waiting.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import asyncio
 import logging
 import os
 from collections.abc import Awaitable, Callable
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Final
 
@@ -23,6 +25,8 @@ from alphintra.reports.render import ReportFormat, render
 log = logging.getLogger("alphintra.reports")
 
 DEFAULT_INTERVAL_S: Final = 300.0
+MAX_BACKFILL_DAYS: Final = 31
+"""The most days `DailyReports.run_due` writes at once, the newest ones."""
 
 
 class DailyReports:
@@ -56,13 +60,40 @@ class DailyReports:
             written.append(path)
         return written
 
+    def _written(self, day: date) -> bool:
+        return all(path.exists() for path in self.paths(day))
+
+    def _newest_written(self, before: date) -> date | None:
+        """Return the newest day before ``before`` whose files are all there, or None."""
+        if not self.forms:
+            return None
+        days = []
+        for path in self.directory.glob(f"best-execution-*.{self.forms[0].value}"):
+            text = path.name.removeprefix("best-execution-").partition(".")[0]
+            try:
+                day = date.fromisoformat(text)
+            except ValueError:
+                continue
+            if day < before and self._written(day):
+                days.append(day)
+        return max(days, default=None)
+
+    def due_days(self) -> list[date]:
+        """Return the days to write: yesterday, and each day since the newest one written."""
+        yesterday = previous_day(self.now_ns())
+        newest = self._newest_written(yesterday)
+        first = yesterday if newest is None else newest + timedelta(days=1)
+        first = max(first, yesterday - timedelta(days=MAX_BACKFILL_DAYS - 1))
+        count = (yesterday - first).days + 1
+        days = (first + timedelta(days=n) for n in range(count))
+        return [day for day in days if not self._written(day)]
+
     def run_due(self) -> list[Path]:
-        """Write the previous day's report unless it exists; return the files written."""
-        day = previous_day(self.now_ns())
-        if all(path.exists() for path in self.paths(day)):
-            return []
-        written = self.write_day(day)
-        log.info("best execution report of %s written to %s", day, self.directory)
+        """Write every due day's report (see `due_days`); return the files written."""
+        written = []
+        for day in self.due_days():
+            written.extend(self.write_day(day))
+            log.info("best execution report of %s written to %s", day, self.directory)
         return written
 
     async def run(
