@@ -13,7 +13,8 @@ one step on its release, on each data point or book of its instrument, on
    the spec's, or every venue with a profile. Levels beyond the parent's limit guard
    are left out, so no child crosses it.
 3. The first decision is ``route``; each later one is ``reroute`` of the last
-   decision with what its children filled and the fresh books, under the spec's
+   decision with what its children filled and the fresh books (a venue whose first
+   book came after every earlier decision joins it), under the spec's
    ``FailurePolicy`` (a venue that filled less than it was sent has failed). Once
    every venue has failed and been left out, or (PENALISE) filled nothing and so has
    a fill probability of 0, the next decision routes afresh.
@@ -313,7 +314,11 @@ class SorEngine(AlgoEngine):
         done = sum(filled.values(), ZERO)
         decision: RoutingDecision | None = None
         if last is not None and not routing.restart and last.request.quantity - done == remaining:
-            decision = reroute(last, filled, policy=spec.policy, venues=fresh)
+            # A venue no decision of this parent has considered (its first book came
+            # since) joins the re-route; one left out before stays out.
+            seen = {v.venue for d in routing.decisions for v in d.request.venues}
+            joining = [v for v in fresh if v.venue not in seen]
+            decision = reroute(last, filled, policy=spec.policy, venues=fresh, joining=joining)
             if not any(v.fill_probability > 0 for v in decision.request.venues):
                 # Every venue failed: left out (EXCLUDE) or filled nothing (PENALISE,
                 # its fill probability scaled to 0). Start over.

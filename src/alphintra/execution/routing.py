@@ -716,6 +716,7 @@ def reroute(
     *,
     policy: FailurePolicy = FailurePolicy.EXCLUDE,
     venues: Sequence[VenueLiquidity] | None = None,
+    joining: Sequence[VenueLiquidity] = (),
 ) -> RoutingDecision:
     """Route what is left after ``filled`` (quantity filled per venue; absent means 0).
 
@@ -723,7 +724,9 @@ def reroute(
     drops it, `FailurePolicy.PENALISE` keeps it with its fill probability scaled by
     the fraction it filled. Every venue's size limit shrinks by what it filled. The
     old books are reused with the filled liquidity removed, unless fresh ``venues``
-    are given (a venue missing from them is dropped).
+    are given (a venue missing from them is dropped). ``joining`` venues, ones the
+    routing has not considered before (their first book came since), are added after
+    the decision's own.
     """
     request = decision.request
     sent = {a.venue: a.quantity for a in decision.allocations}
@@ -753,6 +756,11 @@ def reroute(
         if name in failed:  # PENALISE: scale by the fill ratio achieved
             with localcontext(_CONTEXT):
                 venue = replace(venue, fill_probability=venue.fill_probability * got / sent[name])
+        next_venues.append(venue)
+    known = {old.venue for old in request.venues}
+    for venue in joining:
+        if venue.venue in known:
+            raise ValueError(f"venue {venue.venue} is already in the decision; it cannot join")
         next_venues.append(venue)
     previous = decision.reroute.attempt if decision.reroute is not None else 1
     context = RerouteContext(
