@@ -374,9 +374,9 @@ def order_state(
     if filled > amount:
         raise TranslationError(f"filled {filled} exceeds the order amount {amount}")
     status = _status(order.get("status"), filled, amount)
-    average = optional_positive(order.get("average"), "average price")
+    average = _derived(order.get("average"), "average price")
     if average is None and filled > 0:
-        cost = optional_positive(order.get("cost"), "order cost")
+        cost = _derived(order.get("cost"), "order cost")
         average = cost / filled if cost is not None else None
     kind = _order_type(order)
     trigger = optional_positive(
@@ -403,6 +403,15 @@ def order_state(
         reason=_text(order.get("reason")),
         ts=ms_to_ns(ts_ms, "order timestamp", default=now_ns()),
     )
+
+
+def _derived(value: Any, what: str) -> Decimal | None:
+    """Return a derived figure (cost, average), or None when the venue has none.
+
+    Binance answers ``cummulativeQuoteQty`` below zero for historical orders whose
+    figure "is not available"; ccxt turns it into a negative cost and average."""
+    result = number(value, what, required=False)
+    return result if result is not None and result > 0 else None
 
 
 def _client_id(order: Mapping[str, Any]) -> str | None:
