@@ -60,3 +60,14 @@ def test_sor_routes_the_rest_to_a_venue_quoting_after_the_first_decision() -> No
     splits = [RoutingDecision.from_json(e.decision).split() for e in run.decisions()]
     assert splits[1] == {"A": D(4), "B": D(2)}  # was {"A": 4}, then {"A": 2}, then stop
     assert (parent.status, parent.filled_quantity) == (OrderStatus.FILLED, D(10))
+
+
+def test_sor_with_two_attempts_fills_from_the_late_venue_instead_of_stopping_short() -> None:
+    run = Venues([VenueSetup("A", D(1), latency_ms=5), VenueSetup("B", D(1))])
+    run.quote("A", Quote(D("99.97"), D("100.01"), D(10), D(4)))
+    parent = run.submit_sor(OrderSide.BUY, D(10), SorSpec(max_attempts=2))
+    run.quote("B", Quote(D("99.98"), D("100.02"), D(10), D(20)))
+    for _ in range(3):
+        run.requote(6)
+    # Was CANCELLED with 8 of 10: two attempts on A alone, B never asked.
+    assert (parent.status, parent.filled_quantity) == (OrderStatus.FILLED, D(10))
