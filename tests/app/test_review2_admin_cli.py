@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -17,17 +18,34 @@ from rich.progress import Progress
 
 from alphintra.app import admin_commands
 from alphintra.app.cli import main
+from alphintra.domain.enums import SignalAction
 from alphintra.domain.events import AuditRecorded
-from alphintra.domain.identifiers import AccountId
+from alphintra.domain.identifiers import AccountId, InstrumentId, ModelId, SignalId
+from alphintra.domain.market import QuoteTick
 from alphintra.domain.registry import InstrumentRegistry
+from alphintra.domain.signals import TradingSignal
 from alphintra.engine.clock import SimulatedClock
 from alphintra.service.trading import AccountSettings, TradingService, signal_state
 from alphintra.store.journal import open_journal
 from alphintra.store.migrate import upgrade
 from alphintra.store.projection import ReadModelProjector
-from store.factories import T0, funded
+from store.factories import T0, fill, funded
 
 ACCOUNT = "ACC-A"
+EURUSD = InstrumentId("EURUSD")
+EURUSD_TICK = QuoteTick(EURUSD, Decimal("1.1"), Decimal("1.1001"), Decimal(0), Decimal(0), T0)
+
+
+def _eurusd_buy() -> TradingSignal:
+    return TradingSignal(
+        signal_id=SignalId("s-1"),
+        model_id=ModelId("m"),
+        instrument_id=EURUSD,
+        action=SignalAction.BUY,
+        confidence=Decimal("0.5"),
+        ts=T0,
+        quantity=Decimal(1000),
+    )
 
 
 def _url(path: Path) -> str:
@@ -362,3 +380,53 @@ def test_replay_progress_counts_every_event_and_stays_off_stdout(
     assert code == 0
     assert summary["events"] == 2_500
     assert seen == [("verify", 2_500, 2_500), ("rebuild", 2_500, 2_500)]
+
+
+def _traded_database(tmp_path: Path) -> tuple[Path, int]:
+    """Return a database where the service bought EURUSD (one fill), and the fill's seq."""
+    path = tmp_path / "alphintra.db"
+    upgrade(_url(path))
+    journal = open_journal(_url(path))
+    service = TradingService(
+        journal=journal, registry=InstrumentRegistry(), clock=SimulatedClock(T0)
+    )
+    journal.add_commit_hook(ReadModelProjector(signal_state, service.account_state))
+    service.open_account(AccountSettings(account_id=AccountId(ACCOUNT), owner="alice"))
+    asyncio.run(service.on_market_data(EURUSD_TICK))
+    asyncio.run(service.submit_signal(ACCOUNT, _eurusd_buy(), None))
+    for n in range(3):  # later events, after the fill
+        asyncio.run(service.audit(ACCOUNT, actor="alice", action="NOTE", address="", target=str(n)))
+    journal.close()
+    ((seq,),) = _sql(path, "SELECT seq FROM journal_fills")
+    return path, int(seq)  # type: ignore[call-overload]
+
+
+def test_replay_cut_tail_holding_a_fill_detected_without_recorded_head(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path, fill_seq = _traded_database(tmp_path)
+    code, summary = _replay_json(capsys, path)
+    assert code == 0, summary
+    _tamper(path, "DELETE FROM journal_events WHERE seq >= ?", fill_seq)
+    _sql(path, "DELETE FROM audit_log")  # the attacker tidies the audit copy too
+    code, summary = _replay_json(capsys, path)
+    assert code == 1
+    assert (summary["problemSeq"], summary["problemKind"]) == (fill_seq, "FILL_INDEX_MISMATCH")
+    assert "removed from the end" in str(summary["problem"])
+
+
+def test_replay_events_that_do_not_fold_report_it_without_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "alphintra.db"
+    assert main(["migrate", "--database-url", _url(path)]) == 0
+    journal = open_journal(_url(path))
+    journal.append(funded(ACCOUNT, 1))
+    journal.append(fill(ACCOUNT, "T-1"))  # a fill of an order never created
+    journal.commit()
+    journal.close()
+    code, summary = _replay_json(capsys, path)
+    assert code == 1
+    assert summary["chainVerified"] is True
+    assert "UnknownOrderError" in str(summary["rebuildError"])
+    assert "orders" not in summary

@@ -23,7 +23,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from alphintra.app.config import ConfigError, Settings, load_settings
 from alphintra.app.venue_config import VenueSettingsError, account_links
 from alphintra.domain.account import AccountState
-from alphintra.domain.events import AuditRecorded
+from alphintra.domain.events import AuditRecorded, OrderFilled
 from alphintra.domain.identifiers import AccountId, VenueId
 from alphintra.domain.registry import InstrumentRegistry
 from alphintra.engine.clock import LiveClock
@@ -51,9 +51,11 @@ from alphintra.store.journal import (
 from alphintra.store.migrate import current, upgrade
 from alphintra.store.verify import (
     AuditRow,
+    FillIndexRow,
     ProblemKind,
     VerificationProblem,
     check_audit_log,
+    check_fill_index,
     verify,
 )
 from alphintra.venues.simulated.matching import SIMULATED_CAPABILITIES
@@ -458,20 +460,54 @@ def _audit_rows(url: str, account_id: str) -> list[AuditRow] | None:
         engine.dispose()
 
 
-def _audit_events(
-    journal: Journal, account: AccountId, upto_seq: int, rows: list[AuditRow]
-) -> Iterator[tuple[int, str, AuditRecorded | None]]:
-    """Yield (seq, type, the event if an AuditRecorded) of the verified events that
-    are AuditRecorded or share a seq with an audit_log row."""
-    seqs = {row.seq for row in rows}
+def _fill_rows(url: str, account_id: str) -> list[FillIndexRow] | None:
+    """Return the account's journal_fills rows, or None without that table."""
+    engine = sa.create_engine(engine_url(url))
+    try:
+        with engine.connect() as connection:
+            if not sa.inspect(connection).has_table("journal_fills"):
+                return None
+            query = sa.text(
+                "SELECT venue, trade_id, seq FROM journal_fills WHERE account_id = :account"
+            )
+            return [
+                FillIndexRow(str(venue), str(trade_id), int(seq))
+                for venue, trade_id, seq in connection.execute(query, {"account": account_id})
+            ]
+    finally:
+        engine.dispose()
+
+
+def _cross_check(
+    journal: Journal, settings: Settings, account: AccountId, upto_seq: int
+) -> VerificationProblem | None:
+    """Compare the tables written beside the events (journal_fills, audit_log) with the
+    verified events up to ``upto_seq``; return the first difference, or None."""
+    fill_rows = _fill_rows(settings.database_url, account)
+    audit_rows = _audit_rows(settings.database_url, account)
+    audit_seqs = {row.seq for row in audit_rows or ()}
+    audits: list[tuple[int, str, AuditRecorded | None]] = []
+    fills: list[tuple[int, str, str]] = []
     for row in journal.read_rows(account):
         if row.seq > upto_seq:
-            return
+            break
         if row.event_type == "AuditRecorded":
             event = record_of(row).event
-            yield row.seq, row.event_type, event if isinstance(event, AuditRecorded) else None
-        elif row.seq in seqs:
-            yield row.seq, row.event_type, None
+            audits.append(
+                (row.seq, row.event_type, event if isinstance(event, AuditRecorded) else None)
+            )
+        elif row.seq in audit_seqs:
+            audits.append((row.seq, row.event_type, None))
+        if row.event_type == "OrderFilled":
+            fill = record_of(row).event
+            if isinstance(fill, OrderFilled):
+                fills.append((row.seq, fill.venue, fill.trade_id))
+    problems = [
+        None if fill_rows is None else check_fill_index(fills, fill_rows, upto_seq),
+        None if audit_rows is None else check_audit_log(audits, audit_rows),
+    ]
+    found = [p for p in problems if p is not None]
+    return min(found, key=lambda p: p.seq) if found else None
 
 
 def _replay(args: argparse.Namespace, settings: Settings) -> int:
@@ -499,33 +535,42 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
                 return _fail(args, EXIT_BAD_INPUT, f"no events for account {args.account_id!r}")
             problem: VerificationProblem | None = report.problem
             if problem is None or problem.kind is ProblemKind.HEAD_MISMATCH:
-                rows = _audit_rows(settings.database_url, args.account_id)
-                if rows is not None:
-                    events = _audit_events(journal, account, report.head.seq, rows)
-                    problem = problem or check_audit_log(events, rows)
+                problem = problem or _cross_check(journal, settings, account, report.head.seq)
         finally:
             journal.close()
         task = bar.add_task("rebuild", total=report.head.seq)
-        state, count = rebuild_state(
-            settings,
-            args.account_id,
-            upto_seq=report.head.seq,
-            progress=lambda n: bar.advance(task, n),
-        )
-    summary = {
+        rebuild_error = None
+        state: AccountState | None = None
+        count = 0
+        try:
+            state, count = rebuild_state(
+                settings,
+                args.account_id,
+                upto_seq=report.head.seq,
+                progress=lambda n: bar.advance(task, n),
+            )
+        except Exception as exc:  # the verified events do not fold: say so, no traceback
+            rebuild_error = f"{type(exc).__name__}: {exc}"
+    summary: dict[str, Any] = {
         "accountId": args.account_id,
         "events": count,
+        "rebuildError": rebuild_error,
         "head": f"{report.head.seq}:{report.head.hash.hex()}",
         "chainVerified": report.ok,
         "problem": problem.description if problem else None,
         "problemSeq": problem.seq if problem else None,
         "problemKind": problem.kind.value if problem else None,
-        "orders": len(state.orders),
-        "openOrders": len(state.open_orders),
-        "positions": {k: format(p.quantity, "f") for k, p in state.positions.items() if p.quantity},
-        "cash": {k: format(v, "f") for k, v in state.cash.items()},
-        "tradingState": state.trading_state.value,
     }
+    if state is not None:
+        summary.update(
+            orders=len(state.orders),
+            openOrders=len(state.open_orders),
+            positions={
+                k: format(p.quantity, "f") for k, p in state.positions.items() if p.quantity
+            },
+            cash={k: format(v, "f") for k, v in state.cash.items()},
+            tradingState=state.trading_state.value,
+        )
     if args.json:
         print(json.dumps(summary))
     else:
@@ -536,4 +581,9 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
             f"error: account {args.account_id!r}: FAILED at seq {problem.seq} "
             f"({problem.kind}): {problem.description}\n"
         )
-    return EXIT_OK if problem is None else EXIT_FAILURE
+    if rebuild_error is not None:
+        sys.stderr.write(
+            f"error: account {args.account_id!r}: the events up to seq {report.head.seq} "
+            f"do not rebuild a state: {rebuild_error}\n"
+        )
+    return EXIT_OK if problem is None and rebuild_error is None else EXIT_FAILURE

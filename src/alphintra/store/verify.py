@@ -17,6 +17,9 @@ recorded elsewhere, either exactly (``expected_head``: the stream must end there
 as an anchor (``recorded_head``: the stream must still hold that event, and may have
 grown since, as a live account does).
 
+The journal's ``journal_fills`` index (venue, trade ID and seq of every fill, kept
+for de-duplication) is written with the events: `check_fill_index` compares it with
+the verified fills, so a cut tail that held fills shows even without a recorded head.
 The ``audit_log`` table is a readable copy of the ``AuditRecorded`` events, outside the
 chain: `check_audit_log` compares its rows with the verified events, so that an edited,
 removed or inserted row is caught too.
@@ -36,10 +39,12 @@ from alphintra.store.journal import ZERO_HASH, Journal, StreamHead, chain_hash
 
 __all__ = [
     "AuditRow",
+    "FillIndexRow",
     "ProblemKind",
     "VerificationProblem",
     "VerificationReport",
     "check_audit_log",
+    "check_fill_index",
     "verify",
     "verify_all",
 ]
@@ -63,6 +68,8 @@ class ProblemKind(StrEnum):
     """The stream does not end at the expected head."""
     AUDIT_LOG_MISMATCH = "AUDIT_LOG_MISMATCH"
     """An audit_log row differs from, lacks or has no ``AuditRecorded`` event of its seq."""
+    FILL_INDEX_MISMATCH = "FILL_INDEX_MISMATCH"
+    """A journal_fills row has no ``OrderFilled`` at its seq, or a fill has no row."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,4 +310,56 @@ def check_audit_log(
                 f"audit_log row at seq {seq} has ts_ns {row.ts_ns} but the journal's "
                 f"AuditRecorded has {event.ts_event}: the row was edited",
             )
+    return None
+
+
+class FillIndexRow(NamedTuple):
+    """One ``journal_fills`` row of an account: a fill's venue, trade ID and seq."""
+
+    venue: str
+    trade_id: str
+    seq: int
+
+
+def check_fill_index(
+    fills: Iterable[tuple[int, str, str]], rows: Iterable[FillIndexRow], last_seq: int
+) -> VerificationProblem | None:
+    """Compare an account's ``journal_fills`` rows with its verified fills; return the first
+    difference by seq, or None.
+
+    ``fills`` are ``(seq, venue, trade ID)`` of the ``OrderFilled`` events of the verified
+    stream, which ends at ``last_seq``.
+    """
+    by_seq = {seq: (venue, trade_id) for seq, venue, trade_id in fills}
+    indexed = sorted(rows, key=lambda row: row.seq)
+    kind = ProblemKind.FILL_INDEX_MISMATCH
+    past = [row for row in indexed if row.seq > last_seq]
+    if past:
+        return VerificationProblem(
+            past[0].seq,
+            kind,
+            f"journal_fills records {len(past)} fill(s) past the end of the stream at seq "
+            f"{last_seq}, the first {past[0].venue}/{past[0].trade_id} at seq {past[0].seq} "
+            f"and the last at seq {past[-1].seq}: events were removed from the end",
+        )
+    seen = set()
+    for row in indexed:
+        found = by_seq.get(row.seq)
+        if found != (row.venue, row.trade_id):
+            what = "no fill" if found is None else f"the fill {found[0]}/{found[1]}"
+            return VerificationProblem(
+                row.seq,
+                kind,
+                f"journal_fills records the fill {row.venue}/{row.trade_id} at seq {row.seq}, "
+                f"but the event there is {what}: the event was replaced",
+            )
+        seen.add(row.seq)
+    for seq in sorted(by_seq.keys() - seen):
+        venue, trade_id = by_seq[seq]
+        return VerificationProblem(
+            seq,
+            kind,
+            f"the fill {venue}/{trade_id} at seq {seq} has no journal_fills row: the event "
+            f"was inserted",
+        )
     return None
