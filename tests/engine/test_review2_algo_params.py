@@ -99,3 +99,12 @@ def test_post_only_iceberg_algo_still_rests_its_slices_post_only() -> None:
     desk.dispatch()
     children = [o for o in desk.engine.state.orders.values() if o.parent_id]
     assert parent.is_open and [c.post_only for c in children] == [True]
+
+
+def test_child_cap_refusal_writes_decimals_plainly() -> None:
+    desk = Desk()
+    desk.bar("1000")
+    spec = PovSpec(participation=Decimal("0.5"), start_ns=0, max_child_quantity=Decimal("1E-9"))
+    with pytest.raises(OrderValidationError) as caught:
+        desk.engine.submit_algo(_request("10"), spec)
+    assert str(caught.value).startswith("max_child_quantity 0.000000001 leaves no child")

@@ -741,8 +741,9 @@ def _check_child_cap(algo: AlgoSpec, instrument: Instrument) -> None:
     if (algo.max_child_quantity / lot).to_integral_value(rounding=ROUND_FLOOR) * lot < smallest:
         raise OrderValidationError(
             INVALID,
-            f"max_child_quantity {algo.max_child_quantity} leaves no child to send: "
-            f"{instrument.id} trades in lots of {lot} and at least {instrument.min_quantity}",
+            f"max_child_quantity {algo.max_child_quantity:f} leaves no child to send: "
+            f"{instrument.id} trades in lots of {lot:f} and at least "
+            f"{instrument.min_quantity:f}",
         )
 
 
