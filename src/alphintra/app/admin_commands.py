@@ -11,6 +11,7 @@ import re
 import sqlite3
 import sys
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -478,14 +479,21 @@ def _fill_rows(url: str, account_id: str) -> list[FillIndexRow] | None:
         engine.dispose()
 
 
+@dataclass(frozen=True, slots=True)
+class _IndexTables:
+    """The rows written beside an account's events, read while ``committed`` was its head."""
+
+    committed: int
+    fills: list[FillIndexRow] | None
+    audits: list[AuditRow] | None
+
+
 def _cross_check(
-    journal: Journal, settings: Settings, account: AccountId, upto_seq: int
+    journal: Journal, tables: _IndexTables, account: AccountId, upto_seq: int
 ) -> VerificationProblem | None:
     """Compare the tables written beside the events (journal_fills, audit_log) with the
     verified events up to ``upto_seq``; return the first difference, or None."""
-    fill_rows = _fill_rows(settings.database_url, account)
-    audit_rows = _audit_rows(settings.database_url, account)
-    audit_seqs = {row.seq for row in audit_rows or ()}
+    audit_seqs = {row.seq for row in tables.audits or ()}
     audits: list[tuple[int, str, AuditRecorded | None]] = []
     fills: list[tuple[int, str, str]] = []
     for row in journal.read_rows(account):
@@ -493,18 +501,22 @@ def _cross_check(
             break
         if row.event_type == "AuditRecorded":
             event = record_of(row).event
-            audits.append(
-                (row.seq, row.event_type, event if isinstance(event, AuditRecorded) else None)
-            )
+            audit = event if isinstance(event, AuditRecorded) else None
+            audits.append((row.seq, row.event_type, audit))
         elif row.seq in audit_seqs:
             audits.append((row.seq, row.event_type, None))
         if row.event_type == "OrderFilled":
             fill = record_of(row).event
             if isinstance(fill, OrderFilled):
                 fills.append((row.seq, fill.venue, fill.trade_id))
+    committed = tables.committed
     problems = [
-        None if fill_rows is None else check_fill_index(fills, fill_rows, upto_seq),
-        None if audit_rows is None else check_audit_log(audits, audit_rows),
+        None
+        if tables.fills is None
+        else check_fill_index(fills, tables.fills, upto_seq, indexed_upto=committed),
+        None
+        if tables.audits is None
+        else check_audit_log(audits, tables.audits, indexed_upto=committed),
     ]
     found = [p for p in problems if p is not None]
     return min(found, key=lambda p: p.seq) if found else None
@@ -524,7 +536,16 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
         disable=args.json or args.quiet or not err.is_terminal,
     ) as bar:
         try:
-            task = bar.add_task("verify", total=journal.head(account).seq)
+            # Read the tables written beside the events before the events: every row read
+            # then has its event committed, and every event up to `committed` its row,
+            # whatever a running service appends meanwhile.
+            committed = journal.head(account).seq
+            tables = _IndexTables(
+                committed,
+                _fill_rows(settings.database_url, account),
+                _audit_rows(settings.database_url, account),
+            )
+            task = bar.add_task("verify", total=committed)
             report = verify(
                 journal,
                 account,
@@ -535,7 +556,7 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
                 return _fail(args, EXIT_BAD_INPUT, f"no events for account {args.account_id!r}")
             problem: VerificationProblem | None = report.problem
             if problem is None or problem.kind is ProblemKind.HEAD_MISMATCH:
-                problem = problem or _cross_check(journal, settings, account, report.head.seq)
+                problem = problem or _cross_check(journal, tables, account, report.head.seq)
         finally:
             journal.close()
         task = bar.add_task("rebuild", total=report.head.seq)

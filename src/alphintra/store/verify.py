@@ -260,13 +260,16 @@ _AUDIT_FIELDS = ("actor", "action", "address", "target", "old_value", "new_value
 def check_audit_log(
     events: Iterable[tuple[int, str, AuditRecorded | None]],
     rows: Iterable[AuditRow],
+    *,
+    indexed_upto: int | None = None,
 ) -> VerificationProblem | None:
     """Compare an account's ``audit_log`` rows with its verified events; return the first
     difference by seq, or None.
 
     ``events`` are ``(seq, event type, the event if an AuditRecorded)`` of the verified
     stream; every ``AuditRecorded`` must have exactly its row, and every row an
-    ``AuditRecorded`` at its seq.
+    ``AuditRecorded`` at its seq. With ``indexed_upto`` (the head when the rows were
+    read, before the events), an event past it may lack its row: it came later.
     """
     types: dict[int, str] = {}
     audits: dict[int, AuditRecorded] = {}
@@ -279,6 +282,8 @@ def check_audit_log(
         row, event = by_seq.get(seq), audits.get(seq)
         kind = ProblemKind.AUDIT_LOG_MISMATCH
         if row is None:
+            if indexed_upto is not None and seq > indexed_upto:
+                continue
             return VerificationProblem(
                 seq, kind, f"the audit_log row of the AuditRecorded at seq {seq} is missing"
             )
@@ -322,13 +327,18 @@ class FillIndexRow(NamedTuple):
 
 
 def check_fill_index(
-    fills: Iterable[tuple[int, str, str]], rows: Iterable[FillIndexRow], last_seq: int
+    fills: Iterable[tuple[int, str, str]],
+    rows: Iterable[FillIndexRow],
+    last_seq: int,
+    *,
+    indexed_upto: int | None = None,
 ) -> VerificationProblem | None:
     """Compare an account's ``journal_fills`` rows with its verified fills; return the first
     difference by seq, or None.
 
     ``fills`` are ``(seq, venue, trade ID)`` of the ``OrderFilled`` events of the verified
-    stream, which ends at ``last_seq``.
+    stream, which ends at ``last_seq``. With ``indexed_upto`` (the head when the rows
+    were read, before the events), a fill past it may lack its row: it came later.
     """
     by_seq = {seq: (venue, trade_id) for seq, venue, trade_id in fills}
     indexed = sorted(rows, key=lambda row: row.seq)
@@ -355,6 +365,8 @@ def check_fill_index(
             )
         seen.add(row.seq)
     for seq in sorted(by_seq.keys() - seen):
+        if indexed_upto is not None and seq > indexed_upto:
+            break
         venue, trade_id = by_seq[seq]
         return VerificationProblem(
             seq,
