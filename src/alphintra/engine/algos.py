@@ -26,6 +26,9 @@ Rules the engine keeps for every algo:
   sell, last trade on trade data), whichever is better for us. At the end time,
   with ``finish_aggressively``, the rest goes out as LIMIT at the guard (MARKET when
   the parent has no guard); without it, the parent is cancelled.
+* **Change.** A change of the parent's quantity or guard is the engine's to make (no
+  venue holds the parent): it applies at once and cancels the working children that
+  no longer fit what is left or the guard. A child cannot be changed by request.
 * **Expiry.** A GTD parent expires (``OrderExpired``) at its expire time, paused or
   not, on the first input after it, and its working children are cancelled.
 * **Pause, resume, cancel.** ``pause_algo`` journals ``AlgoStateChanged`` and cancels
