@@ -39,3 +39,16 @@ def test_serve_corrupt_database_exits_1_without_traceback(tmp_path: Path) -> Non
     assert "Traceback" not in done.stderr
     (line,) = [x for x in done.stderr.splitlines() if x.startswith("error: ")]
     assert "not a database" in line
+
+
+def test_serve_database_folder_that_cannot_be_created_exits_1_without_traceback(
+    tmp_path: Path,
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    done = _serve(tmp_path, f"sqlite:///{blocker / 'var' / 'alphintra.db'}")
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    (line,) = [x for x in done.stderr.splitlines() if x.startswith("error: ")]
+    assert "cannot start the service" in line
+    assert str(blocker / "var") in line

@@ -158,6 +158,9 @@ def _run(args: argparse.Namespace) -> int:
             code, message = database_error(exc, settings.database_url)
             sys.stderr.write(f"error: {message}\n")
             return code
+        except OSError as exc:  # at start-up: a folder or file it cannot create or read
+            sys.stderr.write(f"error: cannot start the service: {exc}\n")
+            return EXIT_FAILURE
     if args.command == "report":
         from alphintra.app.report_command import run_report_command
 
