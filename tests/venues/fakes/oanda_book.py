@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import calendar
 import contextlib
+import functools
 import re
 import time
 from collections.abc import Callable
@@ -283,10 +284,19 @@ class OandaBook:
 
     # --- orders --------------------------------------------------------------------
 
-    def reject(self, request: Json, reason: str, message: str, status: int = 400) -> OandaError:
+    def reject(
+        self,
+        request: Json,
+        reason: str,
+        message: str,
+        status: int = 400,
+        replacing: Json | None = None,
+    ) -> OandaError:
         kind = str(request.get("type")) if request.get("type") in _TYPES else "MARKET"
         tx = {k: v for k, v in request.items() if k in _REJECT_FIELDS}
         tx |= {"type": f"{_TYPES[kind]}_REJECT", "rejectReason": reason}
+        if replacing is not None:  # the spec's reason and intendedReplacesOrderID
+            tx |= {"reason": "REPLACEMENT", "intendedReplacesOrderID": replacing["id"]}
         tx.setdefault("reason", "CLIENT_ORDER")
         tx = self.record(tx)
         body = {"orderRejectTransaction": tx, "relatedTransactionIDs": [tx["id"]]}
@@ -296,34 +306,35 @@ class OandaBook:
     def create(self, request: Any, replacing: Json | None = None) -> Json:
         if not isinstance(request, dict):
             raise OandaError(400, {"errorMessage": "Invalid value specified for 'order'"})
+        refuse = functools.partial(self.reject, replacing=replacing)
         kind = request.get("type")
         if kind not in _TYPES:
-            raise self.reject(request, "ORDER_PARTIAL_FILL_OPTION_INVALID", f"type {kind!r}")
+            raise refuse(request, "ORDER_PARTIAL_FILL_OPTION_INVALID", f"type {kind!r}")
         if replacing is not None and kind != replacing["type"]:
-            raise self.reject(request, "REPLACING_ORDER_INVALID", "type must not change")
+            raise refuse(request, "REPLACING_ORDER_INVALID", "type must not change")
         instrument = request.get("instrument")
         if instrument not in self.quotes:
-            raise self.reject(request, "INSTRUMENT_UNKNOWN", f"unknown {instrument!r}")
+            raise refuse(request, "INSTRUMENT_UNKNOWN", f"unknown {instrument!r}")
         try:
             units = Decimal(str(request.get("units")))
             price = Decimal(request["price"]) if "price" in request else None
         except (InvalidOperation, TypeError):
-            raise self.reject(request, "UNITS_INVALID", "units or price invalid") from None
+            raise refuse(request, "UNITS_INVALID", "units or price invalid") from None
         if not units.is_finite() or units == 0:
-            raise self.reject(request, "UNITS_INVALID", f"units {units}")
+            raise refuse(request, "UNITS_INVALID", f"units {units}")
         if kind != "MARKET" and (price is None or not price.is_finite() or price <= 0):
-            raise self.reject(request, "PRICE_MISSING", "price is required")
+            raise refuse(request, "PRICE_MISSING", "price is required")
         tif = request.get("timeInForce", "FOK" if kind == "MARKET" else "GTC")
         if tif not in ("FOK", "IOC") if kind == "MARKET" else tif not in _TIF:
-            raise self.reject(request, "TIME_IN_FORCE_INVALID", f"timeInForce {tif!r}")
+            raise refuse(request, "TIME_IN_FORCE_INVALID", f"timeInForce {tif!r}")
         if tif == "GTD" and "gtdTime" not in request:
-            raise self.reject(request, "TIME_IN_FORCE_GTD_TIMESTAMP_MISSING", "gtdTime")
+            raise refuse(request, "TIME_IN_FORCE_GTD_TIMESTAMP_MISSING", "gtdTime")
         if tif == "GTD" and parse_rfc3339(request["gtdTime"]) <= now_ns():
-            raise self.reject(request, "TIME_IN_FORCE_GTD_TIMESTAMP_IN_PAST", "gtdTime")
+            raise refuse(request, "TIME_IN_FORCE_GTD_TIMESTAMP_IN_PAST", "gtdTime")
         client_id = (request.get("clientExtensions") or {}).get("id")
         existing = self.by_client_id.get(client_id) if client_id else None
         if existing is not None and (replacing is None or existing != replacing["id"]):
-            raise self.reject(request, "CLIENT_ORDER_ID_ALREADY_EXISTS", f"{client_id} in use")
+            raise refuse(request, "CLIENT_ORDER_ID_ALREADY_EXISTS", f"{client_id} in use")
         fields = {k: v for k, v in request.items() if k in _ORDER_FIELDS}
         fields |= {"timeInForce": tif, "positionFill": request.get("positionFill", "DEFAULT")}
         if kind != "MARKET":

@@ -688,6 +688,12 @@ class OandaAdapter:
                 )
             return fill
         if tx.type in translate.ORDER_CREATE_TYPES or tx.type in translate.ORDER_REJECT_TYPES:
+            if tx.type in translate.ORDER_REJECT_TYPES and (
+                tx.intended_replaces_order_id or tx.reason == "REPLACEMENT"
+            ):
+                # A refused replace: the order it was to replace still works (the
+                # replace call reported the refusal); it carries our client ID all the same.
+                return None
             try:
                 state = translate.created_state(tx, self.symbol_of)
             except ValueError as exc:
