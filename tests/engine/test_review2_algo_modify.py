@@ -20,7 +20,7 @@ from alphintra.domain.events import OrderFilled, RiskAlertRaised
 from alphintra.domain.orders import Order
 from alphintra.execution.algorithms import IcebergSpec, TwapSpec
 from alphintra.orders.factory import OrderValidationError
-from orders.test_review_iceberg import MINUTE, XYZ, Desk
+from orders.test_review_iceberg import MINUTE, XYZ, Desk, iceberg
 
 
 def _twap(desk: Desk, quantity: int, guard: str, slices: int) -> Order:
@@ -207,3 +207,62 @@ def test_child_of_an_algo_cannot_be_changed_by_request() -> None:
         desk.bar("1000")
     assert desk.engine.state.position_quantity(XYZ.id) == 100
     assert (parent.status, parent.filled_quantity) == (OrderStatus.FILLED, Decimal(100))
+
+
+# Plain icebergs (OrderType.ICEBERG without an algo) -------------------------------------
+
+
+def test_partly_filled_iceberg_is_cut_by_the_engine_and_buys_only_the_new_quantity() -> None:
+    """Its change went to the venue, which never held the parent: refused, it bought 12."""
+    desk = Desk()
+    desk.bar("1000")
+    parent = desk.engine.submit(iceberg("12", "4"))
+    desk.dispatch()
+    desk.bar("2")  # the first slice fills 2 of 4
+    assert desk.engine.modify(parent.client_order_id, quantity=Decimal(6))
+    commands = desk.engine.flush()
+    assert not [c for c in commands if type(c) is ModifyAtVenue and c.client_order_id == "O-1"]
+    for command in commands:
+        for report in desk.venue.handle(command):
+            desk.engine.on_venue_event(report)
+    assert (parent.status, parent.quantity) == (OrderStatus.PARTIALLY_FILLED, Decimal(6))
+    for _ in range(6):
+        desk.bar("1000")
+    assert (parent.status, parent.filled_quantity) == (OrderStatus.FILLED, Decimal(6))
+    assert desk.engine.state.position_quantity(XYZ.id) == 6
+
+
+def test_iceberg_cut_below_its_slice_resizes_the_slice() -> None:
+    """The slice of 4 kept working after the parent was cut to 2, and filled 4."""
+    desk = Desk()
+    events = _record(desk)
+    desk.bar("0")
+    parent = desk.engine.submit(iceberg("12", "4"))
+    desk.dispatch()
+    [shown] = _children(desk, parent)
+    assert desk.engine.modify(parent.client_order_id, quantity=Decimal(2))
+    desk.dispatch()
+    assert (shown.quantity, shown.status) == (Decimal(2), OrderStatus.ACCEPTED)
+    for _ in range(4):
+        desk.bar("1000")
+    assert desk.engine.state.position_quantity(XYZ.id) == 2
+    assert (parent.status, parent.filled_quantity) == (OrderStatus.FILLED, Decimal(2))
+    assert not [e for e in events if type(e) is RiskAlertRaised]
+
+
+def test_iceberg_price_change_moves_its_slice_and_a_slice_below_the_minimum_is_refused() -> None:
+    desk = Desk()
+    desk.bar("0")
+    parent = desk.engine.submit(iceberg("12", "4"))
+    desk.dispatch()
+    [shown] = _children(desk, parent)
+    assert desk.engine.modify(parent.client_order_id, price=Decimal(100))
+    desk.dispatch()
+    assert shown.price == Decimal(100)
+    desk.bar("4")  # the slice fills; the next slice of 4 shows
+    assert parent.filled_quantity == 4
+    with pytest.raises(OrderValidationError) as caught:  # a slice of 1: below the minimum 2
+        desk.engine.modify(parent.client_order_id, quantity=Decimal(5))
+    assert caught.value.code == "INVALID_MODIFY"
+    assert "its slice" in str(caught.value)
+    assert parent.quantity == 12  # nothing changed

@@ -206,17 +206,13 @@ class AlgoEngine(OrderEngine):
         trigger_price: Decimal | None,
         checked: bool,
     ) -> bool:
-        """Change an algo parent here (no venue holds it); other orders as the core does.
+        """Change an execution parent here (no venue holds it); others as the core does.
 
-        A child of an open execution parent is the parent's to size and price: a change
-        requested of it (``checked``) is refused, as it could take the parent past its
-        quantity or guard.
-
-        The parent changes at once in any open state, partly filled too, and then binds
-        its working children: one that no longer fits in what the parent has left, or
-        whose price is beyond the new guard (an iceberg's: not at its new price) is
-        cancelled, and what it leaves is due again.
-        A parent cut to what it has filled is done and its children are cancelled.
+        The parent (an algo's, or a plain iceberg) changes at once in any open state,
+        then binds its working children: an algo's child that no longer fits what is
+        left or the guard (an iceberg algo's: not at its price) is cancelled, what it
+        leaves due again; a plain iceberg's slice is resized and repriced. Cut to what
+        it filled, the parent is done. A change requested of a child is refused.
         """
         parent = self.state.orders.get(client_order_id)
         if checked and parent is not None and parent.parent_id is not None:
@@ -227,7 +223,7 @@ class AlgoEngine(OrderEngine):
                     f"order {client_order_id} is a child worked by parent {owner.client_order_id}"
                     f" ({owner.exec_algorithm or owner.order_type}): change the parent instead",
                 )
-        if parent is None or parent.exec_algorithm is None or not is_execution_parent(parent):
+        if parent is None or not is_execution_parent(parent):
             return super()._modify(
                 client_order_id,
                 quantity=quantity,
@@ -258,12 +254,59 @@ class AlgoEngine(OrderEngine):
             )
         if checked:
             self._check_change(parent, instrument, new_quantity, new_price, None)
+        plain = parent.exec_algorithm is None  # a plain iceberg: its slice is resized
+        resized = self._slice_changes(parent, instrument, new_quantity, new_price) if plain else []
         self._emit(self._modified(parent, self.clock.now_ns(), new_quantity, new_price, None))
         if not parent.is_open:  # cut to what it has filled
             self._after_close(parent)
-            return True
-        self._fit_children(parent)
+        elif plain:
+            for slice_id, slice_quantity, slice_price in resized:
+                self._modify(
+                    slice_id,
+                    quantity=slice_quantity,
+                    price=slice_price,
+                    trigger_price=None,
+                    checked=False,
+                )
+        else:
+            self._fit_children(parent)
         return True
+
+    def _slice_changes(
+        self,
+        parent: Order,
+        instrument: Instrument,
+        quantity: Decimal | None,
+        price: Decimal | None,
+    ) -> list[tuple[ClientOrderId, Decimal | None, Decimal | None]]:
+        """Return (slice, quantity, price) changes fitting a plain iceberg's slice to it.
+
+        (Cancelling the slice would cancel the iceberg.) Raise ``OrderValidationError``
+        when it cannot be resized (a change in flight, below the minimum).
+        """
+        room = (parent.quantity if quantity is None else quantity) - parent.filled_quantity
+        if room <= 0:
+            return []  # the parent will be filled: its slice is cancelled
+        target = parent.price if price is None else price
+        changes: list[tuple[ClientOrderId, Decimal | None, Decimal | None]] = []
+        for child in self._open_children(parent):
+            if child.status in (OrderStatus.PENDING_CANCEL, OrderStatus.PENDING_MODIFY):
+                raise OrderValidationError(
+                    "CHANGE_PENDING",
+                    f"slice {child.client_order_id} is {child.status}: wait for the venue's answer",
+                )
+            keep = min(child.quantity - child.filled_quantity, room)
+            room -= keep
+            new_quantity = None
+            if child.filled_quantity + keep < child.quantity:
+                try:
+                    new_quantity = instrument.make_quantity(child.filled_quantity + keep)
+                except InstrumentRuleError as exc:
+                    raise OrderValidationError("INVALID_MODIFY", f"its slice: {exc}") from None
+            new_price = target if child.price != target else None
+            if new_quantity is not None or new_price is not None:
+                changes.append((child.client_order_id, new_quantity, new_price))
+        return changes
 
     def _fit_children(self, parent: Order) -> None:
         """Cancel the working children the parent's new quantity or guard leaves out."""
@@ -653,10 +696,7 @@ class AlgoEngine(OrderEngine):
         self._fold_algo_event(event)
 
     def _expired(self, parent: Order) -> bool:
-        """Expire a GTD parent whose expire time has come (no venue holds it to do so).
-
-        Return True when it expired now; its working children are then cancelled.
-        """
+        """Expire a GTD parent (and cancel its children) once its time came; True if now."""
         expire = parent.expire_ts
         if parent.time_in_force is not TimeInForce.GTD or expire is None or not parent.is_open:
             return False
