@@ -266,3 +266,42 @@ def test_iceberg_price_change_moves_its_slice_and_a_slice_below_the_minimum_is_r
     assert caught.value.code == "INVALID_MODIFY"
     assert "its slice" in str(caught.value)
     assert parent.quantity == 12  # nothing changed
+
+
+def test_reduce_only_iceberg_fitted_twice_before_its_slice_answers_does_not_raise() -> None:
+    """The engine's own cut of a reduce-only iceberg (fills of other orders shrinking the
+    position) meets a slice whose resize is still in flight: it is left to the next fit,
+    not refused with an error out of the fill handling."""
+    desk = Desk()
+    desk.bar("1000")
+    buy = OrderRequest(
+        instrument_id=XYZ.id, side=OrderSide.BUY, order_type=OrderType.MARKET, quantity=Decimal(40)
+    )
+    desk.engine.submit(buy)
+    desk.dispatch()
+    desk.bar("1000")
+    parent = desk.engine.submit(
+        OrderRequest(
+            instrument_id=XYZ.id,
+            side=OrderSide.SELL,
+            order_type=OrderType.ICEBERG,
+            quantity=Decimal(40),
+            price=Decimal(150),
+            display_quantity=Decimal(10),
+            reduce_only=True,
+        )
+    )
+    desk.dispatch()
+    for quantity in (20, 12, 3):  # all fill on the next bar, before any dispatch
+        desk.engine.submit(
+            OrderRequest(
+                instrument_id=XYZ.id,
+                side=OrderSide.SELL,
+                order_type=OrderType.MARKET,
+                quantity=Decimal(quantity),
+            )
+        )
+    desk.dispatch()
+    desk.bar("1000")  # position 40 -> 20 -> 8 (slice resized to 8) -> 5
+    assert desk.engine.state.position_quantity(XYZ.id) == 5
+    assert (parent.status, parent.quantity) == (OrderStatus.ACCEPTED, Decimal(5))

@@ -254,20 +254,13 @@ class AlgoEngine(OrderEngine):
             )
         if checked:
             self._check_change(parent, instrument, new_quantity, new_price, None)
-        plain = parent.exec_algorithm is None  # a plain iceberg: its slice is resized
-        resized = self._slice_changes(parent, instrument, new_quantity, new_price) if plain else []
+        resized = self._slice_changes(parent, instrument, new_quantity, new_price, strict=checked)
         self._emit(self._modified(parent, self.clock.now_ns(), new_quantity, new_price, None))
         if not parent.is_open:  # cut to what it has filled
             self._after_close(parent)
-        elif plain:
-            for slice_id, slice_quantity, slice_price in resized:
-                self._modify(
-                    slice_id,
-                    quantity=slice_quantity,
-                    price=slice_price,
-                    trigger_price=None,
-                    checked=False,
-                )
+        elif parent.exec_algorithm is None:  # a plain iceberg: its slice is resized
+            for slice_id, q, p in resized:
+                self._modify(slice_id, quantity=q, price=p, trigger_price=None, checked=False)
         else:
             self._fit_children(parent)
         return True
@@ -278,19 +271,22 @@ class AlgoEngine(OrderEngine):
         instrument: Instrument,
         quantity: Decimal | None,
         price: Decimal | None,
+        *,
+        strict: bool,
     ) -> list[tuple[ClientOrderId, Decimal | None, Decimal | None]]:
-        """Return (slice, quantity, price) changes fitting a plain iceberg's slice to it.
-
-        (Cancelling the slice would cancel the iceberg.) Raise ``OrderValidationError``
-        when it cannot be resized (a change in flight, below the minimum).
+        """Return (slice, quantity, price) changes fitting a plain iceberg's slice to it
+        (cancelling it would cancel the iceberg). One that cannot be (in flight, below
+        the minimum) raises when ``strict``, else is left to the engine's reduce-only fit.
         """
         room = (parent.quantity if quantity is None else quantity) - parent.filled_quantity
-        if room <= 0:
-            return []  # the parent will be filled: its slice is cancelled
+        if parent.exec_algorithm is not None or room <= 0:
+            return []  # an algo's children are cancelled; a filled parent's too
         target = parent.price if price is None else price
         changes: list[tuple[ClientOrderId, Decimal | None, Decimal | None]] = []
         for child in self._open_children(parent):
             if child.status in (OrderStatus.PENDING_CANCEL, OrderStatus.PENDING_MODIFY):
+                if not strict:
+                    continue
                 raise OrderValidationError(
                     "CHANGE_PENDING",
                     f"slice {child.client_order_id} is {child.status}: wait for the venue's answer",
@@ -302,6 +298,8 @@ class AlgoEngine(OrderEngine):
                 try:
                     new_quantity = instrument.make_quantity(child.filled_quantity + keep)
                 except InstrumentRuleError as exc:
+                    if not strict:
+                        continue
                     raise OrderValidationError("INVALID_MODIFY", f"its slice: {exc}") from None
             new_price = target if child.price != target else None
             if new_quantity is not None or new_price is not None:
