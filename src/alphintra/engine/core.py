@@ -548,7 +548,8 @@ class OrderEngine(EngineBase):
         larger than what they protect, and one that took it across zero leaves exits
         that would add to the new side; a venue that does not enforce reduce-only (IB,
         the simulated venue) would fill either past zero. The first are cut to the
-        position, the second cancelled. An exit not yet working at the venue (waiting
+        position (cancelled when what is left is below the instrument's minimum
+        quantity), the second cancelled. An exit not yet working at the venue (waiting
         for its entry, or for an acknowledgement) or with a change in flight is left to
         the next fill; the order that filled and its OCO siblings are its own
         contingencies' (`_update_siblings`, or the venue's native OCO).
@@ -567,13 +568,18 @@ class OrderEngine(EngineBase):
             if other.side is not closing:
                 self.cancel(other.client_order_id, "position is now on the order's side")
             elif other.quantity - other.filled_quantity > size:
-                self._modify(
-                    other.client_order_id,
-                    quantity=other.filled_quantity + size,
-                    price=None,
-                    trigger_price=None,
-                    checked=False,
-                )
+                try:
+                    self._modify(
+                        other.client_order_id,
+                        quantity=other.filled_quantity + size,
+                        price=None,
+                        trigger_price=None,
+                        checked=False,
+                    )
+                except OrderValidationError as exc:
+                    # No order of that size can exist (below the instrument's minimum):
+                    # left as it is, the exit would sell past zero.
+                    self.cancel(other.client_order_id, f"cannot be cut to the position: {exc}")
 
     def _after_close(self, order: Order) -> None:
         if order.contingency is _OTO and not order.filled_quantity:
