@@ -45,6 +45,7 @@ from alphintra.domain.events import (
     RoutingDecided,
     SignalReceived,
     SignalRejected,
+    SizingPolicyChanged,
     TradingStateChanged,
 )
 from alphintra.domain.identifiers import (
@@ -128,6 +129,12 @@ def every_event_type(account: str) -> list[AnyEvent]:
             ts_recv=T0,
             limits='{"loss": {"max_daily_loss": "25000"}, "max_order_quantity": "7"}',
             monitors='{"max_drawdown": "0.1", "timezone": "America/New_York"}',
+        ),
+        SizingPolicyChanged(
+            account_id=a,
+            ts_event=T0,
+            ts_recv=T0,
+            policy='{"kind": "percent_of_equity", "percent": "2"}',
         ),
         SignalReceived(
             account_id=a,

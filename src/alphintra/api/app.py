@@ -35,6 +35,7 @@ from alphintra.api.risk_limits import (
     requested_monitor_limits,
 )
 from alphintra.api.routing_views import routing_views
+from alphintra.api.sizing_views import sizing_router
 from alphintra.api.schemas import (
     AccountIn,
     AccountView,
@@ -728,6 +729,7 @@ def create_app(context: ApiContext, lifespan: Callable[[FastAPI], Any] | None = 
         return view
 
     app.include_router(reports_router(ReportStore(portal.directory.engine)))
+    app.include_router(sizing_router())
 
     # WebSocket -------------------------------------------------------------------------
 

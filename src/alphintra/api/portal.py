@@ -157,6 +157,7 @@ class Portal:
                 starting_cash=body.startingCash,
                 limits=limits,
                 monitor=monitors,
+                sizing=self.service.configured_sizing(body.accountId),
             ),
             [],
         )

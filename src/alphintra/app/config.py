@@ -22,6 +22,7 @@ from alphintra.app.venue_config import VenueConnection
 from alphintra.risk.limits_mapping import RiskLimitsBook
 from alphintra.risk.monitor_mapping import MonitorLimitsBook
 from alphintra.security import DEFAULT_DEMO_JWT_SECRET
+from alphintra.signals.sizing_book import SizingBook
 
 DEMO_PEPPER = base64.b64encode(b"alphintra-demo-pepper-not-secret-0123456789").decode()
 REPO_DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "market"
@@ -83,6 +84,22 @@ class Settings(BaseSettings):
     risk_monitors: dict[str, Any] = Field(default_factory=dict)
     """Monitor thresholds (drawdown, daily loss, volatility breaker), in the same shape,
     in the form of ``alphintra.risk.monitor_mapping``."""
+
+    sizing: dict[str, Any] = Field(default_factory=dict)
+    """Sizing policies of signals without a quantity: ``{"defaults": POLICY, "accounts":
+    {ID: POLICY}}``, each POLICY ``{"kind": ..., ...}`` (``alphintra.signals.sizing``) or
+    null. A policy later set over ``PUT /api/v1/accounts/{id}/sizing`` replaces it for
+    that account, across restarts."""
+
+    @field_validator("sizing")
+    @classmethod
+    def _check_sizing(cls, value: dict[str, Any]) -> dict[str, Any]:
+        SizingBook.from_mapping(value)
+        return value
+
+    def sizing_book(self) -> SizingBook:
+        """Return the configured sizing policies (``ValueError`` naming a bad entry)."""
+        return SizingBook.from_mapping(self.sizing)
 
     @field_validator("risk_limits")
     @classmethod

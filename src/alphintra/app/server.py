@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
+from typing import Final
 
 import structlog
 import uvicorn
@@ -51,6 +52,8 @@ from alphintra.service.trading import (
     TradingService,
     signal_state,
 )
+from alphintra.signals.sizing import ConfidenceScaled, PercentOfEquity, SizingError
+from alphintra.signals.sizing_book import SizingBook
 from alphintra.store.directory import Directory
 from alphintra.store.journal import Journal, open_journal
 from alphintra.store.migrate import upgrade
@@ -59,6 +62,8 @@ from alphintra.store.projection import ReadModelProjector
 log = structlog.get_logger("alphintra")
 DEMO_USER = "demo"
 DEMO_ACCOUNT = "DEMO"
+DEMO_SIZING: Final = ConfidenceScaled(base=PercentOfEquity(percent=Decimal(1)))
+"""The demo account's sizing when the configuration sets none: 1 % of equity x confidence."""
 
 
 def configure_logging(level: str) -> None:
@@ -131,6 +136,9 @@ def build_runtime(settings: Settings, env: dict[str, str]) -> Runtime:
         simulated_venues=[venue.setup() for venue in settings.simulated_venues],
     )
     service.limits_book = settings.limits_book()
+    service.sizing_book = settings.sizing_book()
+    if settings.demo and not settings.sizing:
+        service.sizing_book = SizingBook(accounts={DEMO_ACCOUNT: DEMO_SIZING})
     service.monitors_book = settings.monitors_book()
     journal.add_commit_hook(ReadModelProjector(signal_state, service.account_state))
     metrics = Metrics()
@@ -187,6 +195,7 @@ def build_runtime(settings: Settings, env: dict[str, str]) -> Runtime:
         except VenueSettingsError as exc:
             raise ConfigError(str(exc)) from None
         limits, monitors = service.configured_limits(record.account_id)
+        sizing = service.configured_sizing(record.account_id)
         try:
             portal.start_account(
                 AccountSettings(
@@ -197,12 +206,13 @@ def build_runtime(settings: Settings, env: dict[str, str]) -> Runtime:
                     starting_cash=Decimal(record.starting_cash),
                     limits=limits,
                     monitor=monitors,
+                    sizing=sizing,
                     links=links,
                     failover=routes,
                 ),
                 history,
             )
-        except RiskLimitsError as exc:  # journaled limits that no longer load
+        except (RiskLimitsError, SizingError) as exc:  # journaled ones that no longer load
             raise ConfigError(str(exc)) from None
     authenticator = Authenticator(pepper=settings.pepper_bytes(), jwt_secret=settings.jwt_secret)
 
@@ -355,6 +365,11 @@ def print_demo_banner(runtime: Runtime) -> None:
         flush=True,
     )
     print(f"Then: curl -s {base}/api/v1/positions -H 'X-API-Key: {runtime.demo_key}'", flush=True)
+    print(
+        "Without a quantity the signal is sized by the account's policy (the demo's: 1 % of "
+        "equity x confidence; see the `sizing` setting).",
+        flush=True,
+    )
 
 
 def serve(settings: Settings, env: dict[str, str]) -> int:

@@ -261,6 +261,17 @@ class RiskLimitsChanged(Event, frozen=True, kw_only=True, gc=False):
     monitors: str
 
 
+class SizingPolicyChanged(Event, frozen=True, kw_only=True, gc=False):
+    """An account's sizing policy was replaced.
+
+    ``policy`` is JSON text: the policy in the configuration's form
+    (``alphintra.signals.sizing.sizing_policy_to_mapping``), or ``null`` for none. The
+    latest one is what a restart applies.
+    """
+
+    policy: str
+
+
 class SignalReceived(Event, frozen=True, kw_only=True, gc=False):
     """A model's trading signal arrived."""
 
@@ -344,6 +355,7 @@ AnyEvent = (
     | TradingStateChanged
     | EquityMarksRecorded
     | RiskLimitsChanged
+    | SizingPolicyChanged
     | SignalReceived
     | SignalRejected
     | AuditRecorded

@@ -43,6 +43,7 @@ from alphintra.domain.events import (
     RoutingDecided,
     SignalReceived,
     SignalRejected,
+    SizingPolicyChanged,
 )
 from alphintra.domain.identifiers import (
     ClientOrderId,
@@ -315,8 +316,9 @@ class TradingEngine(SorEngine):
             )
         )
 
-    def record(self, event: AuditRecorded) -> None:
-        """Append an audit record to the account's stream."""
+    def record(self, event: AuditRecorded | SizingPolicyChanged) -> None:
+        """Append a record that changes no engine state (an audit record, the account's
+        sizing policy) to the account's stream."""
         self._emit(event)
 
     def resubmit_after_restart(self, client_order_id: ClientOrderId) -> None:

@@ -56,7 +56,8 @@ from alphintra.service.live import AlertFn, LiveAccount, LivePolicy, RoutedEngin
 from alphintra.service.outcomes import market_data_payload, signal_state, signal_status
 from alphintra.service.sim_venues import SimulatedVenueSetup
 from alphintra.service.simulated import LazyInstruments, number_after_history
-from alphintra.signals.sizing import SizingCaps, SizingError, size_signal
+from alphintra.signals.sizing import SizingCaps, SizingError, SizingPolicy, size_signal
+from alphintra.signals.sizing_book import SizingBook, latest_sizing, sizing_changed
 from alphintra.signals.translation import SignalRejected as TranslationRejected
 from alphintra.signals.translation import validation_requests, validation_shape
 from alphintra.venues.simulated.matching import SimulatedVenue, SimulatedVenueConfig
@@ -100,6 +101,8 @@ class TradingService:
         """The configured risk limits of new accounts (``configured_limits``)."""
         self.monitors_book = MonitorLimitsBook()
         """The configured monitor thresholds of new accounts."""
+        self.sizing_book = SizingBook()
+        """The configured sizing policies of new accounts."""
 
     # Accounts -------------------------------------------------------------------
 
@@ -111,6 +114,11 @@ class TradingService:
         """Return the configured limits and monitor thresholds of ``account_id`` (limits
         journaled since, by ``set_limits``, replace them when the account opens)."""
         return self.limits_book.for_account(account_id), self.monitors_book.for_account(account_id)
+
+    def configured_sizing(self, account_id: str) -> SizingPolicy | None:
+        """Return the configured sizing policy of ``account_id`` (one set since, by
+        ``set_sizing``, replaces it when the account opens)."""
+        return self.sizing_book.for_account(account_id)
 
     def open_account(
         self, settings: AccountSettings, history: Iterable[AnyEvent] = ()
@@ -129,6 +137,9 @@ class TradingService:
                     detail="limits set over the API replace the configured ones for this account",
                 )
             settings = dataclasses.replace(settings, limits=journaled[0], monitor=journaled[1])
+        sizing_set, sizing = latest_sizing(events)
+        if sizing_set:
+            settings = dataclasses.replace(settings, sizing=sizing)
         venue = SimulatedVenue(self.venue_config, LazyInstruments(self.registry))
         links = settings.links
         extra = (
@@ -260,7 +271,10 @@ class TradingService:
                 "the signal has no quantity and the account has no sizing policy",
             )
         engine = runtime.engine
-        instrument = engine.instrument(signal.instrument_id)
+        try:
+            instrument = engine.instrument(signal.instrument_id)
+        except UnknownInstrumentError as exc:
+            raise InvalidRequestError("UNKNOWN_SYMBOL", str(exc)) from None
         # The price risk will value the order at: a limit's own, else the mark.
         mark = engine.state.marks.get(instrument.id)
         if signal.order_type is OrderType.LIMIT:
@@ -616,6 +630,23 @@ class TradingService:
             runtime.engine.change_limits(limits, monitor)
             runtime.settings = dataclasses.replace(runtime.settings, limits=limits, monitor=monitor)
             runtime.dispatch()  # durable before it is answered: a restart applies them
+        return old
+
+    async def set_sizing(
+        self, account_id: str, allowed: frozenset[str] | None, policy: SizingPolicy | None
+    ) -> SizingPolicy | None:
+        """Replace an account's sizing policy (None: no policy); return the old one.
+
+        Journaled (`SizingPolicyChanged`) and committed before it returns, so a restart
+        keeps it.
+        """
+        runtime = self.account(account_id, allowed)
+        async with runtime.lock:
+            old = runtime.settings.sizing
+            engine = runtime.engine
+            engine.record(sizing_changed(engine.account_id, self.clock.now_ns(), policy))
+            runtime.settings = dataclasses.replace(runtime.settings, sizing=policy)
+            runtime.dispatch()
         return old
 
     async def audit(
