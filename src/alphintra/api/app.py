@@ -35,7 +35,6 @@ from alphintra.api.risk_limits import (
     requested_monitor_limits,
 )
 from alphintra.api.routing_views import routing_views
-from alphintra.api.sizing_views import sizing_router
 from alphintra.api.schemas import (
     AccountIn,
     AccountView,
@@ -60,6 +59,7 @@ from alphintra.api.schemas import (
     SignalView,
     TradeList,
 )
+from alphintra.api.sizing_views import sizing_router
 from alphintra.domain.commands import OrderRequest
 from alphintra.domain.enums import OrderStatus, OrderType, TrailingOffsetType
 from alphintra.domain.identifiers import AccountId, ClientOrderId, InstrumentId, ModelId, SignalId
