@@ -7,16 +7,17 @@ request, call one service method and translate the result back.
 from __future__ import annotations
 
 import json
-import math
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
-from typing import Annotated, Any
+from decimal import Decimal
+from typing import Annotated, Any, Literal
 
 import msgspec
 from fastapi import Depends, FastAPI, Query, Request, WebSocket
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Route
@@ -59,13 +60,13 @@ from alphintra.api.schemas import (
     SignalView,
     TradeList,
 )
-from alphintra.api.sizing_views import sizing_router
 from alphintra.domain.commands import OrderRequest
 from alphintra.domain.enums import OrderStatus, OrderType, TrailingOffsetType
 from alphintra.domain.identifiers import AccountId, ClientOrderId, InstrumentId, ModelId, SignalId
 from alphintra.domain.signals import TradingSignal
 from alphintra.reports.queries import ReportStore
 from alphintra.security import Permission
+from alphintra.service.errors import ConflictError
 from alphintra.service.trading import InvalidRequestError, ServiceError, SignalOutcome
 
 MAX_BODY_BYTES = 1 << 20
@@ -135,15 +136,27 @@ class BodyLimit:
         await self.app(scope, limited, send)
 
 
-def _received(value: object) -> object:
-    """Return a rejected input as JSON can carry it: NaN and infinities as their tokens."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return json.dumps(value)  # "NaN", "Infinity" or "-Infinity"
-    if value is None or isinstance(value, bool | int | float):
-        return value
-    if isinstance(value, str):
-        return value if len(value) <= 200 else value[:197] + "..."
-    return repr(value)[:200]
+class ExactRoute(APIRoute):
+    """A route that reads JSON numbers with a fraction or exponent as exact decimals.
+
+    Starlette reads them as binary floats, which keep about 17 digits: 399.99999999999999999
+    became 400.0 (a price on the tick, accepted), 1.00000000000000000001 a confidence of
+    exactly 1, and 1e400 infinity. Integers and the NaN and Infinity tokens read as before.
+    The body is parsed into the request's JSON cache, which FastAPI then reads; a body
+    that does not parse is left for FastAPI to refuse as before.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def exact(request: Request) -> Response:
+            body = await request.body()
+            if body:
+                with suppress(ValueError, RecursionError):
+                    request._json = json.loads(body, parse_float=Decimal)
+            return await handler(request)
+
+        return exact
 
 
 async def _json_error(request: Request, error: Mapping[str, Any]) -> dict[str, Any]:
@@ -258,6 +271,9 @@ def _require(permission: Permission) -> Callable[[Request], Awaitable[Principal]
     return check
 
 
+Searched = frozenset[str] | None
+"""The accounts a lookup may search; None for every account."""
+AccountQuery = Annotated[str | None, Query(max_length=128)]
 Reader = Annotated[Principal, Depends(_require(Permission.READ))]
 Trader = Annotated[Principal, Depends(_require(Permission.TRADE))]
 RiskOfficer = Annotated[Principal, Depends(_require(Permission.MANAGE_RISK))]
@@ -300,6 +316,7 @@ def create_app(context: ApiContext, lifespan: Callable[[FastAPI], Any] | None = 
             503: {"model": Problem},
         },
     )
+    app.router.route_class = ExactRoute
     app.add_middleware(BodyLimit)
     _document_problems(app)
     app.state.context = context
@@ -317,7 +334,7 @@ def create_app(context: ApiContext, lifespan: Callable[[FastAPI], Any] | None = 
                 {
                     "field": ".".join(str(p) for p in error.get("loc", ())),
                     "message": error.get("msg", ""),
-                    "received": _received(error.get("input")),
+                    "received": views.received(error.get("input")),
                 }
             )
         first = errors[0] if errors else {"field": "body", "message": "invalid", "received": None}
@@ -434,9 +451,18 @@ def create_app(context: ApiContext, lifespan: Callable[[FastAPI], Any] | None = 
             portal.note_arrivals(account, arrived)
         return _json({"results": [r for r in results if r is not None]})
 
+    def scope(
+        ident: str, account_id: str | None, who: Principal, kind: Literal["order", "signal"]
+    ) -> Searched:
+        """Return the accounts to find an order or signal ID in (`views.accounts_holding`)."""
+        if account_id is not None:
+            return frozenset({who.account_for(account_id)})
+        views.accounts_holding(service.accounts, who.accounts, ident, kind)
+        return who.accounts
+
     @app.get(f"{API}/signals/{{signal_id}}", response_model=SignalView, tags=["signals"])
-    async def get_signal(signal_id: str, who: Reader) -> SignalView:
-        return portal.signal_view(signal_id, who.accounts)
+    async def get_signal(signal_id: str, who: Reader, accountId: AccountQuery = None) -> SignalView:
+        return portal.signal_view(signal_id, scope(signal_id, accountId, who, "signal"))
 
     # Orders --------------------------------------------------------------------------
 
@@ -477,6 +503,9 @@ def create_app(context: ApiContext, lifespan: Callable[[FastAPI], Any] | None = 
                 stop_loss=body.stopLoss,
                 take_profit=body.takeProfit,
             )
+        conflict = views.reuse_conflict(order, request_) if body.clientOrderId else None
+        if conflict is not None:
+            raise ConflictError("CLIENT_ORDER_ID_REUSED", conflict)
         return views.order_view(account, order)
 
     @app.get(f"{API}/orders", response_model=OrderList, tags=["orders"])
@@ -490,13 +519,14 @@ def create_app(context: ApiContext, lifespan: Callable[[FastAPI], Any] | None = 
         offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> OrderList:
+        views.check_period(fromTime, toTime)
         return portal.list_orders(
             who.accounts, accountId, status, symbol, fromTime, toTime, offset, limit
         )
 
     @app.get(f"{API}/orders/{{order_id}}", response_model=OrderView, tags=["orders"])
-    async def get_order(order_id: str, who: Reader) -> OrderView:
-        runtime, order = service.find_order(order_id, who.accounts)
+    async def get_order(order_id: str, who: Reader, accountId: AccountQuery = None) -> OrderView:
+        runtime, order = service.find_order(order_id, scope(order_id, accountId, who, "order"))
         return views.order_view(
             runtime.engine.account_id,
             order,
@@ -505,10 +535,11 @@ def create_app(context: ApiContext, lifespan: Callable[[FastAPI], Any] | None = 
         )
 
     async def control_algo(
-        order_id: str, who: Principal, request: Request, pause: bool
+        order_id: str, who: Principal, request: Request, pause: bool, account_id: str | None
     ) -> OrderView:
-        runtime, order = service.find_order(order_id, who.accounts)
-        await service.pause_algo(order_id, who.accounts, pause=pause)
+        allowed = scope(order_id, account_id, who, "order")
+        runtime, order = service.find_order(order_id, allowed)
+        await service.pause_algo(order_id, allowed, pause=pause)
         await service.audit(
             runtime.engine.account_id,
             actor=who.user_id,
@@ -521,18 +552,25 @@ def create_app(context: ApiContext, lifespan: Callable[[FastAPI], Any] | None = 
         )
 
     @app.post(f"{API}/orders/{{order_id}}/pause", response_model=OrderView, tags=["orders"])
-    async def pause_order(order_id: str, who: Trader, request: Request) -> OrderView:
-        return await control_algo(order_id, who, request, pause=True)
+    async def pause_order(
+        order_id: str, who: Trader, request: Request, accountId: AccountQuery = None
+    ) -> OrderView:
+        return await control_algo(order_id, who, request, True, accountId)
 
     @app.post(f"{API}/orders/{{order_id}}/resume", response_model=OrderView, tags=["orders"])
-    async def resume_order(order_id: str, who: Trader, request: Request) -> OrderView:
-        return await control_algo(order_id, who, request, pause=False)
+    async def resume_order(
+        order_id: str, who: Trader, request: Request, accountId: AccountQuery = None
+    ) -> OrderView:
+        return await control_algo(order_id, who, request, False, accountId)
 
     @app.delete(f"{API}/orders/{{order_id}}", response_model=OrderView, tags=["orders"])
-    async def delete_order(order_id: str, who: Trader, request: Request) -> OrderView:
-        runtime, order = service.find_order(order_id, who.accounts)
+    async def delete_order(
+        order_id: str, who: Trader, request: Request, accountId: AccountQuery = None
+    ) -> OrderView:
+        allowed = scope(order_id, accountId, who, "order")
+        runtime, order = service.find_order(order_id, allowed)
         before = order.status.value
-        await service.cancel_order(order_id, who.accounts)
+        await service.cancel_order(order_id, allowed)
         await service.audit(
             runtime.engine.account_id,
             actor=who.user_id,
@@ -546,9 +584,14 @@ def create_app(context: ApiContext, lifespan: Callable[[FastAPI], Any] | None = 
 
     @app.patch(f"{API}/orders/{{order_id}}", response_model=OrderView, tags=["orders"])
     async def patch_order(
-        order_id: str, body: OrderPatch, who: Trader, request: Request
+        order_id: str,
+        body: OrderPatch,
+        who: Trader,
+        request: Request,
+        accountId: AccountQuery = None,
     ) -> OrderView:
-        runtime, order = service.find_order(order_id, who.accounts)
+        allowed = scope(order_id, accountId, who, "order")
+        runtime, order = service.find_order(order_id, allowed)
         before = json.dumps(
             {
                 "quantity": str(order.quantity),
@@ -558,7 +601,7 @@ def create_app(context: ApiContext, lifespan: Callable[[FastAPI], Any] | None = 
         )
         await service.modify_order(
             order_id,
-            who.accounts,
+            allowed,
             quantity=body.quantity,
             price=body.price,
             trigger_price=body.stopPrice,
@@ -660,6 +703,7 @@ def create_app(context: ApiContext, lifespan: Callable[[FastAPI], Any] | None = 
         toTime: Annotated[DateTimeText | None, Query()] = None,
         limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
     ) -> list[RiskMetricsView]:
+        views.check_period(fromTime, toTime)
         return portal.risk_history(
             who.account_for(accountId),
             who.accounts,
@@ -729,7 +773,6 @@ def create_app(context: ApiContext, lifespan: Callable[[FastAPI], Any] | None = 
         return view
 
     app.include_router(reports_router(ReportStore(portal.directory.engine)))
-    app.include_router(sizing_router())
 
     # WebSocket -------------------------------------------------------------------------
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -51,6 +52,32 @@ def _date_time_text(value: object) -> object:
 
 DateTimeText = Annotated[datetime, BeforeValidator(_date_time_text)]
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_LIMIT_US = (2**63 - 1) // 1000
+EARLIEST = _EPOCH - timedelta(microseconds=_LIMIT_US)
+"""The earliest time the journal can store (signed 64-bit nanoseconds, whole microseconds)."""
+LATEST = _EPOCH + timedelta(microseconds=_LIMIT_US)
+"""The latest time the journal can store."""
+
+
+def _storable(value: datetime) -> datetime:
+    """Refuse a time outside the journal's signed 64-bit nanoseconds (1677 to 2262).
+
+    Stored as it came, such a time overflowed the journal's column when committed, which
+    stopped the whole account until a restart.
+    """
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    if not EARLIEST <= aware <= LATEST:
+        raise ValueError(
+            f"must be between {EARLIEST.isoformat()} and {LATEST.isoformat()}, "
+            f"got {value.isoformat()}"
+        )
+    return value
+
+
+StorableDateTime = Annotated[DateTimeText, AfterValidator(_storable)]
+"""An ISO 8601 time of a request body: one the journal can store."""
+
 
 def _plain(value: Decimal) -> str:
     """Write a decimal without an exponent ("0.0000001", not "1E-7"), as the schema says."""
@@ -59,7 +86,25 @@ def _plain(value: Decimal) -> str:
 
 Plain = PlainSerializer(_plain, return_type=str, when_used="json")
 """Serialize a Decimal field in plain notation (Pydantic's default may use an exponent)."""
-Positive = Annotated[Decimal, Field(gt=0, allow_inf_nan=False, max_digits=38), Plain]
+MAX_PLACES = 38
+
+
+def _places(value: Decimal) -> Decimal:
+    """Refuse a decimal written with more than ``MAX_PLACES`` places (``0E-1000000``).
+
+    Pydantic counts the digits of the normalized value, so such a zero, or a number with
+    that many trailing zeros, passed; its plain text (every read of it) then had that
+    many characters: a million for ``0E-1000000``, a gigabyte for ``0E-999999999``.
+    """
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -MAX_PLACES:
+        raise ValueError(f"must have at most {MAX_PLACES} decimal places, got {value}")
+    return value
+
+
+Places = AfterValidator(_places)
+"""Bound the decimal places of a Decimal field as written (see `_places`)."""
+Positive = Annotated[Decimal, Field(gt=0, allow_inf_nan=False, max_digits=38), Places, Plain]
 Identifier = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:\-]+$")]
 Symbol = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9._/\-]+$")]
 
@@ -71,8 +116,8 @@ class SignalIn(ApiModel):
     modelId: Identifier
     symbol: Symbol
     action: SignalAction
-    confidence: Annotated[Decimal, Field(ge=0, le=1, allow_inf_nan=False)]
-    timestamp: DateTimeText | None = None
+    confidence: Annotated[Decimal, Field(ge=0, le=1, allow_inf_nan=False), Places]
+    timestamp: StorableDateTime | None = None
     quantity: Positive | None = None
     entryPrice: Positive | None = None
     priceTarget: Positive | None = None
@@ -82,7 +127,7 @@ class SignalIn(ApiModel):
     timeInForce: TimeInForce = TimeInForce.GTC
     accountId: Identifier | None = None
     targetWeights: (
-        dict[Symbol, Annotated[Decimal, Field(ge=-10, le=10, allow_inf_nan=False)]] | None
+        dict[Symbol, Annotated[Decimal, Field(ge=-10, le=10, allow_inf_nan=False), Places]] | None
     ) = None
     metadata: dict[str, Any] = Field(default_factory=dict)
 
@@ -195,21 +240,23 @@ class AlgoIn(ApiModel):
     """
 
     type: Literal["TWAP", "VWAP", "POV", "ICEBERG", "SOR"]
-    startTime: DateTimeText | None = None
-    endTime: DateTimeText | None = None
+    startTime: StorableDateTime | None = None
+    endTime: StorableDateTime | None = None
     slices: Annotated[int, Field(ge=1, le=10_000)] | None = None
     intervalSeconds: Annotated[int, Field(ge=1, le=86_400)] | None = None
-    sizeJitter: Annotated[Decimal, Field(ge=0, lt=1, allow_inf_nan=False)] = Decimal(0)
-    timeJitter: Annotated[Decimal, Field(ge=0, lt=1, allow_inf_nan=False)] = Decimal(0)
-    participation: Annotated[Decimal, Field(gt=0, le=1, allow_inf_nan=False)] | None = None
+    sizeJitter: Annotated[Decimal, Field(ge=0, lt=1, allow_inf_nan=False), Places] = Decimal(0)
+    timeJitter: Annotated[Decimal, Field(ge=0, lt=1, allow_inf_nan=False), Places] = Decimal(0)
+    participation: Annotated[Decimal, Field(gt=0, le=1, allow_inf_nan=False), Places] | None = None
     minChildQuantity: Positive | None = None
     maxChildQuantity: Positive | None = None
     displayQuantity: Positive | None = None
     finishAggressively: bool | None = None
     venues: Annotated[list[Identifier], Field(max_length=32)] | None = None
-    impactCoefficient: Annotated[Decimal, Field(ge=0, le=1, allow_inf_nan=False)] = Decimal(0)
-    volatilityPerMs: Annotated[Decimal, Field(ge=0, le=1, allow_inf_nan=False)] = Decimal(0)
-    rerouteCost: Annotated[Decimal, Field(ge=0, le=1, allow_inf_nan=False)] = Decimal(0)
+    impactCoefficient: Annotated[Decimal, Field(ge=0, le=1, allow_inf_nan=False), Places] = Decimal(
+        0
+    )
+    volatilityPerMs: Annotated[Decimal, Field(ge=0, le=1, allow_inf_nan=False), Places] = Decimal(0)
+    rerouteCost: Annotated[Decimal, Field(ge=0, le=1, allow_inf_nan=False), Places] = Decimal(0)
     maxAttempts: Annotated[int, Field(ge=1, le=100)] = 3
     failurePolicy: Literal["EXCLUDE", "PENALISE"] = "EXCLUDE"
 
@@ -227,7 +274,7 @@ class OrderIn(ApiModel):
     trailingOffsetType: Literal["PRICE", "PERCENT"] | None = None
     displayQuantity: Positive | None = None
     timeInForce: TimeInForce = TimeInForce.GTC
-    expireTime: DateTimeText | None = None
+    expireTime: StorableDateTime | None = None
     clientOrderId: Identifier | None = None
     accountId: Identifier | None = None
     reduceOnly: bool = False
@@ -235,6 +282,18 @@ class OrderIn(ApiModel):
     stopLoss: Positive | None = None
     takeProfit: Positive | None = None
     algo: AlgoIn | None = None
+
+    @model_validator(mode="after")
+    def _nothing_ignored(self) -> OrderIn:
+        """Refuse fields the order would keep and never act on."""
+        if self.expireTime is not None and self.timeInForce is not TimeInForce.GTD:
+            raise ValueError(
+                f"expireTime is for GTD orders only (a {self.timeInForce.value} order does "
+                f"not expire), got expireTime {self.expireTime.isoformat()}"
+            )
+        if self.trailingOffsetType is not None and self.trailingOffset is None:
+            raise ValueError(f"trailingOffsetType {self.trailingOffsetType} needs a trailingOffset")
+        return self
 
 
 class OrderPatch(ApiModel):
@@ -402,18 +461,20 @@ class PortfolioPoint(ApiModel):
 class MonitorLimitsBody(ApiModel):
     """Thresholds of the real-time monitors; null disables one."""
 
-    maxDrawdown: Annotated[Decimal, Field(gt=0, lt=1, allow_inf_nan=False), Plain] | None = None
+    maxDrawdown: (
+        Annotated[Decimal, Field(gt=0, lt=1, allow_inf_nan=False), Places, Plain] | None
+    ) = None
     dailyLossLimit: Positive | None = None
     flattenOnDrawdown: bool = False
     timezone: Annotated[str, Field(min_length=1, max_length=64)] = "UTC"
     volatilityWindow: Annotated[int, Field(ge=2, le=10_000)] = 30
     volatilityThreshold: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
     jumpThreshold: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
-    reduceFraction: Annotated[Decimal, Field(ge=0, le=1, allow_inf_nan=False), Plain] = Decimal(
-        "0.5"
+    reduceFraction: Annotated[Decimal, Field(ge=0, le=1, allow_inf_nan=False), Places, Plain] = (
+        Decimal("0.5")
     )
-    tightenFactor: Annotated[Decimal, Field(gt=0, le=1, allow_inf_nan=False), Plain] = Decimal(
-        "0.5"
+    tightenFactor: Annotated[Decimal, Field(gt=0, le=1, allow_inf_nan=False), Places, Plain] = (
+        Decimal("0.5")
     )
     cooldownSeconds: Annotated[int, Field(ge=0, le=86_400)] = 300
 
@@ -447,6 +508,27 @@ class RiskLimitsBody(ApiModel):
             }
         ],
     )
+
+    @field_validator("limits", mode="before")
+    @classmethod
+    def _floats(cls, value: object) -> object:
+        """Give the mapping its JSON numbers with a fraction as floats, which it refuses.
+
+        The API reads such numbers as exact decimals; the configuration form takes
+        decimals as strings or integers only, and names a float as one.
+        """
+        return _as_floats(value)
+
+
+def _as_floats(value: object) -> object:
+    """Return ``value`` with every Decimal inside it as a float."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, dict):
+        return {k: _as_floats(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_as_floats(v) for v in value]
+    return value
 
 
 class EmergencyStopIn(ApiModel):

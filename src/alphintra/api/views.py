@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+import math
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
@@ -20,13 +22,15 @@ from alphintra.api.schemas import (
     TradeView,
 )
 from alphintra.domain.account import AccountState, is_execution_parent
+from alphintra.domain.commands import OrderRequest
 from alphintra.domain.enums import OrderSide, OrderStatus
 from alphintra.domain.events import OrderFilled, SignalReceived
 from alphintra.domain.identifiers import AccountId, InstrumentId
 from alphintra.domain.orders import Order
 from alphintra.domain.positions import Position
 from alphintra.portfolio.valuation import PortfolioValue
-from alphintra.service.trading import SignalOutcome
+from alphintra.service.errors import ConflictError
+from alphintra.service.trading import AccountRuntime, InvalidRequestError, SignalOutcome
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -64,6 +68,72 @@ def text(value: Decimal | None) -> str | None:
     if value is None:
         return None
     return format(value, "f")
+
+
+def received(value: object) -> object:
+    """Return a rejected input as JSON can carry it: NaN and infinities as their tokens."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return json.dumps(value)  # "NaN", "Infinity" or "-Infinity"
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, str):
+        return value if len(value) <= 200 else value[:197] + "..."
+    return _repr(value, 0)[:200]
+
+
+def _repr(value: object, depth: int) -> str:
+    """Return ``repr(value)`` with each Decimal written as its number (``[0.5]``), to 8 levels."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if depth >= 8 and isinstance(value, list | dict):
+        return "..."
+    if isinstance(value, list):
+        return "[" + ", ".join(_repr(v, depth + 1) for v in value[:50]) + "]"
+    if isinstance(value, dict):
+        items = list(value.items())[:50]
+        return "{" + ", ".join(f"{k!r}: {_repr(v, depth + 1)}" for k, v in items) + "}"
+    return repr(value)
+
+
+def check_period(start: datetime | None, end: datetime | None) -> None:
+    """Refuse a period that ends before it starts (it matched nothing, silently)."""
+    if start is None or end is None:
+        return
+    if nanos(end) < nanos(start):
+        raise InvalidRequestError(
+            "INVALID_PERIOD",
+            f"fromTime must not be after toTime, got fromTime={start.isoformat()} "
+            f"and toTime={end.isoformat()}",
+        )
+
+
+def accounts_holding(
+    accounts: Mapping[AccountId, AccountRuntime],
+    allowed: frozenset[str] | None,
+    ident: str,
+    kind: Literal["order", "signal"],
+) -> None:
+    """Refuse (409) an order or signal ID that two accounts the caller sees both hold.
+
+    IDs are the client's, unique per account only: an administrator, or a user with
+    several accounts, names the one meant with ``accountId``; before, the first account
+    found was acted on (a cancel could hit the other account's order).
+    """
+    holders = [
+        account
+        for account, runtime in accounts.items()
+        if (allowed is None or account in allowed)
+        and ident
+        in (runtime.engine.state.orders if kind == "order" else runtime.engine.state.signals)
+    ]
+    if len(holders) > 1:
+        raise ConflictError(
+            "AMBIGUOUS_ID",
+            f"{kind} {ident!r} exists in accounts {', '.join(holders)}; "
+            "name one with the accountId query parameter",
+        )
 
 
 def order_view(
@@ -449,3 +519,45 @@ def signal_view(
             else None,
         ),
     )
+
+
+def reuse_conflict(order: Order, request: OrderRequest) -> str | None:
+    """Return how ``order`` differs from ``request`` made under its client order ID, or None.
+
+    A client order ID is the idempotency key: a retry of the same order gets the order
+    back, a different order under it must not look placed. Compared as the order stands:
+    a trailing stop's trigger (moved by the engine) only when the request gives one, and
+    a reduce-only order's quantity (cut by the engine to the position) not at all.
+    """
+    pairs: list[tuple[str, object, object]] = [
+        ("symbol", order.instrument_id, request.instrument_id),
+        ("side", order.side.value, request.side.value),
+        ("type", order.order_type.value, request.order_type.value),
+        ("timeInForce", order.time_in_force.value, request.time_in_force.value),
+        ("expireTime", order.expire_ts, request.expire_ts),
+        ("price", order.price, request.price),
+        ("reduceOnly", order.reduce_only, request.reduce_only),
+        ("postOnly", order.post_only, request.post_only),
+        ("trailingOffset", order.trailing_offset, request.trailing_offset),
+        ("displayQuantity", order.display_quantity, request.display_quantity),
+    ]
+    if request.trigger_price is not None:
+        pairs.append(("stopPrice", order.trigger_price, request.trigger_price))
+    if not order.reduce_only:
+        pairs.append(("quantity", order.quantity, request.quantity))
+    differences = [
+        f"{name} {_shown(held)} (this request: {_shown(sent)})"
+        for name, held, sent in pairs
+        if held != sent
+    ]
+    if not differences:
+        return None
+    return (
+        f"clientOrderId {order.client_order_id!r} already names a different order: "
+        + ", ".join(differences)
+        + "; send a new clientOrderId, or the same order to read it back"
+    )
+
+
+def _shown(value: object) -> str:
+    return format(value, "f") if isinstance(value, Decimal) else str(value)
