@@ -60,6 +60,7 @@ from alphintra.api.schemas import (
     SignalView,
     TradeList,
 )
+from alphintra.api.sizing_views import sizing_router
 from alphintra.domain.commands import OrderRequest
 from alphintra.domain.enums import OrderStatus, OrderType, TrailingOffsetType
 from alphintra.domain.identifiers import AccountId, ClientOrderId, InstrumentId, ModelId, SignalId
@@ -773,6 +774,7 @@ def create_app(context: ApiContext, lifespan: Callable[[FastAPI], Any] | None = 
         return view
 
     app.include_router(reports_router(ReportStore(portal.directory.engine)))
+    app.include_router(sizing_router())
 
     # WebSocket -------------------------------------------------------------------------
 
