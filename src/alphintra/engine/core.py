@@ -30,6 +30,7 @@ from alphintra.domain.enums import (
     OrderSide,
     OrderStatus,
     OrderType,
+    TimeInForce,
 )
 from alphintra.domain.events import (
     OrderAccepted,
@@ -37,6 +38,7 @@ from alphintra.domain.events import (
     OrderChildFilled,
     OrderDenied,
     OrderEvents,
+    OrderExpired,
     OrderFilled,
     OrderInitialized,
     OrderModified,
@@ -73,6 +75,7 @@ _FILLED = OrderStatus.FILLED
 _PENDING_CANCEL = OrderStatus.PENDING_CANCEL
 _PENDING_MODIFY = OrderStatus.PENDING_MODIFY
 _FITTABLE = frozenset({OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED})
+NANOS_PER_DAY = 86_400 * 1_000_000_000
 """Statuses in which a reduce-only order is resized or cancelled to fit the position."""
 _SPOT = InstrumentKind.SPOT
 _P = ParamSpec("_P")
@@ -446,6 +449,7 @@ class OrderEngine(EngineBase):
         if instrument.asset_class in _FX_SOURCES and instrument.kind is _SPOT:
             self.fx.update(instrument.base_currency, instrument.quote_currency, mark)
         if self.emulator.watches(instrument_id):
+            self.expire_emulated(data.ts, instrument_id)
             if type(data) is QuoteTick and data.indicative:
                 return  # a closed market's mark: a native stop would wait for the reopen
             for action in self.emulator.on_market_data(data):
@@ -455,6 +459,26 @@ class OrderEngine(EngineBase):
                 else:
                     assert type(action) is Release
                     self._release_emulated(order, action.order_type, data.ts)
+
+    def expire_emulated(self, ts: int, instrument_id: InstrumentId | None = None) -> None:
+        """Expire the emulated trigger orders whose time in force ran out by ``ts`` (GTD
+        at its expire time, DAY on a later UTC day, as the simulated venue does): no
+        venue holds them to do it, and an expired stop must not trigger."""
+        for order in self.emulator.watched(instrument_id):
+            tif = order.time_in_force
+            if (
+                tif is TimeInForce.GTD and order.expire_ts is not None and ts >= order.expire_ts
+            ) or (tif is TimeInForce.DAY and ts // NANOS_PER_DAY > order.ts_init // NANOS_PER_DAY):
+                self.emulator.untrack(order)
+                self._emit(
+                    OrderExpired(
+                        account_id=self.account_id,
+                        client_order_id=order.client_order_id,
+                        ts_event=ts,
+                        ts_recv=ts,
+                    )
+                )
+                self._after_close(order)
 
     def _release_emulated(self, order: Order, order_type: OrderType, ts: int) -> None:
         self._emit(

@@ -383,11 +383,12 @@ class TradingEngine(SorEngine):
                 self._act(actions)
 
     def on_timer(self, ts: int) -> None:
-        """Work the execution algos, then run the equity monitors.
+        """Work the execution algos, expire emulated orders, then run the equity monitors.
 
         Call it periodically: schedules move on, and the day can roll, without data.
         """
         super().on_timer(ts)
+        self.expire_emulated(ts)
         monitor = self.monitor
         if monitor is not None and self._watches_equity(monitor):
             self._act(monitor.on_equity(ts, self.equity()))

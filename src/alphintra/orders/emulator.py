@@ -75,6 +75,12 @@ class OrderEmulator:
         """Return the watched orders' IDs; per instrument, in the order they are checked."""
         return [order_id for book in self._orders.values() for order_id in book]
 
+    def watched(self, instrument_id: InstrumentId | None = None) -> tuple[Order, ...]:
+        """Return the orders watched on ``instrument_id`` (on every instrument: None)."""
+        if instrument_id is not None:
+            return tuple(self._orders.get(instrument_id, {}).values())
+        return tuple(order for book in self._orders.values() for order in book.values())
+
     def untrack(self, order: Order) -> None:
         """Stop watching ``order``."""
         book = self._orders.get(order.instrument_id)
