@@ -534,7 +534,8 @@ def _as_floats(value: object) -> object:
 class EmergencyStopIn(ApiModel):
     """Why trading is being stopped."""
 
-    reason: Annotated[str, Field(min_length=1, max_length=500)]
+    reason: Annotated[str, Field(min_length=1, max_length=500, pattern=r"\S")]
+    """Recorded in the audit trail: blanks only are refused."""
     accountId: Identifier | None = None
 
 
@@ -546,13 +547,22 @@ class EmergencyStopResult(ApiModel):
     cancelledOrders: int
 
 
+MAX_CASH = 10**15
+"""A starting cash must be below this (see `AccountIn.startingCash`)."""
+
+
 class AccountIn(ApiModel):
     """A new trading account."""
 
     accountId: Identifier
     venue: Literal["SIM"] = "SIM"
     baseCurrency: Annotated[str, Field(pattern=r"^[A-Z]{3,5}$")] = "USD"
-    startingCash: Positive = Decimal(1_000_000)
+    startingCash: Annotated[
+        Decimal, Field(gt=0, lt=MAX_CASH, decimal_places=8, allow_inf_nan=False), Places, Plain
+    ] = Decimal(1_000_000)
+    """Below 10^15 with at most 8 places: cash and fills then stay well inside the 28
+    significant digits of the engine's decimal arithmetic (more were rounded by the
+    first fill)."""
     credentials: dict[str, str] | None = None
     """Broker credentials; stored encrypted, never returned."""
 
