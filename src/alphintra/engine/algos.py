@@ -64,7 +64,7 @@ from alphintra.domain.instruments import Instrument, InstrumentRuleError
 from alphintra.domain.market import MarketData, TradeBar, TradeTick
 from alphintra.domain.orders import Order
 from alphintra.domain.values import ZERO
-from alphintra.engine.core import OrderEngine, _ids_back_on_refusal
+from alphintra.engine.core import NANOS_PER_DAY, OrderEngine, _ids_back_on_refusal
 from alphintra.execution.algorithms import (
     INVALID,
     AlgoSpec,
@@ -694,12 +694,13 @@ class AlgoEngine(OrderEngine):
         self._fold_algo_event(event)
 
     def _expired(self, parent: Order) -> bool:
-        """Expire a GTD parent (and cancel its children) once its time came; True if now."""
-        expire = parent.expire_ts
-        if parent.time_in_force is not TimeInForce.GTD or expire is None or not parent.is_open:
-            return False
-        now = self.clock.now_ns()
-        if now < expire:
+        """Expire a GTD parent at its expire time, a DAY one on a later UTC day (as the
+        simulated venue does), and cancel its children; True if now."""
+        tif, expire, now = parent.time_in_force, parent.expire_ts, self.clock.now_ns()
+        if not parent.is_open or not (
+            (tif is TimeInForce.GTD and expire is not None and now >= expire)
+            or (tif is TimeInForce.DAY and now // NANOS_PER_DAY > parent.ts_init // NANOS_PER_DAY)
+        ):
             return False
         self._emit(
             OrderExpired(
