@@ -155,6 +155,7 @@ def build_runtime(settings: Settings, env: dict[str, str]) -> Runtime:
     )
     forward_alerts(service, portal)
     quotes = QuoteHistory()
+    service.quote_listeners.append(quotes.record)  # live venues' quotes (the feed's: run_feed)
     journal.add_commit_hook(
         ExecutionQualityRecorder(
             service.account_state,

@@ -103,6 +103,8 @@ class TradingService:
         """The configured monitor thresholds of new accounts."""
         self.sizing_book = SizingBook()
         """The configured sizing policies of new accounts."""
+        self.quote_listeners: list[Callable[[QuoteTick], None]] = []
+        """Called with every quote a live venue streams (the execution-quality history)."""
 
     # Accounts -------------------------------------------------------------------
 
@@ -717,6 +719,8 @@ class TradingService:
                     runtime.dispatch()
 
     async def _live_quote(self, runtime: AccountRuntime, quote: QuoteTick) -> None:
+        for listener in self.quote_listeners:
+            listener(quote)
         if runtime.failure is not None:
             return
         async with runtime.lock:
