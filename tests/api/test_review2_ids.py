@@ -188,3 +188,41 @@ async def test_client_order_id_retried_with_the_same_order_returns_it(
     assert again.status_code == 200, again.text
     assert again.json() == first.json()
     assert live.state() == before
+
+
+# A client order ID of the engine's own form --------------------------------------------
+
+
+@pytest.mark.asyncio
+async def test_client_order_id_of_the_form_the_engine_draws_is_refused(
+    live: LiveService, clients: tuple[httpx.AsyncClient, httpx.AsyncClient]
+) -> None:
+    """Before: a client could take the ID the engine would draw next (its orders show the
+    form, ACCOUNT-<hex>-<n>); the engine's next order then reused it, replacing the
+    client's order in the account's state while it still worked at the venue."""
+    trader, _ = clients
+    plain = {k: v for k, v in LIMIT.items() if k != "clientOrderId"}
+    first = await trader.post(ORDERS, json=plain)
+    assert first.status_code == 200, first.text
+    prefix, number = first.json()["orderId"].rsplit("-", 1)
+    taken = f"{prefix}-{int(number) + 1}"
+    before = live.state()
+    response = await trader.post(ORDERS, json={**plain, "clientOrderId": taken, "price": "399"})
+    assert response.status_code == 422, response.text
+    problem = response.json()
+    assert problem["code"] == "RESERVED_CLIENT_ORDER_ID", problem
+    assert taken in problem["detail"], problem["detail"]
+    assert live.state() == before
+    # The engine's own next order is unaffected; a retry under a drawn ID reads it back.
+    second = await trader.post(ORDERS, json={**plain, "price": "398"})
+    assert (second.status_code, second.json()["orderId"]) == (200, taken), second.text
+    again = await trader.post(ORDERS, json={**plain, "clientOrderId": first.json()["orderId"]})
+    assert again.status_code == 200, again.text
+    assert again.json() == first.json()
+    listed = (await trader.get(ORDERS)).json()["items"]
+    assert sorted((o["orderId"], o["price"], o["status"]) for o in listed) == sorted(
+        [
+            (first.json()["orderId"], "400.00", "ACCEPTED"),
+            (taken, "398.00", "ACCEPTED"),
+        ]
+    )

@@ -470,6 +470,9 @@ def create_app(context: ApiContext, lifespan: Callable[[FastAPI], Any] | None = 
     @app.post(f"{API}/orders", response_model=OrderView, tags=["orders"])
     async def post_order(body: OrderIn, who: Trader, request: Request) -> OrderView:
         account = who.account_for(body.accountId)
+        if body.clientOrderId is not None:
+            state = service.account(account, who.accounts).engine.state
+            views.check_client_order_id(account, body.clientOrderId, state)
         expire = views.nanos(body.expireTime) if body.expireTime is not None else None
         request_ = OrderRequest(
             instrument_id=InstrumentId(body.symbol.upper()),

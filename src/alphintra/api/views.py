@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -519,6 +520,28 @@ def signal_view(
             else None,
         ),
     )
+
+
+def check_client_order_id(account_id: str, client_order_id: str, state: AccountState) -> None:
+    """Refuse (422) a new client order ID of the form the engine draws its own IDs in.
+
+    The engine names orders ``ACCOUNT-<hex>-<n>``, counting up; a client that took one it
+    had not drawn yet (the form shows in every order it names) had its order replaced in
+    the account's state by the engine's next one, while it still worked at the venue. An
+    ID already in the account is a retry and is left to the idempotency check.
+    """
+    if client_order_id in state.orders:
+        return
+    prefix = f"{account_id}-"
+    if client_order_id.startswith(prefix) and _ENGINE_ID.fullmatch(client_order_id[len(prefix) :]):
+        raise InvalidRequestError(
+            "RESERVED_CLIENT_ORDER_ID",
+            f"clientOrderId {client_order_id!r} has the form of the IDs the engine draws "
+            f"({account_id}-<hex>-<number>); choose another",
+        )
+
+
+_ENGINE_ID = re.compile(r"[0-9a-f]+-[0-9]+")
 
 
 def reuse_conflict(order: Order, request: OrderRequest) -> str | None:
