@@ -292,3 +292,23 @@ async def test_trailing_offset_type_without_a_trailing_offset_is_refused(
     response = await post(http, ORDERS, json.dumps({**LIMIT, "trailingOffsetType": "PERCENT"}))
     assert_problem(response, 422, "trailingOffsetType", "PERCENT", "trailingOffset")
     assert live.state() == before
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("field", ["expireTime", "algo.startTime", "algo.endTime"])
+async def test_order_time_without_a_time_zone_is_refused_not_taken_as_utc(
+    live: LiveService, http: httpx.AsyncClient, field: str
+) -> None:
+    """A GTD expiry of 2030-01-02T16:00:00 meant in New York expired five hours early
+    when read as UTC; a signal's timestamp already had to carry its zone."""
+    moment = "2030-01-02T16:00:00"
+    body: dict[str, Any] = {**LIMIT, "timeInForce": "GTD", "expireTime": "2030-01-03T00:00:00Z"}
+    if field == "expireTime":
+        body["expireTime"] = moment
+    else:
+        algo = {"type": "TWAP", "slices": 2, "endTime": "2030-01-03T00:00:00Z"}
+        body["algo"] = {**algo, field.split(".")[1]: moment}
+    before = live.state()
+    response = await post(http, ORDERS, json.dumps(body))
+    assert_problem(response, 422, field.rsplit(".", 1)[-1], "time zone", moment)
+    assert live.state() == before

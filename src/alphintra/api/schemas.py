@@ -61,13 +61,17 @@ LATEST = _EPOCH + timedelta(microseconds=_LIMIT_US)
 
 
 def _storable(value: datetime) -> datetime:
-    """Refuse a time outside the journal's signed 64-bit nanoseconds (1677 to 2262).
+    """Refuse a time without a zone, or outside the journal's signed 64-bit nanoseconds.
 
-    Stored as it came, such a time overflowed the journal's column when committed, which
-    stopped the whole account until a restart.
+    Read as UTC, a GTD expiry meant in local time expired hours early or late. Stored
+    as it came, a time before 1677 or after 2262 overflowed the journal's column when
+    committed, which stopped the whole account until a restart.
     """
-    aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-    if not EARLIEST <= aware <= LATEST:
+    if value.tzinfo is None:
+        raise ValueError(
+            f"must carry a time zone (for example a trailing Z), got {value.isoformat()}"
+        )
+    if not EARLIEST <= value <= LATEST:
         raise ValueError(
             f"must be between {EARLIEST.isoformat()} and {LATEST.isoformat()}, "
             f"got {value.isoformat()}"
@@ -76,7 +80,7 @@ def _storable(value: datetime) -> datetime:
 
 
 StorableDateTime = Annotated[DateTimeText, AfterValidator(_storable)]
-"""An ISO 8601 time of a request body: one the journal can store."""
+"""An ISO 8601 time of a request body: with its zone, and one the journal can store."""
 
 
 def _plain(value: Decimal) -> str:
