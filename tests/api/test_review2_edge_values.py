@@ -312,3 +312,29 @@ async def test_order_time_without_a_time_zone_is_refused_not_taken_as_utc(
     response = await post(http, ORDERS, json.dumps(body))
     assert_problem(response, 422, field.rsplit(".", 1)[-1], "time zone", moment)
     assert live.state() == before
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("limits", "sent"),
+    [
+        ({"loss": {"max_daily_loss": "@"}}, "0.1000000000000000000001"),
+        ({"account_throttle": {"window_ms": "@", "max_orders": 5}}, "1E-400"),
+    ],
+)
+async def test_limits_json_number_with_a_fraction_is_refused_naming_it_as_sent(
+    live: LiveService, limits: dict[str, Any], sent: str
+) -> None:
+    """The limits mapping refuses floats; it named 0.1 and 0.0 for what was sent."""
+    body = json.dumps({"limits": limits}).replace('"@"', sent)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=live.runtime.app),
+        base_url="http://review2",
+        headers={"X-API-Key": live.admin_key},
+    ) as admin:
+        before = (await admin.get("/api/v1/risk/limits")).json()
+        response = await admin.put(
+            "/api/v1/risk/limits", content=body, headers={"Content-Type": "application/json"}
+        )
+        assert_problem(response, 422, sent)
+        assert (await admin.get("/api/v1/risk/limits")).json() == before

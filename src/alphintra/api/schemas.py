@@ -524,10 +524,26 @@ class RiskLimitsBody(ApiModel):
         return _as_floats(value)
 
 
+class _JsonFloat(float):
+    """A float that shows as the JSON text it was read from (``1e-400``, not ``0.0``)."""
+
+    text: str
+
+    def __new__(cls, number: Decimal) -> _JsonFloat:
+        made = super().__new__(cls, number)
+        made.text = str(number)
+        return made
+
+    def __repr__(self) -> str:
+        return self.text
+
+    __str__ = __repr__
+
+
 def _as_floats(value: object) -> object:
-    """Return ``value`` with every Decimal inside it as a float."""
+    """Return ``value`` with every Decimal inside it as a float showing its text."""
     if isinstance(value, Decimal):
-        return float(value)
+        return _JsonFloat(value)
     if isinstance(value, dict):
         return {k: _as_floats(v) for k, v in value.items()}
     if isinstance(value, list):
