@@ -338,3 +338,21 @@ async def test_limits_json_number_with_a_fraction_is_refused_naming_it_as_sent(
         )
         assert_problem(response, 422, sent)
         assert (await admin.get("/api/v1/risk/limits")).json() == before
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        (ORDERS, "fromTime"),
+        (ORDERS, "toTime"),
+        ("/api/v1/risk/metrics/history", "fromTime"),
+        ("/api/v1/reports/tca", "from"),
+    ],
+)
+async def test_time_filter_without_a_time_zone_is_refused_not_taken_as_utc(
+    http: httpx.AsyncClient, path: str, name: str
+) -> None:
+    """Read as UTC, a local 09:30 filter silently selected a window hours off."""
+    response = await http.get(path, params={name: "2030-01-02T09:30:00"})
+    assert_problem(response, 422, name, "time zone", "2030-01-02T09:30:00")

@@ -50,7 +50,17 @@ def _date_time_text(value: object) -> object:
     return value
 
 
-DateTimeText = Annotated[datetime, BeforeValidator(_date_time_text)]
+def _zoned(value: datetime) -> datetime:
+    """Refuse a time without a zone: read as UTC, a local time is hours off, silently."""
+    if value.tzinfo is None:
+        raise ValueError(
+            f"must carry a time zone (for example a trailing Z), got {value.isoformat()}"
+        )
+    return value
+
+
+DateTimeText = Annotated[datetime, BeforeValidator(_date_time_text), AfterValidator(_zoned)]
+"""An ISO 8601 date-time with its time zone."""
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _LIMIT_US = (2**63 - 1) // 1000
@@ -61,16 +71,12 @@ LATEST = _EPOCH + timedelta(microseconds=_LIMIT_US)
 
 
 def _storable(value: datetime) -> datetime:
-    """Refuse a time without a zone, or outside the journal's signed 64-bit nanoseconds.
+    """Refuse a time outside the journal's signed 64-bit nanoseconds (1677 to 2262).
 
-    Read as UTC, a GTD expiry meant in local time expired hours early or late. Stored
-    as it came, a time before 1677 or after 2262 overflowed the journal's column when
-    committed, which stopped the whole account until a restart.
+    Stored as it came, such a time overflowed the journal's column when committed, which
+    stopped the whole account until a restart. (`DateTimeText` refuses one without a
+    zone: read as UTC, a GTD expiry meant in local time expired hours early or late.)
     """
-    if value.tzinfo is None:
-        raise ValueError(
-            f"must carry a time zone (for example a trailing Z), got {value.isoformat()}"
-        )
     if not EARLIEST <= value <= LATEST:
         raise ValueError(
             f"must be between {EARLIEST.isoformat()} and {LATEST.isoformat()}, "
