@@ -356,3 +356,48 @@ async def test_time_filter_without_a_time_zone_is_refused_not_taken_as_utc(
     """Read as UTC, a local 09:30 filter silently selected a window hours off."""
     response = await http.get(path, params={name: "2030-01-02T09:30:00"})
     assert_problem(response, 422, name, "time zone", "2030-01-02T09:30:00")
+
+
+# Signal fields that a signal's action would silently drop ------------------------------
+
+REBALANCE: dict[str, Any] = {
+    "signalId": "rebalance-1",
+    "modelId": "model-1",
+    "symbol": "SPY",
+    "action": "REBALANCE",
+    "confidence": "0.5",
+    "targetWeights": {"SPY": "0.001"},
+}
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("body", "names"),
+    [
+        # The keys are upper-cased: 'spy' overwrote 'SPY' and 0.1 was traded, not 0.5.
+        (
+            {**REBALANCE, "targetWeights": {"SPY": "0.5", "spy": "0.1"}},
+            ("targetWeights", "SPY", "spy"),
+        ),
+        ({**REBALANCE, "quantity": "5"}, ("quantity", "REBALANCE")),
+        ({**REBALANCE, "stopLoss": "400"}, ("stopLoss", "REBALANCE")),
+        ({**REBALANCE, "takeProfit": "500"}, ("takeProfit", "REBALANCE")),
+        ({**SIGNAL, "targetWeights": {"SPY": "0.5"}}, ("targetWeights", "BUY")),
+    ],
+)
+async def test_signal_field_its_action_would_drop_is_refused(
+    live: LiveService, http: httpx.AsyncClient, body: dict[str, Any], names: tuple[str, ...]
+) -> None:
+    before = live.state()
+    response = await post(http, SIGNALS, json.dumps(body))
+    assert_problem(response, 422, *names)
+    assert live.state() == before
+
+
+@pytest.mark.asyncio
+async def test_rebalance_with_weights_only_is_accepted(
+    live: LiveService, http: httpx.AsyncClient
+) -> None:
+    response = await post(http, SIGNALS, json.dumps(REBALANCE))
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] in {"ACCEPTED", "EXECUTED"}, response.text

@@ -148,6 +148,30 @@ class SignalIn(ApiModel):
             raise ValueError("timestamp must carry a time zone (for example a trailing Z)")
         return value.astimezone(UTC) if value is not None else None
 
+    @model_validator(mode="after")
+    def _nothing_dropped(self) -> SignalIn:
+        """Refuse fields the signal's action would drop, and weights named twice."""
+        if self.action is not SignalAction.REBALANCE:
+            if self.targetWeights is not None:
+                raise ValueError(
+                    f"targetWeights is for REBALANCE signals only, got it on {self.action.value}"
+                )
+            return self
+        for name in ("quantity", "stopLoss", "takeProfit"):
+            if getattr(self, name) is not None:
+                raise ValueError(
+                    f"a REBALANCE signal trades its targetWeights and takes no {name}, "
+                    f"got {name} {getattr(self, name)}"
+                )
+        seen: dict[str, str] = {}
+        for key in self.targetWeights or {}:
+            if (first := seen.setdefault(key.upper(), key)) != key:
+                raise ValueError(
+                    f"targetWeights names {key.upper()} twice (symbols are case-insensitive), "
+                    f"got {first!r} and {key!r}"
+                )
+        return self
+
     @field_validator("metadata")
     @classmethod
     def _finite(cls, value: dict[str, Any]) -> dict[str, Any]:
