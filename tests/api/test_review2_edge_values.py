@@ -401,3 +401,16 @@ async def test_rebalance_with_weights_only_is_accepted(
     response = await post(http, SIGNALS, json.dumps(REBALANCE))
     assert response.status_code == 200, response.text
     assert response.json()["status"] in {"ACCEPTED", "EXECUTED"}, response.text
+
+
+@pytest.mark.asyncio
+async def test_signal_gtd_is_refused_with_a_reason_that_fits_a_signal(
+    live: LiveService, http: httpx.AsyncClient
+) -> None:
+    """A signal has no expiry field, yet a GTD one was refused with 'GTD orders need an
+    expire time', which no signal can send."""
+    before = live.state()
+    response = await post(http, SIGNALS, json.dumps({**SIGNAL, "timeInForce": "GTD"}))
+    problem = assert_problem(response, 422, "timeInForce", "GTD", "signal")
+    assert "need an expire time" not in problem["detail"]
+    assert live.state() == before

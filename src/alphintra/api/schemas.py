@@ -151,6 +151,11 @@ class SignalIn(ApiModel):
     @model_validator(mode="after")
     def _nothing_dropped(self) -> SignalIn:
         """Refuse fields the signal's action would drop, and weights named twice."""
+        if self.timeInForce is TimeInForce.GTD:
+            raise ValueError(
+                "timeInForce GTD is not for signals (a signal carries no expiry); "
+                "use DAY, GTC, IOC or FOK, got GTD"
+            )
         if self.action is not SignalAction.REBALANCE:
             if self.targetWeights is not None:
                 raise ValueError(
