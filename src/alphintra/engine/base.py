@@ -55,6 +55,7 @@ from alphintra.risk.portfolio_bound import FOLDED as _BOUND_FOLDS
 from alphintra.risk.portfolio_bound import PortfolioBound
 from alphintra.risk.pretrade import RiskLimits
 from alphintra.risk.working_books import WorkingBooks
+from alphintra.store.journal import JournalError
 from alphintra.venues.capabilities import VenueCapabilities
 
 
@@ -73,6 +74,31 @@ class EventJournal(Protocol):
     def pending(self) -> int:
         """Return the number of buffered events not yet durable."""
         ...
+
+
+class EngineStoppedError(JournalError):
+    """The engine stopped when a journal commit failed: its memory holds events the
+    journal may not, so nothing more may be written from it. A restart (journal replay)
+    brings the account back."""
+
+
+class _StoppedJournal:
+    """Stands in for the journal of a stopped engine: every write raises."""
+
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def append(self, event: AnyEvent) -> object:
+        raise EngineStoppedError(self.reason)
+
+    def commit(self) -> object:
+        raise EngineStoppedError(self.reason)
+
+    @property
+    def pending(self) -> int:
+        return 0
 
 
 class RejectedReport(msgspec.Struct, frozen=True):
@@ -104,6 +130,8 @@ class EngineBase:
         self.account_id = account_id
         self.registry = registry
         self.journal = journal
+        self.stopped: str | None = None
+        """Why the engine stopped (a failed commit), or None while it runs."""
         self.clock = clock
         self.venues = dict(venues)
         self.default_venue = default_venue
@@ -186,8 +214,13 @@ class EngineBase:
                 self._record_equity_marks(monitor)
             try:
                 self.journal.commit()
-            except BaseException:
+            except Exception as exc:
                 self._outbox = []  # their events are lost: these commands must never go out
+                if self.stopped is None:
+                    # Whatever path the next event comes by (a request, a venue report, a
+                    # timer), it must not be journaled on top of events that were lost.
+                    self.stopped = f"journal commit failed: {exc}"
+                    self.journal = _StoppedJournal(self.stopped)
                 raise
         if not outbox:
             return outbox

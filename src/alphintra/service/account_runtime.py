@@ -72,16 +72,27 @@ class AccountRuntime:
         self.lock = asyncio.Lock()
         self.arrivals: dict[ClientOrderId, int] = {}
         """Signal or order arrival time (perf counter ns), until the venue acknowledges."""
-        self.failure: str | None = None
-        """Why the account stopped (a journal commit failed), or None while healthy."""
+        self._failure: str | None = None
         self.live: LiveAccount | None = None
         """The live venues, when the account trades on any (then ``venue`` is unused)."""
         self.extra_venues: dict[VenueId, SimulatedVenue] = {}
         """Simulated venues beside ``venue``, quoting the same feed their own way."""
-        self.signal_group: CommitGroup[SignalOutcome] = CommitGroup(self.lock, self.dispatch)
+        self.signal_group: CommitGroup[SignalOutcome] = CommitGroup(
+            self.lock, self.dispatch, ready=self.check_available
+        )
         """Concurrent signals share one commit (see ``coalesce.py``)."""
         self.valid_shapes: set[tuple[object, ...]] = set()
         """Signal shapes found valid since the last dispatch (forgotten at each one)."""
+
+    @property
+    def failure(self) -> str | None:
+        """Why the account stopped (a journal commit failed, by whatever path), or None
+        while healthy."""
+        return self._failure if self._failure is not None else self.engine.stopped
+
+    @failure.setter
+    def failure(self, reason: str | None) -> None:
+        self._failure = reason
 
     def dispatch(self) -> None:
         """Commit the journal, send waiting commands and apply the venue's reports.
@@ -91,6 +102,7 @@ class AccountRuntime:
         """
         engine = self.engine
         self.valid_shapes.clear()
+        self.check_available()
         try:
             if self.live is not None:
                 self.live.enqueue(engine.flush(force=True))

@@ -29,12 +29,19 @@ class CommitGroup(Generic[_T]):
     """
 
     def __init__(
-        self, lock: asyncio.Lock, dispatch: Callable[[], None], gather_rounds: int = 2
+        self,
+        lock: asyncio.Lock,
+        dispatch: Callable[[], None],
+        gather_rounds: int = 2,
+        *,
+        ready: Callable[[], None] | None = None,
     ) -> None:
         if gather_rounds < 0:
             raise ValueError(f"gather_rounds must not be negative, got {gather_rounds}")
         self._lock = lock
         self._dispatch = dispatch
+        self._ready = ready
+        """Raises when no work may run now (a stopped account): checked under the lock."""
         self._gather_rounds = gather_rounds
         self._waiting: list[tuple[Callable[[], _T], asyncio.Future[_T]]] = []
         self._drainers: set[asyncio.Task[None]] = set()
@@ -70,6 +77,14 @@ class CommitGroup(Generic[_T]):
             raise
         try:
             group, self._waiting = self._waiting, []
+            if self._ready is not None:
+                try:
+                    self._ready()
+                except Exception as exc:  # queued before the account stopped: none may run
+                    for _, future in group:
+                        if not future.done():
+                            future.set_exception(exc)
+                    return
             done: list[tuple[asyncio.Future[_T], tuple[_T] | Exception]] = []
             for work, future in group:
                 try:
