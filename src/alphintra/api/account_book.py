@@ -84,6 +84,14 @@ class AccountBook:
         symbol = fill.instrument_id
         counts[symbol] = counts.get(symbol, 0) + 1
 
+    def replace_fills(self, fills: Iterable[OrderFilled]) -> None:
+        """Forget the fills counted so far and count ``fills`` instead (an account rebuilt
+        from its journal: fills its stopped memory held but the journal lost are gone)."""
+        self.fills.clear()
+        self.fill_count = 0
+        self.symbol_fills.clear()
+        self.add_fills(fills)
+
     def count(self, symbol: str | None) -> int:
         """Return how many fills the account had (of ``symbol`` only, when given)."""
         return self.fill_count if symbol is None else self.symbol_fills.get(symbol, 0)

@@ -123,6 +123,13 @@ class Portal:
         self._sample(runtime, force=True)
         return runtime
 
+    def account_reopened(self, runtime: AccountRuntime, history: list[AnyEvent]) -> None:
+        """Index an account rebuilt from its journal (`alphintra.service.recovery`)."""
+        account = runtime.engine.account_id
+        self._book(account).replace_fills(e for e in history if type(e) is OrderFilled)
+        self._sample(runtime, force=True)
+        self.alert(account, "account_reopened", "rebuilt from its journal after a stop", None)
+
     async def create_account(self, who: Principal, body: AccountIn) -> AccountView:
         """Create an account owned by the caller, encrypting its credentials."""
         if body.accountId in self.service.accounts:

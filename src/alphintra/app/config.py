@@ -76,6 +76,10 @@ class Settings(BaseSettings):
     """Extra simulated venues beside ``SIM`` (``simulated_venues.py``), for routing."""
     venue_health_interval_s: float = Field(default=2.0, gt=0, le=600)
     reconcile_interval_s: float = Field(default=30.0, gt=0, le=86_400)
+    account_recovery_interval_s: float = Field(default=5.0, ge=0, le=3_600)
+    """How often an account stopped by a failed journal commit is rebuilt from its
+    journal (backing off while it fails); 0: only a restart brings it back. Never after
+    a conflict with another writer."""
     risk_limits: dict[str, Any] = Field(default_factory=dict)
     """Pre-trade risk limits: ``{"defaults": {...}, "accounts": {ID: {...}}}`` in the form
     of ``alphintra.risk.limits_mapping`` (an account's entry overlays the defaults).

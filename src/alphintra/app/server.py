@@ -46,6 +46,7 @@ from alphintra.security import (
 )
 from alphintra.service.checkpoint import WalCheckpointer, sqlite_path
 from alphintra.service.live import LivePolicy
+from alphintra.service.recovery import AccountRecovery
 from alphintra.service.trading import (
     AccountRuntime,
     AccountSettings,
@@ -148,7 +149,6 @@ def build_runtime(settings: Settings, env: dict[str, str]) -> Runtime:
         directory,
         CredentialVault(master_key) if master_key is not None else None,
         on_event=metrics.on_event,
-        on_start=metrics.runtimes.append,
         webhook=webhook,
         daily=DailyCloses(settings.market_data_dir),
         risk_snapshot_interval_ns=settings.risk_snapshot_interval_s * 1_000_000_000,
@@ -224,6 +224,15 @@ def build_runtime(settings: Settings, env: dict[str, str]) -> Runtime:
         checkpoints = _start_checkpointer(settings)
         service.start_live()
         reports = asyncio.create_task(daily_reports.run()) if daily_reports else None
+        recovery = (
+            asyncio.create_task(
+                AccountRecovery(
+                    service, journal, settings.account_recovery_interval_s, portal.account_reopened
+                ).run()
+            )
+            if settings.account_recovery_interval_s > 0
+            else None
+        )
         collector = CollectorTuning.start()  # after the feed's history is loaded
         try:
             yield
@@ -236,6 +245,8 @@ def build_runtime(settings: Settings, env: dict[str, str]) -> Runtime:
                     await checkpoints
             if reports is not None:
                 reports.cancel()
+            if recovery is not None:
+                recovery.cancel()
             # A feed that failed was logged by run_feed; what was accepted is still flushed.
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task

@@ -132,6 +132,8 @@ class EngineBase:
         self.journal = journal
         self.stopped: str | None = None
         """Why the engine stopped (a failed commit), or None while it runs."""
+        self.stopped_cause: Exception | None = None
+        """The exception the failed commit raised."""
         self.clock = clock
         self.venues = dict(venues)
         self.default_venue = default_venue
@@ -220,6 +222,7 @@ class EngineBase:
                     # Whatever path the next event comes by (a request, a venue report, a
                     # timer), it must not be journaled on top of events that were lost.
                     self.stopped = f"journal commit failed: {exc}"
+                    self.stopped_cause = exc
                     self.journal = _StoppedJournal(self.stopped)
                 raise
         if not outbox:

@@ -73,6 +73,7 @@ class AccountRuntime:
         self.arrivals: dict[ClientOrderId, int] = {}
         """Signal or order arrival time (perf counter ns), until the venue acknowledges."""
         self._failure: str | None = None
+        self._cause: Exception | None = None
         self.live: LiveAccount | None = None
         """The live venues, when the account trades on any (then ``venue`` is unused)."""
         self.extra_venues: dict[VenueId, SimulatedVenue] = {}
@@ -93,6 +94,11 @@ class AccountRuntime:
     @failure.setter
     def failure(self, reason: str | None) -> None:
         self._failure = reason
+
+    @property
+    def failure_cause(self) -> Exception | None:
+        """The exception that stopped the account (the failed commit's, when known)."""
+        return self.engine.stopped_cause or self._cause
 
     def dispatch(self) -> None:
         """Commit the journal, send waiting commands and apply the venue's reports.
@@ -116,12 +122,14 @@ class AccountRuntime:
                 commands = engine.flush()
             engine.flush(force=True)
         except JournalError as exc:
+            self._cause = exc
             # Fail-stop: the state in memory may now hold events the journal does not,
             # so the account takes no further input until a restart replays the journal.
             self.failure = f"journal commit failed: {exc}"
             log.error("account_stopped", account=engine.account_id, reason=self.failure)
             raise AccountUnavailableError("ACCOUNT_UNAVAILABLE", self.failure) from None
         except Exception as exc:
+            self._cause = exc
             # Anything else here (a read-table projection that raises inside the commit, a
             # venue that raises mid-report) leaves memory and journal in doubt alike.
             self.failure = f"dispatch failed: {type(exc).__name__}: {exc}"
