@@ -244,4 +244,5 @@ def test_execution_5000_orders_under_faults_match_the_venue_exactly() -> None:
             start += 1
         peak = max(peak, end - start + 1)
     assert peak <= LIMIT_PER_SECOND
-    assert len(calls) / (calls[-1] - calls[0]) > LIMIT_PER_SECOND * 0.5, "the limit never bound"
+    # Whether the limit also bound depends on how fast this machine makes the calls: a
+    # timing fact, not checked here (TokenBucket's own tests make it bind).
