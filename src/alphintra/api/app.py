@@ -423,14 +423,18 @@ def create_app(context: ApiContext, lifespan: Callable[[FastAPI], Any] | None = 
             by_account.setdefault(who.account_for(item.accountId), []).append(
                 (index, _signal_of(item, now))
             )
+        # Every check that can refuse the whole batch runs before anything is submitted.
+        algos = [execution_algo(item, now, portal) for item in body.signals]
         results: list[dict[str, object] | None] = [None] * len(body.signals)
         for account, items in by_account.items():
-            outcomes = await service.submit_signals(
-                account,
-                [s for _, s in items],
-                who.accounts,
-                [execution_algo(body.signals[i], now, portal) for i, _ in items],
-            )
+            try:
+                outcomes: list[SignalOutcome | ServiceError] = list(
+                    await service.submit_signals(
+                        account, [s for _, s in items], who.accounts, [algos[i] for i, _ in items]
+                    )
+                )
+            except ServiceError as exc:  # this account only (stopped: 503); the others stand
+                outcomes = [exc] * len(items)
             arrived: list[SignalId] = []
             counts: dict[tuple[str, str], int] = {}  # by (signal type, status)
             for (index, signal), outcome in zip(items, outcomes, strict=True):

@@ -350,6 +350,7 @@ class TradingService:
         results: list[SignalOutcome | ServiceError] = []
         chosen = algos or [None] * len(signals)
         async with runtime.lock:
+            runtime.check_available()  # it may have stopped while this waited for the lock
             for signal, algo in zip(signals, chosen, strict=True):
                 try:
                     results.append(self._submit_signal_locked(runtime, signal, algo))
