@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from alphintra.domain.commands import OrderRequest
 from alphintra.domain.enums import OrderSide, OrderStatus, OrderType, TimeInForce
-from alphintra.engine.core import NANOS_PER_DAY
+from alphintra.domain.orders import NANOS_PER_DAY
 from alphintra.execution.algorithms import TwapSpec
 from orders.test_review_iceberg import MINUTE, XYZ, Desk
 

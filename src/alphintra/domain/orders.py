@@ -48,6 +48,18 @@ from alphintra.domain.identifiers import (
 )
 from alphintra.domain.values import ZERO, Price, Quantity
 
+NANOS_PER_DAY: Final = 86_400 * 1_000_000_000
+
+
+def time_in_force_over(
+    time_in_force: TimeInForce, expire_ts: int | None, placed_ns: int, now_ns: int
+) -> bool:
+    """Return True once an order's time in force has run out at ``now_ns``: a GTD order
+    at its expire time, a DAY order on a later UTC day than it was placed."""
+    if time_in_force is TimeInForce.GTD:
+        return expire_ts is not None and now_ns >= expire_ts
+    return time_in_force is TimeInForce.DAY and now_ns // NANOS_PER_DAY > placed_ns // NANOS_PER_DAY
+
 
 class InvalidTransition(Exception):
     """An event arrived that the order's current state does not allow."""

@@ -62,9 +62,9 @@ from alphintra.domain.events import (
 from alphintra.domain.identifiers import ClientOrderId, InstrumentId
 from alphintra.domain.instruments import Instrument, InstrumentRuleError
 from alphintra.domain.market import MarketData, TradeBar, TradeTick
-from alphintra.domain.orders import Order
+from alphintra.domain.orders import Order, time_in_force_over
 from alphintra.domain.values import ZERO
-from alphintra.engine.core import NANOS_PER_DAY, OrderEngine, _ids_back_on_refusal
+from alphintra.engine.core import OrderEngine, _ids_back_on_refusal
 from alphintra.execution.algorithms import (
     INVALID,
     AlgoSpec,
@@ -696,10 +696,9 @@ class AlgoEngine(OrderEngine):
     def _expired(self, parent: Order) -> bool:
         """Expire a GTD parent at its expire time, a DAY one on a later UTC day (as the
         simulated venue does), and cancel its children; True if now."""
-        tif, expire, now = parent.time_in_force, parent.expire_ts, self.clock.now_ns()
-        if not parent.is_open or not (
-            (tif is TimeInForce.GTD and expire is not None and now >= expire)
-            or (tif is TimeInForce.DAY and now // NANOS_PER_DAY > parent.ts_init // NANOS_PER_DAY)
+        now = self.clock.now_ns()
+        if not parent.is_open or not time_in_force_over(
+            parent.time_in_force, parent.expire_ts, parent.ts_init, now
         ):
             return False
         self._emit(

@@ -30,7 +30,6 @@ from alphintra.domain.enums import (
     OrderSide,
     OrderStatus,
     OrderType,
-    TimeInForce,
 )
 from alphintra.domain.events import (
     OrderAccepted,
@@ -55,7 +54,7 @@ from alphintra.domain.identifiers import (
 )
 from alphintra.domain.instruments import Instrument, InstrumentRuleError
 from alphintra.domain.market import MarketData, QuoteTick, closing_mid
-from alphintra.domain.orders import InvalidTransition, Order, OverfillError
+from alphintra.domain.orders import InvalidTransition, Order, OverfillError, time_in_force_over
 from alphintra.domain.values import Price, Quantity
 from alphintra.engine.base import EngineBase, RejectedReport
 from alphintra.orders.emulator import MoveTrigger, Release
@@ -75,7 +74,6 @@ _FILLED = OrderStatus.FILLED
 _PENDING_CANCEL = OrderStatus.PENDING_CANCEL
 _PENDING_MODIFY = OrderStatus.PENDING_MODIFY
 _FITTABLE = frozenset({OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED})
-NANOS_PER_DAY = 86_400 * 1_000_000_000
 """Statuses in which a reduce-only order is resized or cancelled to fit the position."""
 _SPOT = InstrumentKind.SPOT
 _P = ParamSpec("_P")
@@ -465,10 +463,7 @@ class OrderEngine(EngineBase):
         at its expire time, DAY on a later UTC day, as the simulated venue does): no
         venue holds them to do it, and an expired stop must not trigger."""
         for order in self.emulator.watched(instrument_id):
-            tif = order.time_in_force
-            if (
-                tif is TimeInForce.GTD and order.expire_ts is not None and ts >= order.expire_ts
-            ) or (tif is TimeInForce.DAY and ts // NANOS_PER_DAY > order.ts_init // NANOS_PER_DAY):
+            if time_in_force_over(order.time_in_force, order.expire_ts, order.ts_init, ts):
                 self.emulator.untrack(order)
                 self._emit(
                     OrderExpired(

@@ -68,10 +68,10 @@ from alphintra.domain.executable import (
 from alphintra.domain.identifiers import InstrumentId, OrderListId, TradeId, VenueId, VenueOrderId
 from alphintra.domain.instruments import Instrument
 from alphintra.domain.market import MarketData, QuoteTick
+from alphintra.domain.orders import time_in_force_over
 from alphintra.domain.values import ZERO, Price, Quantity
 from alphintra.venues.capabilities import VenueCapabilities
 
-NANOS_PER_DAY = 86_400 * 1_000_000_000
 # Enum members as module constants: an attribute lookup on an enum class is slow.
 _BUY: Final = OrderSide.BUY
 _MARKET: Final = OrderType.MARKET
@@ -82,7 +82,6 @@ _TRAILING_STOP: Final = OrderType.TRAILING_STOP
 _TAKER: Final = LiquiditySide.TAKER
 _MAKER: Final = LiquiditySide.MAKER
 _OCO: Final = ContingencyType.OCO
-_DAY: Final = TimeInForce.DAY
 _GTD: Final = TimeInForce.GTD
 _IOC: Final = TimeInForce.IOC
 _FOK: Final = TimeInForce.FOK
@@ -384,10 +383,7 @@ class SimulatedVenue:
         reports: list[OrderEvents] = []
         for w in tuple(working):
             order = w.order
-            tif = order.time_in_force
-            if (tif is _DAY and ts // NANOS_PER_DAY > order.ts_event // NANOS_PER_DAY) or (
-                tif is _GTD and order.expire_ts is not None and ts >= order.expire_ts
-            ):
+            if time_in_force_over(order.time_in_force, order.expire_ts, order.ts_event, ts):
                 self._remove(w)
                 reports.append(
                     OrderExpired(
