@@ -22,7 +22,6 @@ from alphintra.domain.events import (
     OrderEvent,
     OrderFilled,
     OrderInitialized,
-    RiskLimitsChanged,
     SignalReceived,
     SignalRejected,
     TradingStateChanged,
@@ -74,7 +73,6 @@ class AccountState:
         "orders",
         "positions",
         "quote_currencies",
-        "risk_limits",
         "signal_orders",
         "signal_rejections",
         "signals",
@@ -108,8 +106,6 @@ class AccountState:
         self.trading_state = TradingState.ACTIVE
         self.equity_marks: EquityMarksRecorded | None = None
         """The loss monitor's last journaled day start and high-water mark."""
-        self.risk_limits: RiskLimitsChanged | None = None
-        """The account's last journaled risk limits (None: never changed at run time)."""
         self.event_count = 0
         self.cash_version = 0
         """Counts changes of cash or positions: a valuation is stale once it moves."""
@@ -151,8 +147,6 @@ class AccountState:
             self.trading_state = event.state
         elif type(event) is EquityMarksRecorded:
             self.equity_marks = event
-        elif type(event) is RiskLimitsChanged:
-            self.risk_limits = event
         elif type(event) is MarkUpdated:
             self.marks[event.instrument_id] = event.mark
         elif type(event) is SignalReceived:
@@ -225,5 +219,4 @@ class AccountState:
             sorted(self.open_orders),
             sorted(self.signals),
             self.equity_marks,
-            self.risk_limits,
         )
