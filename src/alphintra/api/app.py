@@ -7,7 +7,7 @@ request, call one service method and translate the result back.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from decimal import Decimal
@@ -26,7 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from alphintra.api import views
 from alphintra.api.algo_requests import algo_spec as _algo_spec
 from alphintra.api.algo_requests import execution_algo
-from alphintra.api.auth import Authenticator, AuthError, Principal
+from alphintra.api.auth import Authenticator, AuthError, Principal, requires
 from alphintra.api.metrics import Metrics
 from alphintra.api.portal import Portal
 from alphintra.api.reports_views import reports_router
@@ -258,27 +258,13 @@ def _json(body: object) -> Response:
     return Response(_encode_json(body), media_type="application/json")
 
 
-async def _principal(request: Request) -> Principal:
-    context: ApiContext = request.app.state.context
-    return await context.auth.authenticate(request.headers, context.portal)
-
-
-def _require(permission: Permission) -> Callable[[Request], Awaitable[Principal]]:
-    async def check(request: Request) -> Principal:
-        who = await _principal(request)
-        who.require(permission)
-        return who
-
-    return check
-
-
 Searched = frozenset[str] | None
 """The accounts a lookup may search; None for every account."""
 AccountQuery = Annotated[str | None, Query(max_length=128)]
-Reader = Annotated[Principal, Depends(_require(Permission.READ))]
-Trader = Annotated[Principal, Depends(_require(Permission.TRADE))]
-RiskOfficer = Annotated[Principal, Depends(_require(Permission.MANAGE_RISK))]
-AccountAdmin = Annotated[Principal, Depends(_require(Permission.MANAGE_ACCOUNTS))]
+Reader = Annotated[Principal, Depends(requires(Permission.READ))]
+Trader = Annotated[Principal, Depends(requires(Permission.TRADE))]
+RiskOfficer = Annotated[Principal, Depends(requires(Permission.MANAGE_RISK))]
+AccountAdmin = Annotated[Principal, Depends(requires(Permission.MANAGE_ACCOUNTS))]
 
 
 @dataclass(slots=True)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from fastapi import Request
 
 from alphintra.security import (
     InvalidCredentials,
@@ -131,3 +133,16 @@ class Authenticator:
         except InvalidCredentials as exc:
             raise AuthError(401, "INVALID_TOKEN", str(exc)) from None
         return self._principal(claims.subject, portal, time.monotonic_ns())
+
+
+def requires(permission: Permission) -> Callable[[Request], Awaitable[Principal]]:
+    """Return a FastAPI dependency: the caller (``app.state.context``'s authenticator),
+    refused unless it has ``permission``."""
+
+    async def check(request: Request) -> Principal:
+        context = request.app.state.context
+        who: Principal = await context.auth.authenticate(request.headers, context.portal)
+        who.require(permission)
+        return who
+
+    return check

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from alphintra.api import views
-from alphintra.api.auth import Principal
+from alphintra.api.auth import Principal, requires
 from alphintra.api.schemas import DateTimeText
 from alphintra.reports.build import check_nanos, parse_day, previous_day, tca_selection
 from alphintra.reports.queries import ReportStore
@@ -29,14 +29,7 @@ ModelParam = Annotated[str | None, Query(alias="modelId", max_length=128, min_le
 Name = Annotated[str | None, Query(max_length=128, min_length=1)]
 
 
-async def _reader(request: Request) -> Principal:
-    context = request.app.state.context
-    who: Principal = await context.auth.authenticate(request.headers, context.portal)
-    who.require(Permission.READ)
-    return who
-
-
-Reader = Annotated[Principal, Depends(_reader)]
+Reader = Annotated[Principal, Depends(requires(Permission.READ))]
 
 
 def _accounts(who: Principal, account_id: str | None) -> Collection[str] | None:

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import Field
 
-from alphintra.api.auth import Principal
+from alphintra.api.auth import Principal, requires
 from alphintra.api.schemas import ApiModel
 from alphintra.security import Permission
 from alphintra.service.errors import InvalidRequestError
@@ -48,18 +48,8 @@ class SizingPolicyView(SizingPolicyBody):
 AccountPath = Annotated[str, Path(alias="accountId", min_length=1, max_length=128)]
 
 
-def _needs(permission: Permission) -> Any:
-    async def check(request: Request) -> Principal:
-        context = request.app.state.context
-        who: Principal = await context.auth.authenticate(request.headers, context.portal)
-        who.require(permission)
-        return who
-
-    return Depends(check)
-
-
-Reader = Annotated[Principal, _needs(Permission.READ)]
-RiskOfficer = Annotated[Principal, _needs(Permission.MANAGE_RISK)]
+Reader = Annotated[Principal, Depends(requires(Permission.READ))]
+RiskOfficer = Annotated[Principal, Depends(requires(Permission.MANAGE_RISK))]
 
 
 def _view(account_id: str, policy: SizingPolicy | None) -> SizingPolicyView:
