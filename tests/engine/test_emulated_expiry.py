@@ -13,15 +13,10 @@ import pytest
 
 from alphintra.domain.commands import OrderRequest
 from alphintra.domain.enums import OrderSide, OrderStatus, OrderType, TimeInForce
-from alphintra.domain.identifiers import AccountId
-from alphintra.domain.registry import InstrumentRegistry
-from alphintra.engine.clock import SimulatedClock
-from alphintra.engine.engine import TradingEngine
 from alphintra.risk.limits import RiskLimits
-from alphintra.store.memory import MemoryJournal
 from alphintra.venues.capabilities import VenueCapabilities
-from alphintra.venues.simulated.matching import SimulatedVenue, SimulatedVenueConfig
-from risk.eurusd_flow import Bench, pump, quote
+from alphintra.venues.simulated.matching import SimulatedVenueConfig
+from risk.eurusd_flow import Bench, bench_engine, pump, quote
 
 D = Decimal
 T0 = 1_700_000_000 * 10**9  # 2023-11-14T22:13:20Z
@@ -32,21 +27,7 @@ EMULATING = SimulatedVenueConfig(
 
 
 def _bench() -> Bench:
-    registry = InstrumentRegistry()
-    eurusd = registry.get("EURUSD")
-    clock = SimulatedClock(T0)
-    venue = SimulatedVenue(EMULATING, {eurusd.id: eurusd})
-    engine = TradingEngine(
-        account_id=AccountId("EMU"),
-        registry=registry,
-        journal=MemoryJournal(),
-        clock=clock,
-        venues={venue.venue_id: venue.capabilities},
-        default_venue=venue.venue_id,
-        limits=RiskLimits(),
-    )
-    engine.open_account("USD", {"USD": D(1_000_000)})
-    return engine, venue, clock, eurusd
+    return bench_engine(RiskLimits(), D(1_000_000), T0, venue_config=EMULATING)
 
 
 @pytest.mark.parametrize(

@@ -12,14 +12,9 @@ from decimal import Decimal
 
 from alphintra.domain.commands import OrderRequest
 from alphintra.domain.enums import OrderSide, OrderStatus, OrderType
-from alphintra.domain.identifiers import AccountId
 from alphintra.domain.registry import InstrumentRegistry
-from alphintra.engine.clock import SimulatedClock
-from alphintra.engine.engine import TradingEngine
 from alphintra.risk.limits import RiskLimits
-from alphintra.store.memory import MemoryJournal
-from alphintra.venues.simulated.matching import SimulatedVenue, SimulatedVenueConfig
-from risk.eurusd_flow import pump, quote
+from risk.eurusd_flow import bench_engine, pump, quote
 
 D = Decimal
 T0 = 1_700_000_000 * 10**9
@@ -29,20 +24,8 @@ def test_exit_below_the_minimum_after_a_partial_close_is_cancelled_not_raised() 
     eurusd = dataclasses.replace(
         InstrumentRegistry().get("EURUSD"), lot_size=D(1), min_quantity=D(1000)
     )
-    registry = InstrumentRegistry([eurusd])
-    clock = SimulatedClock(T0)
-    venue = SimulatedVenue(SimulatedVenueConfig(), {eurusd.id: eurusd})
-    engine = TradingEngine(
-        account_id=AccountId("MIN"),
-        registry=registry,
-        journal=MemoryJournal(),
-        clock=clock,
-        venues={venue.venue_id: venue.capabilities},
-        default_venue=venue.venue_id,
-        limits=RiskLimits(),
-    )
-    engine.open_account("USD", {"USD": D(1_000_000)})
-    bench = (engine, venue, clock, eurusd)
+    bench = bench_engine(RiskLimits(), D(1_000_000), T0, eurusd=eurusd)
+    engine = bench[0]
     quote(bench, "1.10000")
     pump(bench)
 

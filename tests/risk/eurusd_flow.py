@@ -25,14 +25,21 @@ Bench = tuple[TradingEngine, SimulatedVenue, SimulatedClock, Instrument]
 
 
 def bench_engine(
-    risk: RiskLimits, cash: Decimal, t0: int, *, journal: Journal | None = None
+    risk: RiskLimits,
+    cash: Decimal,
+    t0: int,
+    *,
+    journal: Journal | None = None,
+    venue_config: SimulatedVenueConfig | None = None,
+    eurusd: Instrument | None = None,
 ) -> Bench:
     """Return the benchmark's engine (account BENCH, ``cash`` USD) under ``risk``, its
-    venue, its clock at ``t0`` and EURUSD (journaling to ``journal``, else memory)."""
-    registry = InstrumentRegistry()
+    venue, its clock at ``t0`` and EURUSD (journaling to ``journal``, else memory; the
+    venue set up by ``venue_config`` and EURUSD defined as ``eurusd`` when given)."""
+    registry = InstrumentRegistry([eurusd] if eurusd is not None else ())
     eurusd = registry.get("EURUSD")
     clock = SimulatedClock(t0)
-    venue = SimulatedVenue(SimulatedVenueConfig(), {eurusd.id: eurusd})
+    venue = SimulatedVenue(venue_config or SimulatedVenueConfig(), {eurusd.id: eurusd})
     engine = TradingEngine(
         account_id=AccountId("BENCH"),
         registry=registry,

@@ -17,8 +17,7 @@ from alphintra.reports.recorder import QuoteHistory
 from alphintra.service.live import LivePolicy, VenueLink
 from alphintra.service.trading import AccountSettings, TradingService
 from alphintra.store.memory import MemoryJournal
-from alphintra.venues.oanda import OandaAdapter, OandaConfig
-from service.test_live_reconciliation import until
+from service.test_live_reconciliation import quick_oanda, until
 from venues.fakes.oanda import FakeOanda
 
 EURUSD = InstrumentId("EURUSD")
@@ -29,17 +28,7 @@ def test_a_live_venue_quote_is_recorded_for_execution_quality() -> None:
         fake = FakeOanda(heartbeat_s=0.5)
         base_url = await fake.start()
         fake.set_quote("EUR_USD", Decimal("1.10000"), Decimal("1.10020"))
-        adapter = OandaAdapter(
-            OandaConfig(
-                account_id=fake.book.account_id,
-                token=fake.token,
-                rest_url=base_url,
-                timeout_s=2.0,
-                stream_timeout_s=2.0,
-                reconnect_initial_s=0.05,
-                reconnect_max_s=0.5,
-            )
-        )
+        adapter = quick_oanda(fake, base_url)
         service = TradingService(
             journal=MemoryJournal(),
             registry=InstrumentRegistry(),

@@ -37,22 +37,27 @@ async def until(condition: Callable[[], bool], what: str) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def quick_oanda(fake: FakeOanda, base_url: str) -> OandaAdapter:
+    """Return an OANDA adapter on ``fake`` with short timeouts and reconnects."""
+    return OandaAdapter(
+        OandaConfig(
+            account_id=fake.book.account_id,
+            token=fake.token,
+            rest_url=base_url,
+            timeout_s=2.0,
+            stream_timeout_s=2.0,
+            reconnect_initial_s=0.05,
+            reconnect_max_s=0.5,
+        )
+    )
+
+
 def test_position_difference_is_recorded_once_with_an_alert_and_never_overwritten() -> None:
     async def scenario() -> None:
         fake = FakeOanda(heartbeat_s=0.5)
         base_url = await fake.start()
         fake.set_quote("EUR_USD", Decimal("1.10000"), Decimal("1.10020"))
-        adapter = OandaAdapter(
-            OandaConfig(
-                account_id=fake.book.account_id,
-                token=fake.token,
-                rest_url=base_url,
-                timeout_s=2.0,
-                stream_timeout_s=2.0,
-                reconnect_initial_s=0.05,
-                reconnect_max_s=0.5,
-            )
-        )
+        adapter = quick_oanda(fake, base_url)
         engine = RoutedEngine(
             account_id=AccountId("RECON"),
             registry=InstrumentRegistry(),
